@@ -1,0 +1,42 @@
+# Two commands set up everything: `make run` serves Twofold, `make test` tests it.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck unit services-test lock clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/twofold migrate --verbosity 0
+	$(BIN)/twofold serve
+
+test: $(STAMP) lint typecheck unit services-test
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+# The whole suite on SQLite (with the browser tests), then again on PostgreSQL + Redis.
+unit: $(STAMP)
+	$(BIN)/pytest --cov --cov-report= -p no:cacheprovider
+services-test: $(STAMP)
+	$(BIN)/python -m tests.services --cov --cov-append --cov-report= -p no:cacheprovider -m "not browser"
+	$(BIN)/coverage report --fail-under=85
+
+lock: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable | grep -v '^twofold' > requirements/constraints.txt.new
+	(sed -n 1,2p requirements/constraints.txt; cat requirements/constraints.txt.new) > requirements/constraints.txt.tmp
+	mv requirements/constraints.txt.tmp requirements/constraints.txt; rm requirements/constraints.txt.new
+
+clean:
+	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""The one decorator every JSON endpoint goes through: methods, JSON body, caller, CSRF, errors.
+
+Whatever goes wrong answers a 4xx JSON error with a stable ``code``; never an HTML page.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any
+
+from django import forms
+from django.contrib.sessions.backends.base import SessionBase
+from django.http import HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from twofold.api import auth, responses
+from twofold.errors import FlowError, NotAllowed
+from twofold.organizations.models import Membership, membership_of
+from twofold.users.models import User
+
+logger = logging.getLogger(__name__)
+MAX_BODY_BYTES = 64 * 1024
+
+
+class BadInput(Exception):
+    def __init__(self, response: HttpResponse) -> None:
+        self.response = response
+
+
+@dataclass
+class Call:
+    request: HttpRequest
+    user: User | None
+    session: SessionBase
+    body: dict[str, Any]
+
+    @property
+    def membership(self) -> Membership:
+        membership = membership_of(self.user) if self.user else None
+        if membership is None:
+            raise NotAllowed("Sign in first.", code="not_authenticated")
+        return membership
+
+    def validated(self, form_class: type[forms.Form]) -> dict[str, Any]:
+        """The body checked by the same form the pages use; a 400 listing each problem otherwise."""
+        form = form_class(data=self.body)
+        if not form.is_valid():
+            raise BadInput(responses.form_errors(form.errors.get_json_data()))
+        return form.cleaned_data
+
+
+Handler = Callable[..., HttpResponse]
+
+
+def endpoint(*methods: str, authenticated: bool = True) -> Callable[[Handler], Handler]:
+    def decorate(handler: Handler) -> Handler:
+        @csrf_exempt  # checked below, only where a cookie carries the credential
+        @wraps(handler)
+        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method not in methods:
+                response = responses.error(405, "method_not_allowed", "Method not allowed.")
+                response["Allow"] = ", ".join(methods)
+                return response
+            try:
+                return _run(handler, request, authenticated, args, kwargs)
+            except BadInput as bad:
+                return bad.response
+            except FlowError as error:
+                return responses.error(error.status, error.code, error.message, error.param)
+
+        return view
+
+    return decorate
+
+
+def _run(
+    handler: Handler, request: HttpRequest, authenticated: bool, args: Any, kwargs: Any
+) -> HttpResponse:
+    if request.method not in ("GET", "HEAD", "OPTIONS"):
+        reason = auth.csrf_failure(request)
+        if reason is not None:
+            return responses.error(403, "csrf_failed", f"CSRF check failed: {reason}")
+    user, session = auth.caller(request)
+    if authenticated and user is None:
+        return responses.error(401, "not_authenticated", "Sign in first.")
+    return handler(Call(request, user, session, _json_body(request)), *args, **kwargs)
+
+
+def _json_body(request: HttpRequest) -> dict[str, Any]:
+    if request.method in ("GET", "HEAD", "DELETE") or not request.body:
+        return {}
+    if len(request.body) > MAX_BODY_BYTES:
+        raise BadInput(responses.error(413, "too_large", "The request body is too large."))
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise BadInput(responses.error(400, "invalid_json", "The body must be JSON.")) from None
+    if not isinstance(body, dict):
+        raise BadInput(responses.error(400, "invalid_json", "The body must be a JSON object."))
+    return body

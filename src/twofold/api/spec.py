@@ -1,0 +1,44 @@
+"""The served OpenAPI specification: allauth's headless spec with Twofold's endpoints added."""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from allauth.headless.spec.internal.schema import get_schema
+from django.http import HttpRequest, HttpResponse
+
+OURS = Path(__file__).with_name("openapi.yaml")
+
+
+@cache
+def _ours() -> dict[str, Any]:
+    return dict(yaml.safe_load(OURS.read_text()))
+
+
+def specification() -> dict[str, Any]:
+    spec = get_schema()
+    ours = _ours()
+    spec["info"]["title"] = "Twofold API"
+    spec["paths"].update(ours["paths"])
+    for section, entries in ours["components"].items():
+        spec.setdefault("components", {}).setdefault(section, {}).update(entries)
+    spec.setdefault("tags", []).extend(ours["tags"])
+    if "x-tagGroups" in spec:
+        spec["x-tagGroups"].append({"name": "Twofold", "tags": [t["name"] for t in ours["tags"]]})
+    return spec
+
+
+def openapi_yaml(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        yaml.safe_dump(specification(), sort_keys=False), content_type="application/vnd.oai.openapi"
+    )
+
+
+def openapi_json(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(specification()), content_type="application/vnd.oai.openapi+json"
+    )

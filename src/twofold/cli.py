@@ -1,0 +1,117 @@
+"""The ``twofold`` command: the operator's tasks (serve, migrate, create-account, check)."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+from collections.abc import Sequence
+
+
+def _setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "twofold.config.settings")
+    from twofold.config.env import ConfigurationError
+
+    try:
+        import django
+
+        django.setup()
+    except ConfigurationError as error:
+        sys.exit(str(error))
+
+
+def migrate(args: argparse.Namespace) -> int:
+    from django.core.management import call_command
+
+    call_command("migrate", interactive=False, verbosity=args.verbosity)
+    call_command("createcachetable", verbosity=args.verbosity)
+    return 0
+
+
+def check(args: argparse.Namespace) -> int:
+    """Django's checks (with ``--deploy`` in production) plus Twofold's own."""
+    from django.conf import settings
+    from django.core.management import call_command
+
+    deploy = settings.TWOFOLD.is_production or args.deploy
+    call_command("check", deploy=deploy, fail_level="WARNING" if deploy else "ERROR")
+    print(f"Twofold configuration is valid ({settings.TWOFOLD.mode} mode).")
+    return 0
+
+
+def serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("check", fail_level="ERROR")
+    twofold = settings.TWOFOLD
+    bind = f"{twofold.host}:{twofold.port}"
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "twofold.config.wsgi:application",
+        f"--bind={bind}",
+        f"--workers={twofold.workers}",
+        "--worker-class=sync",
+        "--max-requests=20000",
+        "--max-requests-jitter=2000",
+        "--access-logfile=-",
+        "--forwarded-allow-ips=127.0.0.1",
+    ]
+    print(f"Twofold serves on {twofold.public_url} ({twofold.workers} workers)", flush=True)
+    os.execv(argv[0], argv)  # noqa: S606  (replace this process with gunicorn)
+
+
+def create_account(args: argparse.Namespace) -> int:
+    """Create an account (organization) and its first administrator."""
+    from django.contrib.auth import password_validation
+    from django.core.exceptions import ValidationError
+    from django.db import transaction
+
+    from twofold.organizations.flows import create_organization
+    from twofold.users.models import User
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+    email = args.email.strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        print(f"{email} already has a Twofold account.", file=sys.stderr)
+        return 1
+    try:
+        password_validation.validate_password(password, User(email=email))
+    except ValidationError as error:
+        print("\n".join(error.messages), file=sys.stderr)
+        return 1
+    from allauth.account.models import EmailAddress
+
+    with transaction.atomic():
+        user = User.objects.create_user(email, password)
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        create_organization(user, args.name)
+    print(f"Created account {args.name!r} with administrator {email}.")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="twofold", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("serve", help="serve Twofold with gunicorn").set_defaults(run=serve)
+    p = sub.add_parser("migrate", help="create or update the database")
+    p.add_argument("-v", "--verbosity", type=int, default=1)
+    p.set_defaults(run=migrate)
+    p = sub.add_parser("check", help="check the configuration and the deployment")
+    p.add_argument("--deploy", action="store_true", help="run deployment checks in any mode")
+    p.set_defaults(run=check)
+    p = sub.add_parser("create-account", help="create an account and its first administrator")
+    p.add_argument("--email", required=True)
+    p.add_argument("--name", required=True, help="the account (company) name")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
+    p.set_defaults(run=create_account)
+    args = parser.parse_args(argv)
+    _setup_django()
+    return int(args.run(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

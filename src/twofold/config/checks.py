@@ -1,0 +1,44 @@
+"""Start-up checks, run by ``twofold check`` and before every ``serve`` and ``migrate``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core import checks
+
+
+@checks.register(checks.Tags.security, deploy=False)
+def libxml2_versions_match(**kwargs: Any) -> list[checks.CheckMessage]:
+    """lxml and xmlsec must embed the same libxml2, or SAML signature checks crash (DESIGN.md)."""
+    import lxml.etree
+    import xmlsec
+
+    lxml_version = lxml.etree.LIBXML_VERSION
+    xmlsec_version = xmlsec.get_libxml_version()
+    if tuple(lxml_version) == tuple(xmlsec_version):
+        return []
+    return [
+        checks.Error(
+            f"lxml uses libxml2 {lxml_version} but xmlsec uses {xmlsec_version}",
+            hint="Install the pinned versions from requirements/constraints.txt.",
+            id="twofold.E001",
+        )
+    ]
+
+
+@checks.register(checks.Tags.caches)
+def cache_is_shared(**kwargs: Any) -> list[checks.CheckMessage]:
+    """Rate limits and replay guards live in the cache: it must be shared by all workers."""
+    backend = settings.CACHES["default"]["BACKEND"]
+    if backend.endswith(("locmem.LocMemCache", "dummy.DummyCache")) and not getattr(
+        settings, "TWOFOLD_UNIT_TESTS", False
+    ):
+        return [
+            checks.Error(
+                f"The cache backend {backend} is private to one process",
+                hint="Use the database cache (default) or set TWOFOLD_REDIS_URL.",
+                id="twofold.E002",
+            )
+        ]
+    return []

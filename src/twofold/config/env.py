@@ -1,0 +1,301 @@
+"""Twofold's configuration: every ``TWOFOLD_*`` environment variable, read once, typed.
+
+Start-up refuses a missing or contradictory setting with a message that says what to set
+(STYLE.md rule 9). Secrets are wrapped in :class:`Secret` so that they never print.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal, TypeVar, cast
+from urllib.parse import urlsplit
+
+PREFIX = "TWOFOLD_"
+
+Mode = Literal["development", "production"]
+EmailBackend = Literal["file", "console", "smtp"]
+EmailVerification = Literal["mandatory", "optional", "none"]
+SmtpSecurity = Literal["starttls", "tls", "none"]
+
+T = TypeVar("T")
+
+
+class ConfigurationError(Exception):
+    """A setting is missing, malformed or contradicts another one."""
+
+
+class Secret:
+    """A string that shows as ``'**********'`` wherever it is printed or logged."""
+
+    def __init__(self, value: str) -> None:
+        self._value = value
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}('**********')"
+
+    def __str__(self) -> str:
+        return self._value
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str
+    password: Secret
+    security: SmtpSecurity
+
+
+@dataclass(frozen=True)
+class TwofoldSettings:
+    mode: Mode
+    data_dir: Path
+    secret_key: Secret
+    host: str
+    port: int
+    public_url: str
+    allowed_hosts: tuple[str, ...]
+    database_url: Secret | None
+    redis_url: Secret | None
+    workers: int
+    session_max_age: int
+    session_idle_timeout: int
+    email_backend: EmailBackend
+    email_from: str
+    email_verification: EmailVerification
+    smtp: SmtpSettings | None
+    argon2_memory_kib: int
+    argon2_time_cost: int
+    argon2_parallelism: int
+    signup_open: bool
+    log_level: str
+    extra: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def is_production(self) -> bool:
+        return self.mode == "production"
+
+    @property
+    def uses_https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def mail_dir(self) -> Path:
+        return self.data_dir / "mail"
+
+
+# Every variable Twofold reads, with a one-line description (also the README's table source).
+KNOWN_VARIABLES: dict[str, str] = {
+    "MODE": "`development` (default) or `production`",
+    "DATA_DIR": "where state lives (SQLite database, secret key, mail, SMS outbox); default `var/`",
+    "SECRET_KEY": "required in production; otherwise generated and kept under the data dir",
+    "HOST": "address to listen on; default `127.0.0.1`",
+    "PORT": "port to listen on; default `8000`",
+    "PUBLIC_URL": "the URL people use, e.g. `https://login.example.com`; default `http://HOST:PORT`",
+    "ALLOWED_HOSTS": "comma-separated extra host names accepted besides the public URL's",
+    "DATABASE_URL": "e.g. `postgres://user:pass@db/twofold`; default SQLite under the data dir",
+    "REDIS_URL": "e.g. `redis://127.0.0.1:6379/0`: cache and sessions in Redis (many instances)",
+    "WORKERS": "gunicorn worker processes; default 2 per CPU + 1",
+    "SESSION_MAX_AGE": "absolute session lifetime in seconds; default 86400 (24 h)",
+    "SESSION_IDLE_TIMEOUT": "idle session timeout in seconds; default 3600 (1 h)",
+    "EMAIL_BACKEND": "`file` (default; a file a message under `<data dir>/mail/`), `console`, `smtp`",
+    "EMAIL_FROM": "sender of Twofold's emails; default `Twofold <no-reply@localhost>`",
+    "EMAIL_VERIFICATION": "`mandatory` (default), `optional` or `none` for new sign-ups",
+    "SMTP_HOST": "SMTP server (required with `EMAIL_BACKEND=smtp`)",
+    "SMTP_PORT": "SMTP port; default 587",
+    "SMTP_USERNAME": "SMTP user name",
+    "SMTP_PASSWORD": "SMTP password",
+    "SMTP_SECURITY": "`starttls` (default), `tls` or `none`",
+    "ARGON2_MEMORY_KIB": "argon2id memory per hash in KiB; default 19456 (19 MiB)",
+    "ARGON2_TIME_COST": "argon2id iterations; default 2",
+    "ARGON2_PARALLELISM": "argon2id lanes; default 1",
+    "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
+    "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
+    "SMS_GATEWAYS": "SMS gateways in failover order (used by two-factor authentication)",
+    "SMS_OUTBOX": "file the `outbox` SMS gateway writes; default `<data dir>/sms-outbox.jsonl`",
+}
+
+
+def load(environ: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> TwofoldSettings:
+    """Read and validate all settings; raise :class:`ConfigurationError` listing every problem."""
+    reader = _Reader(os.environ if environ is None else environ)
+    settings = reader.build(cwd or Path.cwd())
+    if reader.problems:
+        raise ConfigurationError(
+            "Twofold cannot start with this configuration:\n"
+            + "\n".join(f"  - {p}" for p in reader.problems)
+        )
+    return settings
+
+
+class _Reader:
+    def __init__(self, environ: Mapping[str, str]) -> None:
+        self.env = {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
+        self.problems: list[str] = []
+
+    def build(self, cwd: Path) -> TwofoldSettings:
+        self._refuse_unknown()
+        mode = cast(Mode, self.choice("MODE", ("development", "production"), "development"))
+        data_dir = Path(self.env.get("DATA_DIR") or cwd / "var").resolve()
+        host = self.env.get("HOST") or "127.0.0.1"
+        port = self.integer("PORT", 8000, minimum=1, maximum=65535)
+        public_url = (self.env.get("PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+        smtp = self._smtp()
+        email_backend = cast(
+            EmailBackend, self.choice("EMAIL_BACKEND", ("file", "console", "smtp"), "file")
+        )
+        max_age = self.integer("SESSION_MAX_AGE", 86400, minimum=60)
+        idle = self.integer("SESSION_IDLE_TIMEOUT", 3600, minimum=60)
+        settings = TwofoldSettings(
+            mode=mode,
+            data_dir=data_dir,
+            secret_key=self._secret_key(mode, data_dir),
+            host=host,
+            port=port,
+            public_url=public_url,
+            allowed_hosts=self._allowed_hosts(public_url, host),
+            database_url=self.secret("DATABASE_URL"),
+            redis_url=self.secret("REDIS_URL"),
+            workers=self.integer("WORKERS", 2 * (os.cpu_count() or 1) + 1, minimum=1, maximum=256),
+            session_max_age=max_age,
+            session_idle_timeout=idle,
+            email_backend=email_backend,
+            email_from=self.env.get("EMAIL_FROM") or "Twofold <no-reply@localhost>",
+            email_verification=self.choice(
+                "EMAIL_VERIFICATION", ("mandatory", "optional", "none"), "mandatory"
+            ),
+            smtp=smtp,
+            argon2_memory_kib=self.integer("ARGON2_MEMORY_KIB", 19456, minimum=7168),
+            argon2_time_cost=self.integer("ARGON2_TIME_COST", 2, minimum=1, maximum=20),
+            argon2_parallelism=self.integer("ARGON2_PARALLELISM", 1, minimum=1, maximum=16),
+            signup_open=self.choice("SIGNUP", ("open", "closed"), "open") == "open",
+            log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+            extra={k: v for k, v in self.env.items() if k.startswith("SMS_")},
+        )
+        self._check_contradictions(settings)
+        return settings
+
+    def _refuse_unknown(self) -> None:
+        for name in sorted(set(self.env) - set(KNOWN_VARIABLES)):
+            guess = difflib.get_close_matches(name, KNOWN_VARIABLES, n=1)
+            hint = f" (did you mean {PREFIX}{guess[0]}?)" if guess else ""
+            self.problems.append(f"{PREFIX}{name} is not a Twofold setting{hint}")
+
+    def choice(self, name: str, options: tuple[T, ...], default: T) -> T:
+        raw = self.env.get(name)
+        if raw is None or raw == "":
+            return default
+        for option in options:
+            if raw.lower() == str(option).lower():
+                return option
+        listed = ", ".join(str(o) for o in options)
+        self.problems.append(f"{PREFIX}{name}={raw!r} is not one of: {listed}")
+        return default
+
+    def integer(
+        self, name: str, default: int, *, minimum: int = 0, maximum: int | None = None
+    ) -> int:
+        raw = self.env.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            self.problems.append(f"{PREFIX}{name}={raw!r} must be a whole number")
+            return default
+        if value < minimum or (maximum is not None and value > maximum):
+            upper = f" and at most {maximum}" if maximum is not None else ""
+            self.problems.append(f"{PREFIX}{name}={value} must be at least {minimum}{upper}")
+            return default
+        return value
+
+    def secret(self, name: str) -> Secret | None:
+        raw = self.env.get(name)
+        return Secret(raw) if raw else None
+
+    def _secret_key(self, mode: str, data_dir: Path) -> Secret:
+        given = self.env.get("SECRET_KEY")
+        if given:
+            if len(given) < 50:
+                self.problems.append(f"{PREFIX}SECRET_KEY must be at least 50 characters long")
+            return Secret(given)
+        if mode == "production":
+            self.problems.append(
+                f"{PREFIX}SECRET_KEY is required in production "
+                '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(50))")'
+            )
+            return Secret("")
+        return Secret(_stored_secret_key(data_dir))
+
+    def _allowed_hosts(self, public_url: str, host: str) -> tuple[str, ...]:
+        parts = urlsplit(public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            self.problems.append(
+                f"{PREFIX}PUBLIC_URL={public_url!r} must be an http:// or https:// URL with a host"
+            )
+            return (host,)
+        extra = [h.strip() for h in self.env.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
+        return tuple(dict.fromkeys([parts.hostname, host, *extra]))
+
+    def _smtp(self) -> SmtpSettings | None:
+        host = self.env.get("SMTP_HOST")
+        if not host:
+            return None
+        return SmtpSettings(
+            host=host,
+            port=self.integer("SMTP_PORT", 587, minimum=1, maximum=65535),
+            username=self.env.get("SMTP_USERNAME", ""),
+            password=Secret(self.env.get("SMTP_PASSWORD", "")),
+            security=self.choice("SMTP_SECURITY", ("starttls", "tls", "none"), "starttls"),
+        )
+
+    def _check_contradictions(self, s: TwofoldSettings) -> None:
+        if s.session_idle_timeout > s.session_max_age:
+            self.problems.append(
+                f"{PREFIX}SESSION_IDLE_TIMEOUT ({s.session_idle_timeout}) cannot exceed "
+                f"{PREFIX}SESSION_MAX_AGE ({s.session_max_age})"
+            )
+        if s.email_backend == "smtp" and s.smtp is None:
+            self.problems.append(f"{PREFIX}EMAIL_BACKEND=smtp needs {PREFIX}SMTP_HOST")
+        if s.is_production and not s.uses_https:
+            self.problems.append(
+                f"{PREFIX}MODE=production needs an https:// {PREFIX}PUBLIC_URL "
+                "(cookies are Secure and __Host- prefixed in production)"
+            )
+        for name, url, schemes in (
+            ("DATABASE_URL", s.database_url, ("postgres", "postgresql", "sqlite")),
+            ("REDIS_URL", s.redis_url, ("redis", "rediss")),
+        ):
+            if url is not None and urlsplit(str(url)).scheme not in schemes:
+                starts = ", ".join(f"{scheme}://" for scheme in schemes)
+                self.problems.append(f"{PREFIX}{name} must start with one of: {starts}")
+
+
+def _stored_secret_key(data_dir: Path) -> str:
+    """Generate the development secret key once and keep it, readable by its owner only."""
+    path = data_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # O_EXCL: two workers starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
+def describe(settings: TwofoldSettings, render: Callable[[object], str] = repr) -> str:
+    """A printable summary of the settings; secrets stay hidden."""
+    return "\n".join(f"{name} = {render(value)}" for name, value in vars(settings).items())

@@ -1,0 +1,263 @@
+"""Django settings, built from the typed :mod:`twofold.config.env` object and nothing else."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+
+from twofold.config import env
+
+TWOFOLD = env.load()
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DEBUG = False
+SECRET_KEY = str(TWOFOLD.secret_key)
+ALLOWED_HOSTS = list(TWOFOLD.allowed_hosts)
+CSRF_TRUSTED_ORIGINS = [TWOFOLD.public_url]
+
+INSTALLED_APPS = [
+    # First, so that its templates (layout, allauth elements) override allauth's own.
+    "twofold.web",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.mfa",
+    "allauth.headless",
+    "allauth.usersessions",
+    "twofold.config",
+    "twofold.users",
+    "twofold.organizations",
+    "twofold.signin",
+    "twofold.api",
+]
+
+MIDDLEWARE = [
+    "twofold.web.headers.SecurityHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "twofold.signin.timeouts.SessionTimeoutMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+]
+
+ROOT_URLCONF = "twofold.config.urls"
+WSGI_APPLICATION = "twofold.config.wsgi.application"
+AUTH_USER_MODEL = "users.User"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "twofold.web.context.navigation",
+            ],
+        },
+    },
+]
+
+
+# --- Data -------------------------------------------------------------------------------------
+
+
+def _database() -> dict[str, Any]:
+    if TWOFOLD.database_url is not None:
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(str(TWOFOLD.database_url), conn_max_age=600)
+        )
+        if config["ENGINE"].endswith("postgresql"):
+            config["CONN_HEALTH_CHECKS"] = True
+            return config
+        return {**config, **_sqlite_options()}
+    TWOFOLD.data_dir.mkdir(parents=True, exist_ok=True)
+    return {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": TWOFOLD.data_dir / "twofold.sqlite3",
+        **_sqlite_options(),
+    }
+
+
+def _sqlite_options() -> dict[str, Any]:
+    # WAL lets readers run beside the writer (sign-in 104 ms -> 33 ms, DESIGN.md); IMMEDIATE takes
+    # the write lock at BEGIN so concurrent writers queue on busy_timeout instead of failing.
+    return {
+        "OPTIONS": {
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+            "init_command": (
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+            ),
+        }
+    }
+
+
+DATABASES = {"default": _database()}
+
+if TWOFOLD.redis_url is not None:
+    # Shared by every instance: allauth's rate limits and replay guards live in the cache.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": str(TWOFOLD.redis_url),
+            "KEY_PREFIX": "twofold",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+else:
+    # Never a per-process cache: a TOTP code was accepted twice with LocMemCache and two workers.
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "twofold_cache",
+        }
+    }
+    SESSION_ENGINE = "django.contrib.sessions.backends.db"
+
+
+# --- Passwords (ASVS 6.2) ---------------------------------------------------------------------
+
+PASSWORD_HASHERS = ["twofold.users.hashers.TwofoldArgon2Hasher"]
+TWOFOLD_ARGON2 = {
+    "memory_cost": TWOFOLD.argon2_memory_kib,
+    "time_cost": TWOFOLD.argon2_time_cost,
+    "parallelism": TWOFOLD.argon2_parallelism,
+}
+AUTH_PASSWORD_VALIDATORS = [
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": 8},
+    },
+    {"NAME": "twofold.users.passwords.MaximumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "twofold.users.passwords.ContextWordsValidator"},
+]
+
+
+# --- Sessions and cookies (ASVS 7) ------------------------------------------------------------
+
+SESSION_COOKIE_AGE = TWOFOLD.session_max_age
+TWOFOLD_SESSION_IDLE_TIMEOUT = TWOFOLD.session_idle_timeout
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_SECURE = TWOFOLD.uses_https
+CSRF_COOKIE_SECURE = TWOFOLD.uses_https
+if TWOFOLD.uses_https:
+    # __Host- binds the cookie to this exact origin, path / and Secure (RFC 6265bis 4.1.3.2).
+    SESSION_COOKIE_NAME = "__Host-twofold-session"
+    CSRF_COOKIE_NAME = "__Host-twofold-csrf"
+    SECURE_HSTS_SECONDS = 63072000
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+else:
+    SESSION_COOKIE_NAME = "twofold-session"
+    CSRF_COOKIE_NAME = "twofold-csrf"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+
+# --- allauth ----------------------------------------------------------------------------------
+
+ACCOUNT_ADAPTER = "twofold.signin.adapter.AccountAdapter"
+ACCOUNT_LOGIN_METHODS = {"email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
+ACCOUNT_SIGNUP_FORM_CLASS = "twofold.organizations.forms.AccountSignupForm"
+ACCOUNT_USER_MODEL_USERNAME_FIELD = None
+ACCOUNT_UNIQUE_EMAIL = True
+ACCOUNT_EMAIL_VERIFICATION = TWOFOLD.email_verification
+ACCOUNT_EMAIL_VERIFICATION_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
+ACCOUNT_PASSWORD_RESET_BY_CODE_ENABLED = False
+ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300
+ACCOUNT_PREVENT_ENUMERATION = True
+ACCOUNT_SESSION_REMEMBER = None
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Twofold] "
+ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if TWOFOLD.uses_https else "http"
+ACCOUNT_CHANGE_EMAIL = False
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+LOGIN_REDIRECT_URL = "/"
+ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
+LOGIN_URL = "/accounts/login/"
+
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+USERSESSIONS_TRACK_ACTIVITY = False
+
+HEADLESS_ONLY = False
+HEADLESS_SERVE_SPECIFICATION = True
+HEADLESS_SPECIFICATION_TEMPLATE_NAME = None
+HEADLESS_CLIENTS = ("browser", "app")
+HEADLESS_FRONTEND_URLS = {
+    "account_confirm_email": "/accounts/confirm-email/{key}/",
+    "account_reset_password_from_key": "/accounts/password/reset/key/{key}/",
+    "account_signup": "/accounts/signup/",
+}
+
+AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
+
+
+# --- Email ------------------------------------------------------------------------------------
+
+DEFAULT_FROM_EMAIL = TWOFOLD.email_from
+SERVER_EMAIL = TWOFOLD.email_from
+if TWOFOLD.email_backend == "file":
+    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    EMAIL_FILE_PATH = TWOFOLD.mail_dir
+elif TWOFOLD.email_backend == "console":
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+elif TWOFOLD.smtp is not None:
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = TWOFOLD.smtp.host
+    EMAIL_PORT = TWOFOLD.smtp.port
+    EMAIL_HOST_USER = TWOFOLD.smtp.username
+    EMAIL_HOST_PASSWORD = str(TWOFOLD.smtp.password)
+    EMAIL_USE_TLS = TWOFOLD.smtp.security == "starttls"
+    EMAIL_USE_SSL = TWOFOLD.smtp.security == "tls"
+    EMAIL_TIMEOUT = 10
+
+
+# --- Static files, i18n, logging --------------------------------------------------------------
+
+STATIC_URL = "/static/"
+STATIC_ROOT = None  # served from the package by WhiteNoise through the finders
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = False
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {"twofold": {"level": TWOFOLD.log_level, "propagate": True}},
+}

@@ -1,0 +1,33 @@
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import include, path
+
+from twofold.api import responses, spec
+
+urlpatterns = [
+    # Ours first: the same addresses as allauth's spec views, with Twofold's endpoints added.
+    path("_allauth/openapi.yaml", spec.openapi_yaml, name="twofold_openapi_yaml"),
+    path("_allauth/openapi.json", spec.openapi_json, name="twofold_openapi_json"),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/v1/", include("twofold.api.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("", include("twofold.web.urls")),
+]
+
+_API_PREFIXES = ("/api/", "/_allauth/")
+
+
+def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if request.path.startswith(_API_PREFIXES):
+        return responses.error(404, "not_found", "There is nothing at this address.")
+    return render(request, "twofold/not_found.html", status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if request.path.startswith(_API_PREFIXES):
+        return responses.error(500, "server_error", "Something went wrong on our side.")
+    return render(request, "twofold/server_error.html", status=500)
+
+
+handler404 = not_found
+handler500 = server_error

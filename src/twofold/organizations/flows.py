@@ -1,0 +1,232 @@
+"""Organization flows: sign-up, invitations, roles, deactivation. Plain functions, no HTTP.
+
+Every flow that acts on another member takes the acting membership and looks the target up
+inside the actor's organization, so an administrator of one account cannot reach another's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from allauth.account.models import EmailAddress
+from django.contrib.auth import password_validation
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from twofold import clock
+from twofold.errors import Conflict, FlowError, Gone, NotAllowed, NotFound
+from twofold.organizations import notifications
+from twofold.organizations.models import Invitation, Membership, Organization, Role
+from twofold.signin.sessions import end_all_sessions
+from twofold.users.models import User
+
+INVITATION_LIFETIME = timedelta(days=7)
+
+
+def create_organization(user: User, name: str) -> Membership:
+    """Create an organization whose first administrator is ``user`` (sign-up)."""
+    organization = Organization.objects.create(name=name.strip())
+    return Membership.objects.create(user=user, organization=organization, role=Role.ADMINISTRATOR)
+
+
+def require_administrator(actor: Membership) -> None:
+    if not actor.is_administrator or not actor.user.is_active:
+        raise NotAllowed("Only administrators of this account can do this.")
+
+
+def get_member(actor: Membership, membership_id: int) -> Membership:
+    """A membership of the actor's own organization; others do not exist for the actor."""
+    try:
+        return (
+            Membership.objects.of(actor.organization)
+            .select_related("user", "organization")
+            .get(pk=membership_id)
+        )
+    except Membership.DoesNotExist:
+        raise NotFound("There is no such member in this account.") from None
+
+
+# --- Invitations --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str  # only ever in the email; the database keeps its hash
+
+
+def _hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invite_member(
+    actor: Membership, email: str, role: str = Role.MEMBER, *, now: datetime | None = None
+) -> IssuedInvitation:
+    """Invite ``email`` into the actor's organization and email them a 7-day, single-use link."""
+    require_administrator(actor)
+    now = now or clock.now()
+    email = email.strip().lower()
+    if role not in Role.values:
+        raise FlowError("Choose a role: administrator or member.", param="role")
+    if User.objects.filter(email__iexact=email).exists():
+        raise Conflict(
+            "This email address already has a Twofold account and cannot be invited.",
+            code="email_taken",
+            param="email",
+        )
+    token = secrets.token_urlsafe(32)  # 256 bits from the CSPRNG (ASVS 6.4.1)
+    with transaction.atomic():
+        # A new invitation replaces any pending one for the same address in this account.
+        Invitation.objects.of(actor.organization).pending().filter(email=email).update(
+            revoked_at=now
+        )
+        invitation = Invitation.objects.create(
+            organization=actor.organization,
+            email=email,
+            role=role,
+            token_hash=_hash_token(token),
+            invited_by=actor.user,
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+    notifications.send_invitation(invitation, token)
+    return IssuedInvitation(invitation, token)
+
+
+def list_invitations(actor: Membership) -> list[Invitation]:
+    require_administrator(actor)
+    return list(Invitation.objects.of(actor.organization).pending().order_by("-created_at"))
+
+
+def revoke_invitation(
+    actor: Membership, invitation_id: int, *, now: datetime | None = None
+) -> None:
+    require_administrator(actor)
+    updated = (
+        Invitation.objects.of(actor.organization)
+        .pending()
+        .filter(pk=invitation_id)
+        .update(revoked_at=now or clock.now())
+    )
+    if not updated:
+        raise NotFound("There is no such pending invitation in this account.")
+
+
+def find_invitation(token: str, *, now: datetime | None = None) -> Invitation:
+    """The open invitation behind ``token``; raise :class:`Gone` when used, revoked or expired."""
+    now = now or clock.now()
+    invitation = (
+        Invitation.objects.select_related("organization")
+        .filter(token_hash=_hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise NotFound("This invitation link is not valid.", code="invitation_invalid")
+    if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= now:
+        raise Gone(
+            "This invitation has expired or was already used. "
+            "Ask your administrator for a new one.",
+            code="invitation_expired",
+        )
+    return invitation
+
+
+def accept_invitation(
+    token: str, password: str, name: str = "", *, now: datetime | None = None
+) -> User:
+    """Create the invited user with their chosen password. Single use, even when raced."""
+    now = now or clock.now()
+    invitation = find_invitation(token, now=now)
+    candidate = User(email=invitation.email, name=name)
+    try:
+        password_validation.validate_password(password, candidate)
+    except ValidationError as error:
+        raise FlowError(
+            " ".join(error.messages), code="password_invalid", param="password"
+        ) from None
+    with transaction.atomic():
+        # The conditional update is the single-use guarantee: of two racing accepts, one wins.
+        claimed = Invitation.objects.filter(
+            pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(accepted_at=now)
+        if not claimed:
+            raise Gone("This invitation was already used.", code="invitation_expired")
+        if User.objects.filter(email__iexact=invitation.email).exists():
+            raise Conflict("This email address already has a Twofold account.", code="email_taken")
+        user = User.objects.create_user(invitation.email, password, name=name.strip())
+        Membership.objects.create(
+            user=user, organization=invitation.organization, role=invitation.role
+        )
+        # Following the emailed link proves the address.
+        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    return user
+
+
+# --- Roles and deactivation ---------------------------------------------------------------------
+
+
+def _ensure_another_administrator(target: Membership) -> None:
+    if not target.is_administrator or not target.user.is_active:
+        return
+    others = Membership.objects.of(target.organization).administrators().exclude(pk=target.pk)
+    if not others.exists():
+        raise Conflict(
+            "An account needs at least one administrator. "
+            "Make another member an administrator first.",
+            code="last_administrator",
+        )
+
+
+def change_role(actor: Membership, membership_id: int, role: str) -> Membership:
+    require_administrator(actor)
+    if role not in Role.values:
+        raise FlowError("Choose a role: administrator or member.", param="role")
+    with transaction.atomic():
+        target = get_member(actor, membership_id)
+        if role != Role.ADMINISTRATOR:
+            _ensure_another_administrator(target)
+        target.role = role
+        target.save(update_fields=["role"])
+    return target
+
+
+def deactivate_member(actor: Membership, membership_id: int) -> Membership:
+    """Block the member from signing in and end all their sessions at once, on every worker."""
+    require_administrator(actor)
+    with transaction.atomic():
+        target = get_member(actor, membership_id)
+        if target.pk == actor.pk:
+            raise Conflict("You cannot deactivate yourself.", code="cannot_deactivate_self")
+        _ensure_another_administrator(target)
+        target.user.is_active = False
+        target.user.save(update_fields=["is_active"])
+    end_all_sessions(target.user)
+    return target
+
+
+def reactivate_member(actor: Membership, membership_id: int) -> Membership:
+    require_administrator(actor)
+    target = get_member(actor, membership_id)
+    target.user.is_active = True
+    target.user.save(update_fields=["is_active"])
+    return target
+
+
+def list_members(actor: Membership) -> list[Membership]:
+    return list(
+        Membership.objects.of(actor.organization).select_related("user").order_by("user__email")
+    )
+
+
+def rename_organization(actor: Membership, name: str) -> Organization:
+    require_administrator(actor)
+    name = name.strip()
+    if not name:
+        raise FlowError("Enter a name for the account.", param="name")
+    organization = actor.organization
+    organization.name = name[:100]
+    organization.save(update_fields=["name"])
+    return organization

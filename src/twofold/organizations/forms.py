@@ -1,0 +1,58 @@
+"""One validator per input, shared by the pages and the JSON API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+
+from twofold.organizations.models import Role
+
+
+class AccountSignupForm(forms.Form):
+    """Extra sign-up field: the name of the new account (organization)."""
+
+    organization_name = forms.CharField(
+        label="Company or account name",
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "organization", "placeholder": "Acme Inc."}),
+    )
+
+    def clean_organization_name(self) -> str:
+        name = str(self.cleaned_data["organization_name"]).strip()
+        if not name:
+            raise forms.ValidationError("Enter the name of your company or account.")
+        return name
+
+    def signup(self, request: Any, user: Any) -> None:
+        """Required by allauth; the organization is created atomically in the adapter."""
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(
+        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(choices=Role.choices)
+
+
+class OrganizationForm(forms.Form):
+    name = forms.CharField(label="Account name", max_length=100)
+
+
+class AcceptInvitationForm(forms.Form):
+    name = forms.CharField(
+        label="Your name",
+        max_length=150,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    password = forms.CharField(
+        label="Choose a password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters. Long passphrases are welcome.",
+    )

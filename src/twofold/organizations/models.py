@@ -1,0 +1,109 @@
+"""Organizations ("accounts" on the pages), their memberships and invitations.
+
+Tenancy is enforced where data is read: organization data is always fetched through the
+``of(organization)`` query helpers, never by bare primary key (DESIGN.md, STYLE.md rule 5).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+
+if TYPE_CHECKING:
+    from twofold.users.models import User
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", "Administrator"
+    MEMBER = "member", "Member"
+
+
+class Organization(models.Model):
+    """A company using Twofold. Called an "account" in the user interface."""
+
+    name = models.CharField(max_length=100)
+    default_country = models.CharField(
+        max_length=2, default="CH", help_text="ISO 3166 country preselected for phone numbers"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def of(self, organization: Organization) -> MembershipQuerySet:
+        return self.filter(organization=organization)
+
+    def administrators(self) -> MembershipQuerySet:
+        return self.filter(role=Role.ADMINISTRATOR, user__is_active=True)
+
+
+class Membership(models.Model):
+    """A user's place in their one organization."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="membership"
+    )
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "role"])]
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.role} of {self.organization})"
+
+    @property
+    def is_administrator(self) -> bool:
+        return self.role == Role.ADMINISTRATOR
+
+
+class InvitationQuerySet(models.QuerySet["Invitation"]):
+    def of(self, organization: Organization) -> InvitationQuerySet:
+        return self.filter(organization=organization)
+
+    def pending(self) -> InvitationQuerySet:
+        return self.filter(accepted_at__isnull=True, revoked_at__isnull=True)
+
+
+class Invitation(models.Model):
+    """An emailed, single-use link (valid 7 days) that lets a person join an organization."""
+
+    organization = models.ForeignKey(
+        Organization, on_delete=models.CASCADE, related_name="invitations"
+    )
+    email = models.EmailField()
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.MEMBER)
+    # SHA-256 of a 256-bit random token: a plain hash suffices above 112 bits (ASVS 6.5.2).
+    token_hash = models.CharField(max_length=64, unique=True)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "email"])]
+
+    def __str__(self) -> str:
+        return f"Invitation of {self.email} to {self.organization}"
+
+
+def membership_of(user: User) -> Membership | None:
+    """The user's membership, or None for a user without one (never the case after sign-up)."""
+    try:
+        return user.membership
+    except Membership.DoesNotExist:
+        return None

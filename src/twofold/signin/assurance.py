@@ -1,0 +1,53 @@
+"""Assurance as data: the methods a session used (AMR) and the level they reach (AAL).
+
+allauth records every authentication method of a session (``record_authentication``); this
+module names them as RFC 8176 AMR values and derives NIST SP 800-63B-4 levels from them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from django.http import HttpRequest
+
+AAL = Literal["aal1", "aal2"]
+
+# allauth method (and MFA type) -> RFC 8176 "amr" value.
+_AMR = {
+    "password": "pwd",
+    "code": "otp",
+    "socialaccount": "fed",
+    "mfa:totp": "otp",
+    "mfa:recovery_codes": "otp",
+    "mfa:webauthn": "hwk",
+    "mfa:sms": "sms",
+    "mfa:backup_codes": "otp",
+}
+_SECOND_FACTORS = {"otp", "sms", "hwk"}
+
+
+def methods(request: HttpRequest) -> list[Mapping[str, Any]]:
+    return list(request.session.get("account_authentication_methods", []))
+
+
+def amr(recorded: Iterable[Mapping[str, Any]]) -> list[str]:
+    """The distinct AMR values of the recorded methods, in the order they happened."""
+    values: list[str] = []
+    for entry in recorded:
+        method = str(entry.get("method"))
+        key = f"mfa:{entry.get('type')}" if method == "mfa" else method
+        value = _AMR.get(key, method)
+        if value not in values:
+            values.append(value)
+    return values
+
+
+def level(amr_values: Iterable[str], *, federated_mfa: bool = False) -> AAL:
+    """aal2 when a second factor joined the first, or an SSO login whose policy is satisfied."""
+    values = set(amr_values)
+    if "pwd" in values and values & _SECOND_FACTORS:
+        return "aal2"
+    if "fed" in values and federated_mfa:
+        return "aal2"
+    return "aal1"

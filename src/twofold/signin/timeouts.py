@@ -1,0 +1,50 @@
+"""Absolute and idle session timeouts (ASVS 7.3.1, 7.3.2; NIST 800-63B-4 AAL2: 24 h / 1 h).
+
+The session records when its sign-in happened and when it was last seen. ``last seen`` is written
+at most once a minute, so a busy session does not turn every request into a session write.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+
+SIGNED_IN_AT = "twofold_signed_in_at"
+LAST_SEEN_AT = "twofold_last_seen_at"
+SEEN_RESOLUTION = 60  # seconds; the idle timeout is exact to within this
+
+
+def start(session: Any, now: float | None = None) -> None:
+    now = time.time() if now is None else now
+    session[SIGNED_IN_AT] = now
+    session[LAST_SEEN_AT] = now
+
+
+def is_expired(session: Any, now: float) -> bool:
+    signed_in_at = session.get(SIGNED_IN_AT)
+    last_seen_at = session.get(LAST_SEEN_AT, signed_in_at)
+    if signed_in_at is None or last_seen_at is None:
+        return True  # a signed-in session without a stamp predates the rule: end it
+    too_old = now - signed_in_at > settings.SESSION_COOKIE_AGE
+    too_idle = now - last_seen_at > settings.TWOFOLD_SESSION_IDLE_TIMEOUT
+    return bool(too_old or too_idle)
+
+
+class SessionTimeoutMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.user.is_authenticated:
+            now = time.time()
+            if is_expired(request.session, now):
+                # logout() flushes the server-side session: the old id is dead everywhere.
+                logout(request)
+            elif now - request.session[LAST_SEEN_AT] >= SEEN_RESOLUTION:
+                request.session[LAST_SEEN_AT] = now
+        return self.get_response(request)

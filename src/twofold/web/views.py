@@ -1,0 +1,148 @@
+"""Thin page views: parse the form, call the flow, show the result or the flow's message."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from twofold.errors import FlowError
+from twofold.organizations import flows
+from twofold.organizations.forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    OrganizationForm,
+    RoleForm,
+)
+from twofold.organizations.models import Membership
+
+View = Callable[..., HttpResponse]
+
+
+def _membership(request: HttpRequest) -> Membership:
+    return request.user.membership  # type: ignore[union-attr]
+
+
+def administrator_required(view: View) -> View:
+    @login_required
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not _membership(request).is_administrator:
+            return render(request, "twofold/forbidden.html", status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "twofold/home.html")
+
+
+@login_required
+def security_settings(request: HttpRequest) -> HttpResponse:
+    """ "Password and Two-Factor Authentication"."""
+    return render(request, "twofold/security_settings.html")
+
+
+@administrator_required
+def account_settings(request: HttpRequest) -> HttpResponse:
+    """ "Account & Security", for administrators."""
+    actor = _membership(request)
+    form = OrganizationForm(request.POST or None, initial={"name": actor.organization.name})
+    if request.method == "POST" and form.is_valid():
+        flows.rename_organization(actor, form.cleaned_data["name"])
+        messages.success(request, "The account name was saved.")
+        return redirect("account_settings")
+    return render(request, "twofold/account_settings.html", {"form": form})
+
+
+@administrator_required
+def members(request: HttpRequest) -> HttpResponse:
+    actor = _membership(request)
+    form = InviteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = flows.invite_member(
+                actor, form.cleaned_data["email"], form.cleaned_data["role"]
+            )
+        except FlowError as error:
+            form.add_error(error.param, error.message)
+        else:
+            messages.success(request, f"An invitation was sent to {issued.invitation.email}.")
+            return redirect("members")
+    context = {
+        "form": form,
+        "members": flows.list_members(actor),
+        "invitations": flows.list_invitations(actor),
+        "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
+    }
+    return render(request, "twofold/members.html", context)
+
+
+def _member_action(action: Callable[[Membership, int, HttpRequest], str]) -> View:
+    @administrator_required
+    @require_POST
+    @wraps(action)
+    def view(request: HttpRequest, pk: int) -> HttpResponse:
+        try:
+            messages.success(request, action(_membership(request), pk, request))
+        except FlowError as error:
+            messages.error(request, error.message)
+        return redirect("members")
+
+    return view
+
+
+@_member_action
+def change_role(actor: Membership, membership_id: int, request: HttpRequest) -> str:
+    form = RoleForm(request.POST)
+    if not form.is_valid():
+        raise FlowError("Choose a role: administrator or member.")
+    target = flows.change_role(actor, membership_id, form.cleaned_data["role"])
+    return f"{target.user.email} is now {target.get_role_display().lower()}."
+
+
+@_member_action
+def deactivate_member(actor: Membership, membership_id: int, request: HttpRequest) -> str:
+    target = flows.deactivate_member(actor, membership_id)
+    return f"{target.user.email} was deactivated and signed out everywhere."
+
+
+@_member_action
+def reactivate_member(actor: Membership, membership_id: int, request: HttpRequest) -> str:
+    target = flows.reactivate_member(actor, membership_id)
+    return f"{target.user.email} can sign in again."
+
+
+@_member_action
+def revoke_invitation(actor: Membership, invitation_id: int, request: HttpRequest) -> str:
+    flows.revoke_invitation(actor, invitation_id)
+    return "The invitation was withdrawn."
+
+
+def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = flows.find_invitation(token)
+    except FlowError as error:
+        return render(
+            request, "twofold/invitation_invalid.html", {"error": error}, status=error.status
+        )
+    form = AcceptInvitationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flows.accept_invitation(token, form.cleaned_data["password"], form.cleaned_data["name"])
+        except FlowError as error:
+            form.add_error("password" if error.param == "password" else None, error.message)
+        else:
+            messages.success(request, "Welcome! Your password is set: sign in to continue.")
+            return redirect("account_login")
+    return render(
+        request, "twofold/invitation_accept.html", {"form": form, "invitation": invitation}
+    )

@@ -1,0 +1,81 @@
+"""Actors and helpers shared by the whole suite (STYLE.md rule 11)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from allauth.account.models import EmailAddress
+from django.core import mail
+from django.test import Client
+
+from twofold.organizations.flows import create_organization
+from twofold.organizations.models import Membership, Role
+from twofold.users.models import User
+
+PASSWORD = "correct horse battery staple"
+
+
+def require_or_skip(reason: str) -> None:
+    """Skip a test whose service is absent; fail it when TWOFOLD_REQUIRE_SERVICES=1."""
+    if os.environ.get("TWOFOLD_REQUIRE_SERVICES") == "1":
+        pytest.fail(f"{reason} (TWOFOLD_REQUIRE_SERVICES=1)")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def make_member(db: Any) -> Callable[..., Membership]:
+    """Create a verified user in ``organization`` (a new one when omitted) with ``role``."""
+
+    def make(
+        email: str,
+        *,
+        organization: Any = None,
+        role: str = Role.MEMBER,
+        password: str = PASSWORD,
+    ) -> Membership:
+        user = User.objects.create_user(email, password)
+        EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+        if organization is None:
+            return create_organization(user, f"{email.split('@')[1]} Inc.")
+        return Membership.objects.create(user=user, organization=organization, role=role)
+
+    return make
+
+
+@pytest.fixture
+def administrator(make_member: Callable[..., Membership]) -> Membership:
+    return make_member("ada@acme.test")
+
+
+@pytest.fixture
+def member(make_member: Callable[..., Membership], administrator: Membership) -> Membership:
+    return make_member("bob@acme.test", organization=administrator.organization)
+
+
+@pytest.fixture
+def other_administrator(make_member: Callable[..., Membership]) -> Membership:
+    """The administrator of another account, for isolation tests."""
+    return make_member("olga@globex.test")
+
+
+def signed_in(client: Client, membership: Membership) -> Client:
+    client.force_login(membership.user)
+    return client
+
+
+@pytest.fixture
+def administrator_client(client: Client, administrator: Membership) -> Client:
+    return signed_in(client, administrator)
+
+
+@pytest.fixture
+def member_client(client: Client, member: Membership) -> Client:
+    return signed_in(client, member)
+
+
+@pytest.fixture
+def outbox() -> list[Any]:
+    return mail.outbox
