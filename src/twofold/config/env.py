@@ -106,7 +106,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "WORKERS": "gunicorn worker processes; default 2 per CPU + 1",
     "SESSION_MAX_AGE": "absolute session lifetime in seconds; default 86400 (24 h)",
     "SESSION_IDLE_TIMEOUT": "idle session timeout in seconds; default 3600 (1 h)",
-    "EMAIL_BACKEND": "`file` (default; a file a message under `<data dir>/mail/`), `console`, `smtp`",
+    "EMAIL_BACKEND": "`file` (default: files under `<data dir>/mail/`), `console` or `smtp`",
     "EMAIL_FROM": "sender of Twofold's emails; default `Twofold <no-reply@localhost>`",
     "EMAIL_VERIFICATION": "`mandatory` (default), `optional` or `none` for new sign-ups",
     "SMTP_HOST": "SMTP server (required with `EMAIL_BACKEND=smtp`)",
