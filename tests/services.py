@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import socket
 import sys
+from urllib.parse import urlsplit
 
 POSTGRES_URL = os.environ.get("TWOFOLD_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 REDIS_URL = os.environ.get("TWOFOLD_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
@@ -28,11 +29,13 @@ def missing() -> list[str]:
         psycopg.connect(f"{POSTGRES_URL}/postgres", connect_timeout=3).close()
     except Exception as error:
         problems.append(f"PostgreSQL at {POSTGRES_URL} does not answer ({error})")
+    redis = urlsplit(REDIS_URL)
     try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=3) as conn:
+        address = (redis.hostname or "127.0.0.1", redis.port or 6379)
+        with socket.create_connection(address, timeout=3) as conn:
             conn.sendall(b"PING\r\n")
             if not conn.recv(16).startswith(b"+PONG"):
-                problems.append("Redis at 127.0.0.1:6379 did not answer PING")
+                problems.append(f"Redis at {REDIS_URL} did not answer PING")
     except OSError as error:
         problems.append(f"Redis at {REDIS_URL} does not answer ({error})")
     return problems

@@ -110,7 +110,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.set_defaults(run=create_account)
     args = parser.parse_args(argv)
     _setup_django()
-    return int(args.run(args))
+    from django.core.management import CommandError
+
+    try:
+        return int(args.run(args))
+    except CommandError as error:
+        print(error, file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

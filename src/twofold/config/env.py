@@ -10,7 +10,7 @@ import difflib
 import os
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
@@ -77,7 +77,6 @@ class TwofoldSettings:
     argon2_parallelism: int
     signup_open: bool
     log_level: str
-    extra: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_production(self) -> bool:
@@ -95,7 +94,7 @@ class TwofoldSettings:
 # Every variable Twofold reads, with a one-line description (also the README's table source).
 KNOWN_VARIABLES: dict[str, str] = {
     "MODE": "`development` (default) or `production`",
-    "DATA_DIR": "where state lives (SQLite database, secret key, mail, SMS outbox); default `var/`",
+    "DATA_DIR": "where state lives (SQLite database, secret key, mail); default `var/`",
     "SECRET_KEY": "required in production; otherwise generated and kept under the data dir",
     "HOST": "address to listen on; default `127.0.0.1`",
     "PORT": "port to listen on; default `8000`",
@@ -119,8 +118,15 @@ KNOWN_VARIABLES: dict[str, str] = {
     "ARGON2_PARALLELISM": "argon2id lanes; default 1",
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
-    "SMS_GATEWAYS": "SMS gateways in failover order (used by two-factor authentication)",
-    "SMS_OUTBOX": "file the `outbox` SMS gateway writes; default `<data dir>/sms-outbox.jsonl`",
+}
+
+
+# Read by the test suite only (README, "Testing"); the server accepts and ignores them.
+TEST_VARIABLES: dict[str, str] = {
+    "REQUIRE_SERVICES": "`1`: tests needing PostgreSQL, Redis or Chromium fail instead of skipping",
+    "TEST_BACKEND": "set by `python -m tests.services`: run the suite on PostgreSQL + Redis",
+    "TEST_POSTGRES_URL": "PostgreSQL server for the tests; default `postgres://postgres@127.0.0.1:5432`",
+    "TEST_REDIS_URL": "Redis for the tests; default `redis://127.0.0.1:6379/0`",
 }
 
 
@@ -178,13 +184,12 @@ class _Reader:
             argon2_parallelism=self.integer("ARGON2_PARALLELISM", 1, minimum=1, maximum=16),
             signup_open=self.choice("SIGNUP", ("open", "closed"), "open") == "open",
             log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
-            extra={k: v for k, v in self.env.items() if k.startswith("SMS_")},
         )
         self._check_contradictions(settings)
         return settings
 
     def _refuse_unknown(self) -> None:
-        for name in sorted(set(self.env) - set(KNOWN_VARIABLES)):
+        for name in sorted(set(self.env) - set(KNOWN_VARIABLES) - set(TEST_VARIABLES)):
             guess = difflib.get_close_matches(name, KNOWN_VARIABLES, n=1)
             hint = f" (did you mean {PREFIX}{guess[0]}?)" if guess else ""
             self.problems.append(f"{PREFIX}{name} is not a Twofold setting{hint}")

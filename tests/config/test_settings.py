@@ -1,0 +1,44 @@
+"""Django settings derived from the typed settings: cookies, cache, database."""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+
+def test_cache_is_shared_between_workers_never_per_process():
+    backend = settings.CACHES["default"]["BACKEND"]
+    assert backend in (
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.redis.RedisCache",
+    )
+
+
+def test_sessions_are_server_side():
+    assert settings.SESSION_ENGINE in (
+        "django.contrib.sessions.backends.db",
+        "django.contrib.sessions.backends.cached_db",
+    )
+
+
+def test_cookies_are_httponly_and_samesite_lax():
+    assert settings.SESSION_COOKIE_HTTPONLY is True
+    assert settings.SESSION_COOKIE_SAMESITE == "Lax"
+    assert settings.CSRF_COOKIE_SAMESITE == "Lax"
+
+
+def test_sqlite_uses_wal_and_immediate_transactions():
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("sqlite3"):
+        return
+    assert database["OPTIONS"]["transaction_mode"] == "IMMEDIATE"
+    assert "journal_mode=WAL" in database["OPTIONS"]["init_command"]
+
+
+def test_sqlite_database_is_in_wal_mode(db):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        assert cursor.fetchone()[0] == "wal"

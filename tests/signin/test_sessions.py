@@ -1,0 +1,121 @@
+"""Session rules (DESIGN.md "Sessions"; ASVS 7.2.4, 7.3.1, 7.3.2, 7.4.1)."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+from tests.conftest import PASSWORD
+from twofold.signin import timeouts
+
+
+def sign_in(client: Client, email: str, password: str = PASSWORD):
+    return client.post("/accounts/login/", {"login": email, "password": password})
+
+
+def test_new_session_id_at_sign_in(client, member):
+    client.get("/accounts/login/")
+    client.session.save()
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    response = sign_in(client, member.user.email)
+    assert response.status_code == 302
+    after = client.cookies[settings.SESSION_COOKIE_NAME].value
+    assert after != before
+    assert Client(cookies=None).get("/").status_code == 302
+
+
+def test_session_id_rotates_and_old_id_is_dead_after_sign_in(client, member):
+    client.get("/accounts/login/")
+    session = client.session
+    session["probe"] = 1
+    session.save()
+    old_key = session.session_key
+    sign_in(client, member.user.email)
+    from django.contrib.sessions.backends.db import SessionStore
+
+    assert not SessionStore().exists(old_key)
+
+
+def age_session(client: Client, *, signed_in_ago: float, seen_ago: float) -> None:
+    session = client.session
+    now = time.time()
+    session[timeouts.SIGNED_IN_AT] = now - signed_in_ago
+    session[timeouts.LAST_SEEN_AT] = now - seen_ago
+    session.save()
+
+
+def test_session_ends_after_idle_timeout(client, member):
+    sign_in(client, member.user.email)
+    assert client.get("/").status_code == 200
+    age_session(client, signed_in_ago=7200, seen_ago=settings.TWOFOLD_SESSION_IDLE_TIMEOUT + 5)
+    response = client.get("/")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+
+
+def test_session_ends_after_absolute_lifetime_even_when_active(client, member):
+    sign_in(client, member.user.email)
+    age_session(client, signed_in_ago=settings.SESSION_COOKIE_AGE + 5, seen_ago=1)
+    assert client.get("/").status_code == 302
+    assert client.get("/api/v1/me").status_code == 401
+
+
+def test_active_session_within_limits_stays(client, member):
+    sign_in(client, member.user.email)
+    age_session(client, signed_in_ago=3000, seen_ago=settings.TWOFOLD_SESSION_IDLE_TIMEOUT - 120)
+    assert client.get("/").status_code == 200
+    # The visit counts as activity: last seen moves forward.
+    assert time.time() - client.session[timeouts.LAST_SEEN_AT] < 5
+
+
+def test_last_seen_is_written_at_most_once_a_minute(client, member):
+    sign_in(client, member.user.email)
+    stamped = client.session[timeouts.LAST_SEEN_AT]
+    client.get("/")
+    assert client.session[timeouts.LAST_SEEN_AT] == stamped
+
+
+@pytest.mark.parametrize(
+    ("signed_in_ago", "seen_ago", "expired"),
+    [(0, 0, False), (86401, 0, True), (100, 3601, True), (86399, 3599, False)],
+)
+def test_timeout_rule_with_the_default_limits(signed_in_ago, seen_ago, expired):
+    now = 1_000_000.0
+    session = {timeouts.SIGNED_IN_AT: now - signed_in_ago, timeouts.LAST_SEEN_AT: now - seen_ago}
+    assert timeouts.is_expired(session, now) is expired
+
+
+def test_unstamped_signed_in_session_is_expired():
+    assert timeouts.is_expired({}, time.time()) is True
+
+
+def test_sign_out_ends_the_session_on_the_server(client, member):
+    sign_in(client, member.user.email)
+    key = client.session.session_key
+    client.post("/accounts/logout/")
+    from django.contrib.sessions.backends.db import SessionStore
+
+    assert not SessionStore().exists(key)
+    stolen = Client()
+    stolen.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert stolen.get("/").status_code == 302
+
+
+def test_app_session_token_obeys_the_same_timeouts(client, member):
+    response = client.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": member.user.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    token = response.json()["meta"]["session_token"]
+    app = Client()
+    assert app.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 200
+    from allauth.headless.internal.sessionkit import session_store
+
+    session = session_store(token)
+    session[timeouts.SIGNED_IN_AT] = time.time() - settings.SESSION_COOKIE_AGE - 5
+    session.save()
+    assert app.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 401
