@@ -1,5 +1,6 @@
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template import loader
 from django.urls import include, path
 
 from twofold.api import responses, spec
@@ -26,7 +27,8 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith(_API_PREFIXES):
         return responses.error(500, "server_error", "Something went wrong on our side.")
-    return render(request, "twofold/server_error.html", status=500)
+    # No request context: whatever failed (the database, say) must not fail the error page too.
+    return HttpResponse(loader.render_to_string("twofold/server_error.html"), status=500)
 
 
 handler404 = not_found
