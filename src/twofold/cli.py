@@ -59,6 +59,9 @@ def serve(args: argparse.Namespace) -> int:
         "--max-requests-jitter=2000",
         "--access-logfile=-",
         "--forwarded-allow-ips=127.0.0.1",
+        # gunicorn's control socket defaults to one path per OS user, which a second instance
+        # would take over and delete; Twofold does not use it.
+        "--no-control-socket",
     ]
     print(f"Twofold serves on {twofold.public_url} ({twofold.workers} workers)", flush=True)
     os.execv(argv[0], argv)  # noqa: S606  (replace this process with gunicorn)
