@@ -119,3 +119,56 @@ def test_app_session_token_obeys_the_same_timeouts(client, member):
     session[timeouts.SIGNED_IN_AT] = time.time() - settings.SESSION_COOKIE_AGE - 5
     session.save()
     assert app.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 401
+
+
+def test_app_session_activity_moves_last_seen(client, member):
+    response = client.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": member.user.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    token = response.json()["meta"]["session_token"]
+    from allauth.headless.internal.sessionkit import session_store
+
+    session = session_store(token)
+    session[timeouts.LAST_SEEN_AT] = time.time() - 600
+    session.save()
+    assert Client().get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 200
+    assert time.time() - session_store(token)[timeouts.LAST_SEEN_AT] < 5
+
+
+def test_idle_app_session_is_ended_for_allauths_endpoints_too(client, member):
+    response = client.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": member.user.email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    token = response.json()["meta"]["session_token"]
+    from allauth.headless.internal.sessionkit import session_store
+
+    session = session_store(token)
+    session[timeouts.LAST_SEEN_AT] = time.time() - settings.TWOFOLD_SESSION_IDLE_TIMEOUT - 5
+    session.save()
+    answer = Client().get("/_allauth/app/v1/auth/session", HTTP_X_SESSION_TOKEN=token)
+    assert answer.status_code in (401, 410)
+    assert answer.json().get("meta", {}).get("is_authenticated") is not True
+
+
+def test_asvs_7_2_4_new_session_id_at_reauthentication(client, member):
+    sign_in(client, member.user.email)
+    before = client.session.session_key
+    response = client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert response.status_code == 302
+    after = client.session.session_key
+    assert after != before
+    from django.contrib.sessions.backends.db import SessionStore
+
+    assert not SessionStore().exists(before)
+    assert client.get("/").status_code == 200
+
+
+def test_signed_in_devices_page_lists_the_session(client, member):
+    sign_in(client, member.user.email)
+    response = client.get("/accounts/sessions/")
+    assert response.status_code == 200
+    assert b"Sign Out" in response.content or b"sign out" in response.content.lower()

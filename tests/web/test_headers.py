@@ -8,7 +8,7 @@ from django.db import connection
 from twofold.config import checks
 
 
-@pytest.mark.parametrize("path", ["/accounts/login/", "/healthz", "/api/v1/me", "/nowhere"])
+@pytest.mark.parametrize("path", ["/accounts/login/", "/", "/api/v1/me", "/nowhere"])
 def test_security_headers_on_every_response(client, db, path):
     response = client.get(path)
     csp = response["Content-Security-Policy"]
@@ -28,6 +28,16 @@ def test_pages_have_no_inline_script(client, db):
     html = client.get("/accounts/login/").content.decode()
     assert "<script>" not in html
     assert " on" + "click=" not in html
+
+
+@pytest.mark.parametrize("path", ["/healthz", "/readyz"])
+def test_probes_answer_whatever_the_host_header(client, db, path):
+    # Orchestrators probe by pod address, which is no allowed host.
+    assert client.get(path, HTTP_HOST="10.1.2.3:8000").status_code == 200
+
+
+def test_api_answers_are_not_cached(client, db):
+    assert client.get("/api/v1/me").headers["Cache-Control"] == "no-store"
 
 
 def test_readyz_reports_database_and_cache(client, db):

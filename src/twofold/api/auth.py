@@ -6,8 +6,6 @@ CSRF token (ASVS 3.5.1); a request with a session token carries no ambient crede
 
 from __future__ import annotations
 
-import time
-
 from allauth.headless.internal.sessionkit import authenticate_by_x_session_token
 from django.conf import settings
 from django.contrib.sessions.backends.base import SessionBase
@@ -17,7 +15,7 @@ from django.middleware.csrf import CsrfViewMiddleware
 from twofold.signin import timeouts
 from twofold.users.models import User
 
-SESSION_TOKEN_HEADER = "X-Session-Token"
+SESSION_TOKEN_HEADER = timeouts.SESSION_TOKEN_HEADER
 
 
 def _reject(request: HttpRequest, reason: str) -> HttpResponse:
@@ -48,10 +46,8 @@ def caller(request: HttpRequest) -> tuple[User | None, SessionBase]:
     if not token:
         user = request.user
         return (user if user.is_authenticated else None), request.session
+    # Timeouts were applied by SessionTimeoutMiddleware: an expired session is gone by now.
     result = authenticate_by_x_session_token(token)
     if result is None:
         return None, request.session
-    if result.user is not None and timeouts.is_expired(result.session, time.time()):
-        result.session.flush()
-        return None, result.session
     return result.user, result.session

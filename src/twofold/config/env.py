@@ -76,6 +76,7 @@ class TwofoldSettings:
     argon2_time_cost: int
     argon2_parallelism: int
     signup_open: bool
+    trusted_proxy_count: int
     log_level: str
 
     @property
@@ -116,6 +117,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "ARGON2_MEMORY_KIB": "argon2id memory per hash in KiB; default 19456 (19 MiB)",
     "ARGON2_TIME_COST": "argon2id iterations; default 2",
     "ARGON2_PARALLELISM": "argon2id lanes; default 1",
+    "TRUSTED_PROXY_COUNT": "how many reverse proxies of yours set X-Forwarded-For; default 0",
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
 }
@@ -183,6 +185,7 @@ class _Reader:
             argon2_time_cost=self.integer("ARGON2_TIME_COST", 2, minimum=1, maximum=20),
             argon2_parallelism=self.integer("ARGON2_PARALLELISM", 1, minimum=1, maximum=16),
             signup_open=self.choice("SIGNUP", ("open", "closed"), "open") == "open",
+            trusted_proxy_count=self.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10),
             log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
         self._check_contradictions(settings)

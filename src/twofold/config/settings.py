@@ -25,10 +25,10 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
-    "allauth.mfa",
     "allauth.headless",
     "allauth.usersessions",
     "twofold.config",
@@ -39,6 +39,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "twofold.web.health.HealthProbeMiddleware",
     "twofold.web.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -168,7 +169,6 @@ if TWOFOLD.uses_https:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
     SECURE_SSL_REDIRECT = True
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes may speak plain HTTP
 else:
     SESSION_COOKIE_NAME = "twofold-session"
     CSRF_COOKIE_NAME = "twofold-csrf"
@@ -178,6 +178,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Flash messages live in the server-side session: no extra cookie to protect.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
 
 # --- allauth ----------------------------------------------------------------------------------
@@ -205,7 +207,6 @@ ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 LOGIN_URL = "/accounts/login/"
 
 SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
-MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 USERSESSIONS_TRACK_ACTIVITY = False
 
 HEADLESS_ONLY = False
@@ -217,6 +218,10 @@ HEADLESS_FRONTEND_URLS = {
     "account_reset_password_from_key": "/accounts/password/reset/key/{key}/",
     "account_signup": "/accounts/signup/",
 }
+
+# Client addresses (rate limits, session list, audit) come from X-Forwarded-For only behind
+# this many trusted proxies; otherwise the header is ignored, as anyone can send it.
+ALLAUTH_TRUSTED_PROXY_COUNT = TWOFOLD.trusted_proxy_count
 
 AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"]
 

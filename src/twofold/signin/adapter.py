@@ -19,7 +19,6 @@ from twofold.organizations import flows as organization_flows
 LOGIN_STAGES = [
     "allauth.account.stages.LoginByCodeStage",
     "allauth.account.stages.EmailVerificationStage",
-    "allauth.mfa.stages.AuthenticateStage",
 ]
 
 

@@ -9,14 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any, Literal
 
-from django.http import HttpRequest
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.contrib.sessions.backends.base import SessionBase
 
 AAL = Literal["aal1", "aal2"]
 
 # allauth method (and MFA type) -> RFC 8176 "amr" value.
 _AMR = {
     "password": "pwd",
-    "code": "otp",
+    # An emailed sign-in code is not an authenticator at AAL2 (NIST SP 800-63B-4 3.1.3).
+    "code": "email",
     "socialaccount": "fed",
     "mfa:totp": "otp",
     "mfa:recovery_codes": "otp",
@@ -25,10 +27,16 @@ _AMR = {
     "mfa:backup_codes": "otp",
 }
 _SECOND_FACTORS = {"otp", "sms", "hwk"}
+# allauth's session keys (account/internal/flows/login.py); pinned allauth, covered by tests.
+_RECORDS_KEY = "account_authentication_methods"
+_RECORDS_USER_KEY = "account_authentication_methods_user"
 
 
-def methods(request: HttpRequest) -> list[Mapping[str, Any]]:
-    return list(request.session.get("account_authentication_methods", []))
+def records(session: SessionBase, user: AbstractBaseUser) -> list[Mapping[str, Any]]:
+    """The methods recorded in ``session`` by allauth, if they were recorded for ``user``."""
+    if session.get(_RECORDS_USER_KEY) != str(user.pk):
+        return []
+    return list(session.get(_RECORDS_KEY, []))
 
 
 def amr(recorded: Iterable[Mapping[str, Any]]) -> list[str]:

@@ -2,21 +2,32 @@
 
 The session records when its sign-in happened and when it was last seen. ``last seen`` is written
 at most once a minute, so a busy session does not turn every request into a session write.
+Browser sessions (cookie) and app sessions (allauth headless ``X-Session-Token``) obey the same
+rule, checked here before any view runs.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from enum import Enum
 from typing import Any
 
+from allauth.headless.internal.sessionkit import lookup_session
 from django.conf import settings
-from django.contrib.auth import logout
+from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
 SIGNED_IN_AT = "twofold_signed_in_at"
 LAST_SEEN_AT = "twofold_last_seen_at"
 SEEN_RESOLUTION = 60  # seconds; the idle timeout is exact to within this
+SESSION_TOKEN_HEADER = "X-Session-Token"
+
+
+class Verdict(Enum):
+    FRESH = "fresh"
+    TOUCHED = "touched"  # still valid; last-seen moved forward and must be saved
+    EXPIRED = "expired"
 
 
 def start(session: Any, now: float | None = None) -> None:
@@ -35,16 +46,37 @@ def is_expired(session: Any, now: float) -> bool:
     return bool(too_old or too_idle)
 
 
+def visit(session: Any, now: float) -> Verdict:
+    """Judge a signed-in session at ``now`` and count the visit as activity."""
+    if is_expired(session, now):
+        return Verdict.EXPIRED
+    if now - session[LAST_SEEN_AT] >= SEEN_RESOLUTION:
+        session[LAST_SEEN_AT] = now
+        return Verdict.TOUCHED
+    return Verdict.FRESH
+
+
 class SessionTimeoutMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
-            now = time.time()
-            if is_expired(request.session, now):
-                # logout() flushes the server-side session: the old id is dead everywhere.
-                logout(request)
-            elif now - request.session[LAST_SEEN_AT] >= SEEN_RESOLUTION:
-                request.session[LAST_SEEN_AT] = now
+        now = time.time()
+        if request.user.is_authenticated and visit(request.session, now) is Verdict.EXPIRED:
+            # logout() flushes the server-side session: the old id is dead everywhere.
+            logout(request)
+        token = request.headers.get(SESSION_TOKEN_HEADER)
+        if token:
+            _visit_app_session(token, now)
         return self.get_response(request)
+
+
+def _visit_app_session(token: str, now: float) -> None:
+    session = lookup_session(token)
+    if session is None or session.get(SESSION_KEY) is None:
+        return
+    verdict = visit(session, now)
+    if verdict is Verdict.EXPIRED:
+        session.flush()  # deleted from the store: allauth's views then see no session
+    elif verdict is Verdict.TOUCHED:
+        session.save()

@@ -7,6 +7,7 @@ documented context words (docs/security.md) are refused as the substance of a pa
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -22,9 +23,9 @@ def _letters_and_digits(text: str) -> str:
     return re.sub(r"[\W_]+", "", text.casefold())
 
 
-def context_words(user: Any) -> list[str]:
-    """The words a password of this user may not be built on."""
-    words = list(CONTEXT_WORDS)
+def context_words(user: Any, extra: Iterable[str] = ()) -> list[str]:
+    """The words a password of this user may not be built on; ``extra``: a new account's name."""
+    words = [*CONTEXT_WORDS, *extra]
     if user is not None:
         email = getattr(user, "email", "") or ""
         words += [email.partition("@")[0], email.partition("@")[2].partition(".")[0]]
@@ -36,16 +37,21 @@ def context_words(user: Any) -> list[str]:
     return [w for w in dict.fromkeys(cleaned) if len(w) >= 4]
 
 
+def check_context_words(password: str, user: Any, extra: Iterable[str] = ()) -> None:
+    """Raise ValidationError when ``password`` is mostly one of the context words."""
+    candidate = _letters_and_digits(password)
+    for word in context_words(user, extra):
+        if word in candidate and len(candidate) - len(word) <= MAX_EXTRA_CHARACTERS:
+            raise ValidationError(
+                "This password is too easy to guess: it is mostly a word from this service, "
+                "your account or your email address.",
+                code="password_context_word",
+            )
+
+
 class ContextWordsValidator:
     def validate(self, password: str, user: Any = None) -> None:
-        candidate = _letters_and_digits(password)
-        for word in context_words(user):
-            if word in candidate and len(candidate) - len(word) <= MAX_EXTRA_CHARACTERS:
-                raise ValidationError(
-                    "This password is too easy to guess: it is mostly a word from this service, "
-                    "your account or your email address.",
-                    code="password_context_word",
-                )
+        check_context_words(password, user)
 
     def get_help_text(self) -> str:
         return (

@@ -20,6 +20,7 @@ CONTENT_SECURITY_POLICY = "; ".join(
         "frame-ancestors 'none'",
     ]
 )
+API_PREFIXES = ("/api/", "/_allauth/")
 PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 
 
@@ -32,7 +33,7 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated:
-            # Signed-in pages must not be kept by shared caches or the back button.
+        if request.path.startswith(API_PREFIXES) or (user is not None and user.is_authenticated):
+            # Signed-in pages and API answers must not be kept by caches or the back button.
             response.setdefault("Cache-Control", "no-store")
         return response

@@ -1,11 +1,9 @@
 from django.urls import path
 
-from twofold.web import health, views
+from twofold.web import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("healthz", health.healthz, name="healthz"),
-    path("readyz", health.readyz, name="readyz"),
     path("settings/security/", views.security_settings, name="security_settings"),
     path("account/", views.account_settings, name="account_settings"),
     path("account/members/", views.members, name="members"),
