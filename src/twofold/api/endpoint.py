@@ -14,6 +14,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
@@ -69,6 +70,9 @@ def endpoint(*methods: str, authenticated: bool = True) -> Callable[[Handler], H
                 return _run(handler, request, authenticated, args, kwargs)
             except BadInput as bad:
                 return bad.response
+            except RequestDataTooBig:
+                # Over DATA_UPLOAD_MAX_MEMORY_SIZE: answer JSON, not Django's HTML 400 page.
+                return responses.error(413, "too_large", "The request body is too large.")
             except FlowError as error:
                 return responses.error(error.status, error.code, error.message, error.param)
 
@@ -97,7 +101,7 @@ def _json_body(request: HttpRequest) -> dict[str, Any]:
         raise BadInput(responses.error(413, "too_large", "The request body is too large."))
     try:
         body = json.loads(request.body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # deep nesting must not be a 500
         raise BadInput(responses.error(400, "invalid_json", "The body must be JSON.")) from None
     if not isinstance(body, dict):
         raise BadInput(responses.error(400, "invalid_json", "The body must be a JSON object."))

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 from allauth.headless.spec.internal.schema import get_schema
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 
 OURS = Path(__file__).with_name("openapi.yaml")
@@ -32,13 +34,21 @@ def specification() -> dict[str, Any]:
     return spec
 
 
+@cache
+def _rendered(fmt: str) -> str:
+    # Once per process: building it costs about a second of CPU, too much for an anonymous GET.
+    spec = specification()
+    return json.dumps(spec) if fmt == "json" else yaml.safe_dump(spec, sort_keys=False)
+
+
+@receiver(setting_changed)
+def _forget_rendered(**kwargs: Any) -> None:
+    _rendered.cache_clear()  # the spec depends on settings (signup fields, clients)
+
+
 def openapi_yaml(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(
-        yaml.safe_dump(specification(), sort_keys=False), content_type="application/vnd.oai.openapi"
-    )
+    return HttpResponse(_rendered("yaml"), content_type="application/vnd.oai.openapi")
 
 
 def openapi_json(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(
-        json.dumps(specification()), content_type="application/vnd.oai.openapi+json"
-    )
+    return HttpResponse(_rendered("json"), content_type="application/vnd.oai.openapi+json")

@@ -15,8 +15,7 @@ from twofold.signin import assurance
 def me(call: Call) -> HttpResponse:
     """Who is signed in, how (AMR) and how strongly (AAL): for the host application."""
     membership = call.membership
-    recorded = list(call.session.get("account_authentication_methods", []))
-    amr = assurance.amr(recorded)
+    amr = assurance.amr(assurance.records(call.session, membership.user))
     return responses.ok(
         {
             "user": {"id": membership.user.pk, "email": membership.user.email},
@@ -35,6 +34,7 @@ def me(call: Call) -> HttpResponse:
 def organization(call: Call) -> HttpResponse:
     actor = call.membership
     if call.request.method == "PATCH":
+        flows.require_administrator(actor)  # a member hears 403, whatever the body
         flows.rename_organization(actor, call.validated(OrganizationForm)["name"])
     return responses.ok(serializers.organization(actor.organization))
 
@@ -48,6 +48,7 @@ def members(call: Call) -> HttpResponse:
 def member(call: Call, membership_id: int) -> HttpResponse:
     actor = call.membership
     if call.request.method == "PATCH":
+        flows.require_administrator(actor)
         target = flows.change_role(actor, membership_id, call.validated(RoleForm)["role"])
     else:
         target = flows.get_member(actor, membership_id)
@@ -68,6 +69,7 @@ def reactivate_member(call: Call, membership_id: int) -> HttpResponse:
 def invitations(call: Call) -> HttpResponse:
     actor = call.membership
     if call.request.method == "POST":
+        flows.require_administrator(actor)
         data = call.validated(InviteForm)
         issued = flows.invite_member(actor, data["email"], data["role"])
         return responses.ok(serializers.invitation(issued.invitation), status=201)

@@ -32,7 +32,11 @@ class InviteForm(forms.Form):
     email = forms.EmailField(
         label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
     )
-    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER)
+    role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, required=False)
+
+    def clean_role(self) -> str:
+        # Optional in the API (openapi.yaml): an invitation without a role is for a member.
+        return str(self.cleaned_data["role"] or Role.MEMBER)
 
 
 class RoleForm(forms.Form):

@@ -15,7 +15,8 @@ def invitation_url(token: str) -> str:
 
 def send_invitation(invitation: Invitation, token: str) -> None:
     inviter = invitation.invited_by
-    get_adapter().send_mail(
+    # render_mail, not send_mail: send_mail needs the current request, and flows run without one.
+    get_adapter().render_mail(
         "organizations/email/invitation",
         invitation.email,
         {
@@ -23,5 +24,6 @@ def send_invitation(invitation: Invitation, token: str) -> None:
             "inviter": inviter.get_full_name() if inviter else "An administrator",
             "url": invitation_url(token),
             "expires_at": invitation.expires_at,
+            "public_url": settings.TWOFOLD.public_url,
         },
-    )
+    ).send()
