@@ -67,13 +67,15 @@ def signed_in(client: Client, membership: Membership) -> Client:
 
 
 @pytest.fixture
-def administrator_client(client: Client, administrator: Membership) -> Client:
-    return signed_in(client, administrator)
+def administrator_client(administrator: Membership) -> Client:
+    """A browser of its own, signed in as the administrator."""
+    return signed_in(Client(), administrator)
 
 
 @pytest.fixture
-def member_client(client: Client, member: Membership) -> Client:
-    return signed_in(client, member)
+def member_client(member: Membership) -> Client:
+    """A browser of its own, signed in as the member."""
+    return signed_in(Client(), member)
 
 
 @pytest.fixture

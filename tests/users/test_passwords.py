@@ -73,3 +73,33 @@ def test_passwords_are_hashed_with_argon2id_and_explicit_parameters(db):
     PasswordHasher(time_cost=2, memory_cost=19456, parallelism=1, type=Type.ID).verify(
         encoded, "a long passphrase indeed"
     )
+
+
+def test_asvs_6_2_11_sign_up_refuses_a_password_built_on_the_new_account_name(client, db):
+    page = client.post(
+        "/accounts/signup/",
+        {"email": "boss@example.test", "password1": "Initech99", "organization_name": "Initech"},
+    )
+    assert page.status_code == 200
+    assert page.context["form"].errors["password1"]
+    api = client.post(
+        "/_allauth/browser/v1/auth/signup",
+        {"email": "boss@example.test", "password": "Initech99", "organization_name": "Initech"},
+        content_type="application/json",
+    )
+    assert api.status_code == 400
+    assert api.json()["errors"][0]["param"] == "password"
+    assert not User.objects.filter(email="boss@example.test").exists()
+
+
+def test_asvs_6_2_11_invitation_refuses_a_password_built_on_the_account_name(administrator):
+    from twofold.errors import FlowError
+    from twofold.organizations import flows
+
+    administrator.organization.name = "Initech"
+    administrator.organization.save()
+    issued = flows.invite_member(administrator, "new@initech.test")
+    with pytest.raises(FlowError) as raised:
+        flows.accept_invitation(issued.token, "Initech2024")
+    assert raised.value.code == "password_invalid"
+    assert not User.objects.filter(email="new@initech.test").exists()

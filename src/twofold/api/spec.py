@@ -9,6 +9,7 @@ from typing import Any
 
 import yaml
 from allauth.headless.spec.internal.schema import get_schema
+from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
@@ -28,6 +29,7 @@ def specification() -> dict[str, Any]:
     spec["paths"].update(ours["paths"])
     for section, entries in ours["components"].items():
         spec.setdefault("components", {}).setdefault(section, {}).update(entries)
+    spec["components"]["securitySchemes"]["cookieAuth"]["name"] = settings.SESSION_COOKIE_NAME
     spec.setdefault("tags", []).extend(ours["tags"])
     if "x-tagGroups" in spec:
         spec["x-tagGroups"].append({"name": "Twofold", "tags": [t["name"] for t in ours["tags"]]})

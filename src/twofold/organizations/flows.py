@@ -22,6 +22,7 @@ from twofold.organizations import notifications
 from twofold.organizations.models import Invitation, Membership, Organization, Role
 from twofold.signin.sessions import end_all_sessions
 from twofold.users.models import User
+from twofold.users.passwords import check_context_words
 
 INVITATION_LIFETIME = timedelta(days=7)
 
@@ -143,6 +144,7 @@ def accept_invitation(
     candidate = User(email=invitation.email, name=name)
     try:
         password_validation.validate_password(password, candidate)
+        check_context_words(password, candidate, extra=[invitation.organization.name])
     except ValidationError as error:
         raise FlowError(
             " ".join(error.messages), code="password_invalid", param="password"
@@ -180,11 +182,24 @@ def _ensure_another_administrator(target: Membership) -> None:
         )
 
 
+def _lock_as_administrator(actor: Membership) -> None:
+    """Serialize administrator changes of one organization, and re-check the actor under the lock.
+
+    Without it, two administrators demoting each other at the same moment could both see
+    "another administrator exists" and leave the account with none (PostgreSQL READ COMMITTED).
+    """
+    Organization.objects.select_for_update().filter(pk=actor.organization_id).first()
+    actor.refresh_from_db(fields=["role"])
+    actor.user.refresh_from_db(fields=["is_active"])
+    require_administrator(actor)
+
+
 def change_role(actor: Membership, membership_id: int, role: str) -> Membership:
     require_administrator(actor)
     if role not in Role.values:
         raise FlowError("Choose a role: administrator or member.", param="role")
     with transaction.atomic():
+        _lock_as_administrator(actor)
         target = get_member(actor, membership_id)
         if role != Role.ADMINISTRATOR:
             _ensure_another_administrator(target)
@@ -197,6 +212,7 @@ def deactivate_member(actor: Membership, membership_id: int) -> Membership:
     """Block the member from signing in and end all their sessions at once, on every worker."""
     require_administrator(actor)
     with transaction.atomic():
+        _lock_as_administrator(actor)
         target = get_member(actor, membership_id)
         if target.pk == actor.pk:
             raise Conflict("You cannot deactivate yourself.", code="cannot_deactivate_self")

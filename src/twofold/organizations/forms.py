@@ -7,6 +7,8 @@ from typing import Any
 from django import forms
 
 from twofold.organizations.models import Role
+from twofold.users.models import User
+from twofold.users.passwords import check_context_words
 
 
 class AccountSignupForm(forms.Form):
@@ -23,6 +25,18 @@ class AccountSignupForm(forms.Form):
         if not name:
             raise forms.ValidationError("Enter the name of your company or account.")
         return name
+
+    def clean(self) -> dict[str, Any]:
+        """The new account's name joins the context words a password may not be built on."""
+        cleaned = super().clean() or {}
+        field = "password1" if "password1" in self.fields else "password"  # page / headless API
+        password, name = cleaned.get(field), cleaned.get("organization_name")
+        if password and name:
+            try:
+                check_context_words(password, User(email=cleaned.get("email", "")), extra=[name])
+            except forms.ValidationError as error:
+                self.add_error(field, error)
+        return cleaned
 
     def signup(self, request: Any, user: Any) -> None:
         """Required by allauth; the organization is created atomically in the adapter."""
