@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
+from django.conf import settings
 from django.core import mail
+from django.core.cache import cache
 from django.test import Client
 
 from twofold.organizations.flows import create_organization
@@ -16,6 +18,21 @@ from twofold.organizations.models import Membership, Role
 from twofold.users.models import User
 
 PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty cache: allauth's rate limits and guards live there.
+
+    The database cache is rolled back with each test's transaction; Redis is not, so this run's
+    keys (a prefix of their own) are deleted after every test.
+    """
+    yield
+    if settings.CACHES["default"]["BACKEND"].endswith("RedisCache"):
+        client = cache._cache.get_client(write=True)  # type: ignore[attr-defined]
+        keys = list(client.scan_iter(match=f"{settings.CACHES['default']['KEY_PREFIX']}:*"))
+        if keys:
+            client.delete(*keys)
 
 
 def require_or_skip(reason: str) -> None:

@@ -172,3 +172,17 @@ def test_signed_in_devices_page_lists_the_session(client, member):
     response = client.get("/accounts/sessions/")
     assert response.status_code == 200
     assert b"Sign Out" in response.content or b"sign out" in response.content.lower()
+
+
+def test_reauthenticated_session_still_ends_when_the_member_is_deactivated(
+    client, member, administrator
+):
+    from twofold.organizations import flows
+
+    sign_in(client, member.user.email)
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})
+    assert client.get("/").status_code == 200
+    flows.deactivate_member(administrator, member.pk)
+    flows.reactivate_member(administrator, member.pk)
+    # Reactivation lets the member sign in again; it does not revive the ended session.
+    assert client.get("/").status_code == 302

@@ -1,7 +1,8 @@
 """Assurance as data: the methods a session used (AMR) and the level they reach (AAL).
 
 allauth records every authentication method of a session (``record_authentication``); this
-module names them as RFC 8176 AMR values and derives NIST SP 800-63B-4 levels from them.
+module names them as RFC 8176 AMR values (``email`` where RFC 8176 has none) and derives
+NIST SP 800-63B-4 levels from them.
 """
 
 from __future__ import annotations

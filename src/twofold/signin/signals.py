@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.signals import authentication_step_completed
+from allauth.usersessions.models import UserSession
 from django.contrib.auth.signals import user_logged_in
 from django.dispatch import receiver
 from django.http import HttpRequest
@@ -31,4 +32,7 @@ def rotate_session_on_reauthentication(sender: Any, request: HttpRequest, **kwar
         return
     if request.headers.get(timeouts.SESSION_TOKEN_HEADER):
         return
+    old_key = request.session.session_key
     request.session.cycle_key()
+    # Keep the session on the member's device list, so ending all sessions still reaches it.
+    UserSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)

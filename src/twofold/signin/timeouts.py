@@ -50,7 +50,7 @@ def visit(session: Any, now: float) -> Verdict:
     """Judge a signed-in session at ``now`` and count the visit as activity."""
     if is_expired(session, now):
         return Verdict.EXPIRED
-    if now - session[LAST_SEEN_AT] >= SEEN_RESOLUTION:
+    if now - session.get(LAST_SEEN_AT, session[SIGNED_IN_AT]) >= SEEN_RESOLUTION:
         session[LAST_SEEN_AT] = now
         return Verdict.TOUCHED
     return Verdict.FRESH
