@@ -31,7 +31,7 @@ unit: $(STAMP)
 	$(BIN)/pytest --cov --cov-report= -p no:cacheprovider
 services-test: $(STAMP)
 	$(BIN)/python -m tests.services --cov --cov-append --cov-report= -p no:cacheprovider -m "not browser"
-	$(BIN)/coverage report --fail-under=85
+	$(BIN)/coverage report --fail-under=90
 
 lock: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | grep -v '^twofold' > requirements/constraints.txt.new

@@ -33,3 +33,23 @@ class Conflict(FlowError):
 class Gone(FlowError):
     status = 410
     code = "gone"
+
+
+class TooManyRequests(FlowError):
+    """A limit was reached; ``retry_after`` says in how many seconds trying again can work."""
+
+    status = 429
+    code = "too_many_requests"
+
+    def __init__(
+        self, message: str, *, retry_after: int, code: str | None = None, param: str | None = None
+    ) -> None:
+        super().__init__(message, code=code, param=param)
+        self.retry_after = max(1, int(retry_after))
+
+
+class Unavailable(FlowError):
+    """A service Twofold depends on (an SMS provider, say) cannot be reached; retry later."""
+
+    status = 503
+    code = "unavailable"

@@ -19,7 +19,7 @@ from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from twofold.api import auth, responses
-from twofold.errors import FlowError, NotAllowed
+from twofold.errors import FlowError, NotAllowed, TooManyRequests
 from twofold.organizations.models import Membership, membership_of
 from twofold.users.models import User
 
@@ -74,7 +74,8 @@ def endpoint(*methods: str, authenticated: bool = True) -> Callable[[Handler], H
                 # Over DATA_UPLOAD_MAX_MEMORY_SIZE: answer JSON, not Django's HTML 400 page.
                 return responses.error(413, "too_large", "The request body is too large.")
             except FlowError as error:
-                return responses.error(error.status, error.code, error.message, error.param)
+                wait = error.retry_after if isinstance(error, TooManyRequests) else None
+                return responses.error(error.status, error.code, error.message, error.param, wait)
 
         return view
 

@@ -12,11 +12,18 @@ def ok(data: Any, status: int = 200) -> JsonResponse:
     return JsonResponse({"status": status, "data": data}, status=status)
 
 
-def error(status: int, code: str, message: str, param: str | None = None) -> JsonResponse:
+def error(
+    status: int, code: str, message: str, param: str | None = None, retry_after: int | None = None
+) -> JsonResponse:
+    """One error; with ``retry_after`` (seconds) also in the body and the Retry-After header."""
     entry: dict[str, str] = {"code": code, "message": message}
     if param:
         entry["param"] = param
-    return JsonResponse({"status": status, "errors": [entry]}, status=status)
+    body: dict[str, Any] = {"status": status, "errors": [entry]}
+    if retry_after is None:
+        return JsonResponse(body, status=status)
+    body["retry_after"] = retry_after
+    return JsonResponse(body, status=status, headers={"Retry-After": str(retry_after)})
 
 
 def form_errors(errors: Mapping[str, Iterable[Mapping[str, str]]]) -> JsonResponse:
