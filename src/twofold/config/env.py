@@ -77,6 +77,9 @@ class TwofoldSettings:
     argon2_parallelism: int
     signup_open: bool
     trusted_proxy_count: int
+    second_factor_failure_limit: int
+    sms_code_lifetime: int
+    sms_resend_cooldown: int
     log_level: str
 
     @property
@@ -118,6 +121,9 @@ KNOWN_VARIABLES: dict[str, str] = {
     "ARGON2_TIME_COST": "argon2id iterations; default 2",
     "ARGON2_PARALLELISM": "argon2id lanes; default 1",
     "TRUSTED_PROXY_COUNT": "how many reverse proxies of yours set X-Forwarded-For; default 0",
+    "SECOND_FACTOR_FAILURE_LIMIT": "wrong codes in a row before 2FA sign-in locks; default 20",
+    "SMS_CODE_LIFETIME": "seconds an SMS code stays valid; default 300 (5 min), at most 600",
+    "SMS_RESEND_COOLDOWN": "seconds before another code can be sent; default 30",
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
 }
@@ -186,6 +192,11 @@ class _Reader:
             argon2_parallelism=self.integer("ARGON2_PARALLELISM", 1, minimum=1, maximum=16),
             signup_open=self.choice("SIGNUP", ("open", "closed"), "open") == "open",
             trusted_proxy_count=self.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10),
+            second_factor_failure_limit=self.integer(
+                "SECOND_FACTOR_FAILURE_LIMIT", 20, minimum=1, maximum=100
+            ),
+            sms_code_lifetime=self.integer("SMS_CODE_LIFETIME", 300, minimum=60, maximum=600),
+            sms_resend_cooldown=self.integer("SMS_RESEND_COOLDOWN", 30, minimum=10, maximum=600),
             log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
         self._check_contradictions(settings)
