@@ -39,6 +39,16 @@ def test_session_id_rotates_and_old_id_is_dead_after_sign_in(client, member):
     assert not SessionStore().exists(old_key)
 
 
+def app_sign_in(client: Client, email: str) -> str:
+    """Sign in as an app client; return its session token."""
+    response = client.post(
+        "/_allauth/app/v1/auth/login",
+        {"email": email, "password": PASSWORD},
+        content_type="application/json",
+    )
+    return str(response.json()["meta"]["session_token"])
+
+
 def age_session(client: Client, *, signed_in_ago: float, seen_ago: float) -> None:
     session = client.session
     now = time.time()
@@ -105,12 +115,7 @@ def test_sign_out_ends_the_session_on_the_server(client, member):
 
 
 def test_app_session_token_obeys_the_same_timeouts(client, member):
-    response = client.post(
-        "/_allauth/app/v1/auth/login",
-        {"email": member.user.email, "password": PASSWORD},
-        content_type="application/json",
-    )
-    token = response.json()["meta"]["session_token"]
+    token = app_sign_in(client, member.user.email)
     app = Client()
     assert app.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 200
     from allauth.headless.internal.sessionkit import session_store
@@ -122,12 +127,7 @@ def test_app_session_token_obeys_the_same_timeouts(client, member):
 
 
 def test_app_session_activity_moves_last_seen(client, member):
-    response = client.post(
-        "/_allauth/app/v1/auth/login",
-        {"email": member.user.email, "password": PASSWORD},
-        content_type="application/json",
-    )
-    token = response.json()["meta"]["session_token"]
+    token = app_sign_in(client, member.user.email)
     from allauth.headless.internal.sessionkit import session_store
 
     session = session_store(token)
@@ -138,12 +138,7 @@ def test_app_session_activity_moves_last_seen(client, member):
 
 
 def test_idle_app_session_is_ended_for_allauths_endpoints_too(client, member):
-    response = client.post(
-        "/_allauth/app/v1/auth/login",
-        {"email": member.user.email, "password": PASSWORD},
-        content_type="application/json",
-    )
-    token = response.json()["meta"]["session_token"]
+    token = app_sign_in(client, member.user.email)
     from allauth.headless.internal.sessionkit import session_store
 
     session = session_store(token)
