@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -98,3 +100,44 @@ def member_client(member: Membership) -> Client:
 @pytest.fixture
 def outbox() -> list[Any]:
     return mail.outbox
+
+
+class SmsOutbox:
+    """The texts the embedded ``outbox`` gateway wrote (one JSON line each)."""
+
+    def __init__(self, path: Any) -> None:
+        self.path = path
+        self.start = path.stat().st_size if path.exists() else 0
+
+    def messages(self) -> list[dict[str, str]]:
+        if not self.path.exists():
+            return []
+        with self.path.open() as f:
+            f.seek(self.start)
+            return [json.loads(line) for line in f if line.strip()]
+
+    def last_code(self, to: str | None = None) -> str:
+        texts = [m for m in self.messages() if to is None or m["to"] == to]
+        assert texts, "no text message was sent"
+        return texts[-1]["body"].rsplit("#", 1)[1].strip()
+
+
+@pytest.fixture
+def sms_outbox() -> SmsOutbox:
+    return SmsOutbox(Path(settings.TWOFOLD.data_dir) / "sms-outbox.jsonl")
+
+
+MOBILE = "+41791234567"
+
+
+@pytest.fixture
+def member_with_sms(member: Membership) -> Membership:
+    """A member whose SMS two-factor authentication is on, with 10 backup codes."""
+    from twofold import clock
+    from twofold.factors.backup_codes import flows as backup_codes
+    from twofold.factors.sms.models import SmsFactor
+
+    SmsFactor.objects.create(user=member.user, phone=MOBILE, enabled_at=clock.now())
+    member.backup_codes = backup_codes.create_pending(member.user)  # type: ignore[attr-defined]
+    backup_codes.activate_pending(member.user)
+    return member

@@ -15,6 +15,14 @@ class FlowError(Exception):
             self.code = code
 
 
+class ReauthenticationRequired(FlowError):
+    """Confirm who you are first: password (``/auth/reauthenticate``) or, for a new phone
+    number, a second-factor code (``/auth/2fa/reauthenticate``)."""
+
+    status = 401
+    code = "reauthentication_required"
+
+
 class NotAllowed(FlowError):
     status = 403
     code = "forbidden"

@@ -92,6 +92,9 @@ def _run(
     user, session = auth.caller(request)
     if authenticated and user is None:
         return responses.error(401, "not_authenticated", "Sign in first.")
+    if user is not None:
+        # App callers: allauth's helpers read the caller from the request, as for browsers.
+        request.user, request.session = user, session
     return handler(Call(request, user, session, _json_body(request)), *args, **kwargs)
 
 

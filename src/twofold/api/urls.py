@@ -1,6 +1,6 @@
 from django.urls import path
 
-from twofold.api import views
+from twofold.api import two_factor, views
 
 urlpatterns = [
     path("me", views.me, name="api_me"),
@@ -20,4 +20,16 @@ urlpatterns = [
     path("invitations", views.invitations, name="api_invitations"),
     path("invitations/<int:invitation_id>", views.invitation, name="api_invitation"),
     path("invitations/accept", views.accept_invitation, name="api_invitation_accept"),
+    path("two-factor", two_factor.two_factor, name="api_two_factor"),
+    path("two-factor/sms", two_factor.sms_start, name="api_two_factor_sms"),
+    path("two-factor/sms/resend", two_factor.sms_resend, name="api_two_factor_sms_resend"),
+    path("two-factor/sms/confirm", two_factor.sms_confirm, name="api_two_factor_sms_confirm"),
+    path("two-factor/backup-codes", two_factor.backup_codes_show, name="api_backup_codes"),
+    path(
+        "two-factor/backup-codes/regenerate",
+        two_factor.backup_codes_regenerate,
+        name="api_backup_codes_regenerate",
+    ),
+    path("two-factor/activate", two_factor.activate, name="api_two_factor_activate"),
+    path("two-factor/cancel", two_factor.cancel, name="api_two_factor_cancel"),
 ]

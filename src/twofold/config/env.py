@@ -15,6 +15,10 @@ from pathlib import Path
 from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
+from twofold.config import sms as sms_config
+from twofold.config.secret import Secret
+from twofold.config.sms import SmsSettings
+
 PREFIX = "TWOFOLD_"
 
 Mode = Literal["development", "production"]
@@ -27,22 +31,6 @@ T = TypeVar("T")
 
 class ConfigurationError(Exception):
     """A setting is missing, malformed or contradicts another one."""
-
-
-class Secret:
-    """A string that shows as ``'**********'`` wherever it is printed or logged."""
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}('**********')"
-
-    def __str__(self) -> str:
-        return self._value
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
 
 
 @dataclass(frozen=True)
@@ -80,6 +68,7 @@ class TwofoldSettings:
     second_factor_failure_limit: int
     sms_code_lifetime: int
     sms_resend_cooldown: int
+    sms: SmsSettings
     log_level: str
 
     @property
@@ -124,6 +113,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "SECOND_FACTOR_FAILURE_LIMIT": "wrong codes in a row before 2FA sign-in locks; default 20",
     "SMS_CODE_LIFETIME": "seconds an SMS code stays valid; default 300 (5 min), at most 600",
     "SMS_RESEND_COOLDOWN": "seconds before another code can be sent; default 30",
+    **sms_config.VARIABLES,
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
 }
@@ -197,6 +187,7 @@ class _Reader:
             ),
             sms_code_lifetime=self.integer("SMS_CODE_LIFETIME", 300, minimum=60, maximum=600),
             sms_resend_cooldown=self.integer("SMS_RESEND_COOLDOWN", 30, minimum=10, maximum=600),
+            sms=sms_config.read(self, data_dir, production=mode == "production"),
             log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
         self._check_contradictions(settings)

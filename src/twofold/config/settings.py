@@ -35,6 +35,8 @@ INSTALLED_APPS = [
     "twofold.users",
     "twofold.organizations",
     "twofold.signin",
+    "twofold.sms",
+    "twofold.factors",
     "twofold.api",
 ]
 

@@ -1,16 +1,22 @@
+from allauth.headless.constants import Client
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import include, path
 
 from twofold.api import responses, spec
+from twofold.signin import api as signin_api
 
 urlpatterns = [
     # Ours first: the same addresses as allauth's spec views, with Twofold's endpoints added.
     path("_allauth/openapi.yaml", spec.openapi_yaml, name="twofold_openapi_yaml"),
     path("_allauth/openapi.json", spec.openapi_json, name="twofold_openapi_json"),
+    path("_allauth/browser/v1/", include(signin_api.urlpatterns_for(Client.BROWSER))),
+    path("_allauth/app/v1/", include(signin_api.urlpatterns_for(Client.APP))),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include("twofold.api.urls")),
+    path("accounts/2fa/", include("twofold.signin.urls")),
+    path("settings/security/2fa/", include("twofold.factors.sms.urls")),
     path("accounts/", include("allauth.urls")),
     path("", include("twofold.web.urls")),
 ]

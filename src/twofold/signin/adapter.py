@@ -19,6 +19,7 @@ from twofold.organizations import flows as organization_flows
 LOGIN_STAGES = [
     "allauth.account.stages.LoginByCodeStage",
     "allauth.account.stages.EmailVerificationStage",
+    "twofold.signin.stages.SecondFactorStage",
 ]
 
 

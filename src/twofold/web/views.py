@@ -13,6 +13,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
+from twofold.factors.sms import flows as sms_flows
 from twofold.organizations import flows
 from twofold.organizations.forms import (
     AcceptInvitationForm,
@@ -21,6 +22,8 @@ from twofold.organizations.forms import (
     RoleForm,
 )
 from twofold.organizations.models import Membership
+from twofold.sms.numbers import formatted
+from twofold.users.models import User
 
 View = Callable[..., HttpResponse]
 
@@ -48,7 +51,14 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def security_settings(request: HttpRequest) -> HttpResponse:
     """ "Password and Two-Factor Authentication"."""
-    return render(request, "twofold/security_settings.html")
+    user: User = request.user  # type: ignore[assignment]
+    enrollment = sms_flows.pending(user)
+    context = {
+        "two_factor": sms_flows.status(user),
+        "pending": enrollment,
+        "pending_phone": formatted(enrollment.phone) if enrollment else None,
+    }
+    return render(request, "twofold/security_settings.html", context)
 
 
 @administrator_required

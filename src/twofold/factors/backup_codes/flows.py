@@ -1,0 +1,99 @@
+"""Generate, hash, consume once, regenerate (DESIGN.md "Backup codes").
+
+10 codes per member, 13 characters of a 32-letter alphabet without look-alikes (65 bits),
+shown in groups; hashed with argon2id; consumed atomically, so a code used twice at the same
+moment succeeds once; shown once.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+
+from twofold import clock
+from twofold.errors import FlowError
+from twofold.factors import lockout, notifications
+from twofold.factors.backup_codes.models import BackupCode
+from twofold.users.models import User
+
+ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: nothing to misread
+LENGTH = 13
+COUNT = 10
+FEW_LEFT = 3
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice(ALPHABET) for _ in range(LENGTH))  # CSPRNG (ASVS 6.5.3)
+
+
+def grouped(code: str) -> str:
+    """``ABCD-EFGH-JKLMN``: easier to copy by hand."""
+    return f"{code[:4]}-{code[4:8]}-{code[8:]}"
+
+
+def normalized(typed: str) -> str:
+    return "".join(ch for ch in typed.upper() if ch.isalnum())
+
+
+def create_pending(user: User, *, now: datetime | None = None) -> list[str]:
+    """A fresh set of 10 codes that work only once ``activate_pending`` runs; returns them grouped.
+
+    Any earlier pending set is dropped, so only the codes shown last can become active.
+    """
+    now = now or clock.now()
+    codes = [_new_code() for _ in range(COUNT)]
+    with transaction.atomic():
+        BackupCode.objects.filter(user=user, active=False).delete()
+        BackupCode.objects.bulk_create(
+            BackupCode(user=user, code_hash=make_password(code), created_at=now) for code in codes
+        )
+    return [grouped(code) for code in codes]
+
+
+def has_pending(user: User) -> bool:
+    return BackupCode.objects.filter(user=user, active=False).exists()
+
+
+def activate_pending(user: User) -> None:
+    """Replace the active set by the pending one (inside the caller's transaction)."""
+    if not has_pending(user):
+        raise FlowError("Show your backup codes first.", code="backup_codes_missing")
+    BackupCode.objects.filter(user=user, active=True).delete()
+    BackupCode.objects.filter(user=user, active=False).update(active=True)
+
+
+def remove_all(user: User) -> None:
+    BackupCode.objects.filter(user=user).delete()
+
+
+def remaining(user: User) -> int:
+    return BackupCode.objects.filter(user=user, active=True, used_at__isnull=True).count()
+
+
+def consume_backup_code(user: User, typed: str, *, now: datetime | None = None) -> int:
+    """Spend one backup code; return how many are left. Raise FlowError when it does not work."""
+    now = now or clock.now()
+    lockout.check_not_locked(user.pk, now)
+    code = normalized(typed)
+    candidates = BackupCode.objects.filter(user=user, active=True, used_at__isnull=True)
+    match = next(
+        (c for c in candidates if len(code) == LENGTH and check_password(code, c.code_hash)), None
+    )
+    # The conditional update is the single-use guarantee: of two racing requests, one wins.
+    if match is None or not BackupCode.objects.filter(pk=match.pk, used_at__isnull=True).update(
+        used_at=now
+    ):
+        if lockout.record_failure(user.pk, now):
+            notifications.send_second_factor_locked(user)
+        raise FlowError(
+            "That backup code is not right, or was already used.",
+            code="backup_code_invalid",
+            param="code",
+        )
+    lockout.record_success(user.pk)
+    left = remaining(user)
+    notifications.send_backup_code_used(user, left)
+    return left

@@ -1,0 +1,185 @@
+"""Enrolling, changing and removing the SMS factor. Plain functions; no HTTP.
+
+Nothing is active until the member confirmed the code AND saved the backup codes: until then the
+work lives in a ``PendingSmsEnrollment`` and inactive backup codes, so abandoning anywhere, or a
+failure midway (SMS provider down, process restart), leaves the member exactly as before.
+Starting again begins afresh.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+
+from twofold import clock
+from twofold.errors import Conflict, FlowError, NotAllowed
+from twofold.factors import notifications, policy
+from twofold.factors.backup_codes import flows as backup_codes
+from twofold.factors.sms import codes
+from twofold.factors.sms.codes import UNKNOWN_SENDER, Sender
+from twofold.factors.sms.models import PendingSmsEnrollment, SmsFactor
+from twofold.organizations.models import membership_of
+from twofold.sms.numbers import mask, parse_mobile
+from twofold.users.models import User
+
+Purpose = PendingSmsEnrollment.Purpose
+
+
+@dataclass(frozen=True)
+class Status:
+    """What the settings page and ``GET /api/v1/two-factor`` show."""
+
+    enabled: bool
+    masked_phone: str | None
+    enabled_at: datetime | None
+    last_used_at: datetime | None
+    backup_codes_left: int
+    required: bool
+
+    @property
+    def few_backup_codes_left(self) -> bool:
+        return self.enabled and self.backup_codes_left <= backup_codes.FEW_LEFT
+
+
+def status(user: User) -> Status:
+    factor = SmsFactor.objects.filter(user=user).first()
+    return Status(
+        enabled=factor is not None,
+        masked_phone=mask(factor.phone) if factor else None,
+        enabled_at=factor.enabled_at if factor else None,
+        last_used_at=factor.last_used_at if factor else None,
+        backup_codes_left=backup_codes.remaining(user) if factor else 0,
+        required=policy.two_factor_required(user),
+    )
+
+
+def default_country(user: User) -> str:
+    membership = membership_of(user)
+    return membership.organization.default_country if membership else "CH"
+
+
+def pending(user: User) -> PendingSmsEnrollment | None:
+    return PendingSmsEnrollment.objects.filter(user=user).first()
+
+
+def start(
+    user: User,
+    raw_phone: str,
+    *,
+    sender: Sender = UNKNOWN_SENDER,
+    now: datetime | None = None,
+) -> PendingSmsEnrollment:
+    """Check the number and text it a code. Enrolls, or changes the number of an active factor."""
+    now = now or clock.now()
+    phone = parse_mobile(raw_phone, default_country(user))
+    factor = SmsFactor.objects.filter(user=user).first()
+    if factor is not None and factor.phone == phone:
+        raise FlowError("This is already your number.", code="phone_unchanged", param="phone")
+    purpose = Purpose.CHANGE_NUMBER if factor else Purpose.ENROLL
+    binding = codes.new_binding()
+    # The code is sent before anything is stored: a failed send leaves no trace to clean up.
+    codes.issue_code(user, phone, purpose=purpose, binding=binding, sender=sender, now=now)
+    with transaction.atomic():
+        PendingSmsEnrollment.objects.filter(user=user).delete()
+        backup_codes.BackupCode.objects.filter(user=user, active=False).delete()
+        return PendingSmsEnrollment.objects.create(
+            user=user, purpose=purpose, phone=phone, binding=binding, created_at=now
+        )
+
+
+def resend(user: User, *, sender: Sender = UNKNOWN_SENDER, now: datetime | None = None) -> None:
+    enrollment = _require_pending(user)
+    codes.issue_code(
+        user,
+        enrollment.phone,
+        purpose=enrollment.purpose,
+        binding=enrollment.binding,
+        sender=sender,
+        now=now,
+    )
+
+
+def confirm_code(user: User, code: str, *, now: datetime | None = None) -> PendingSmsEnrollment:
+    """The member proved they receive texts at the number. A change of number completes here."""
+    now = now or clock.now()
+    enrollment = _require_pending(user)
+    codes.verify_code(user, code, purpose=enrollment.purpose, binding=enrollment.binding, now=now)
+    if enrollment.purpose == Purpose.CHANGE_NUMBER:
+        with transaction.atomic():
+            SmsFactor.objects.filter(user=user).update(phone=enrollment.phone)
+            enrollment.delete()
+        notifications.send_phone_changed(user, mask(enrollment.phone))
+        return enrollment
+    enrollment.verified_at = now
+    enrollment.save(update_fields=["verified_at"])
+    return enrollment
+
+
+def show_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
+    """The backup codes of a confirmed enrollment; each call makes a new set (shown once)."""
+    enrollment = _require_pending(user)
+    if enrollment.verified_at is None:
+        raise FlowError("Confirm your number with the code first.", code="phone_not_confirmed")
+    return backup_codes.create_pending(user, now=now)
+
+
+def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = None) -> SmsFactor:
+    """The last step: only now does two-factor authentication become active, all at once."""
+    now = now or clock.now()
+    if not saved_backup_codes:
+        raise FlowError(
+            "Confirm that you have saved your backup codes.",
+            code="backup_codes_not_saved",
+            param="saved_backup_codes",
+        )
+    enrollment = _require_pending(user)
+    if enrollment.purpose != Purpose.ENROLL or enrollment.verified_at is None:
+        raise FlowError("Confirm your number with the code first.", code="phone_not_confirmed")
+    with transaction.atomic():
+        backup_codes.activate_pending(user)
+        factor = SmsFactor.objects.create(user=user, phone=enrollment.phone, enabled_at=now)
+        enrollment.delete()
+    notifications.send_two_factor_enabled(user, mask(factor.phone))
+    return factor
+
+
+def regenerate_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
+    """A new set replaces the whole old one at once."""
+    if not SmsFactor.objects.filter(user=user).exists():
+        raise Conflict("Turn on two-factor authentication first.", code="two_factor_off")
+    with transaction.atomic():
+        shown = backup_codes.create_pending(user, now=now)
+        backup_codes.activate_pending(user)
+    notifications.send_backup_codes_regenerated(user)
+    return shown
+
+
+def disable(user: User) -> None:
+    if policy.two_factor_required(user):
+        raise NotAllowed(
+            "Your account requires two-factor authentication, so it cannot be turned off. "
+            "You can change your number instead.",
+            code="two_factor_required",
+        )
+    with transaction.atomic():
+        deleted, _ = SmsFactor.objects.filter(user=user).delete()
+        PendingSmsEnrollment.objects.filter(user=user).delete()
+        backup_codes.remove_all(user)
+    if deleted:
+        notifications.send_two_factor_disabled(user)
+
+
+def cancel(user: User) -> None:
+    """Abandon an enrollment or number change: everything is as before it started."""
+    with transaction.atomic():
+        PendingSmsEnrollment.objects.filter(user=user).delete()
+        backup_codes.BackupCode.objects.filter(user=user, active=False).delete()
+
+
+def _require_pending(user: User) -> PendingSmsEnrollment:
+    enrollment = pending(user)
+    if enrollment is None:
+        raise FlowError("Start again by entering your mobile number.", code="enrollment_missing")
+    return enrollment

@@ -1,0 +1,36 @@
+"""Twofold's login stages, run by allauth's ``LoginStageController`` after the password.
+
+Each stage decides for itself whether it applies; the controller never names a method
+(STYLE.md rule 2). The sign-in state diagram is in docs/architecture.md.
+"""
+
+from __future__ import annotations
+
+from allauth.account.stages import LoginStage
+from allauth.core.internal.httpkit import headed_redirect_response
+from django.http import HttpResponse
+
+from twofold.errors import FlowError
+from twofold.signin import second_factor
+
+
+class SecondFactorStage(LoginStage):
+    """The member has 2FA: no session until a code sent by SMS (or a backup code) is right.
+
+    The code is texted as soon as the stage starts, bound to this login (ASVS 6.6.2).
+    """
+
+    key = second_factor.STAGE_KEY
+    urlname = "second_factor"
+
+    def handle(self) -> tuple[HttpResponse | None, bool]:
+        user = self.login.user
+        if user is None or not second_factor.applies(user):
+            return None, True
+        if "binding" not in self.state:
+            try:
+                second_factor.start(self.request, user, self.state)
+            except FlowError as error:
+                # The page shows why and offers "resend"; the login itself goes on waiting.
+                self.state["send_error"] = error.message
+        return headed_redirect_response(self.urlname), True

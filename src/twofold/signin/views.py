@@ -1,0 +1,137 @@
+"""Pages of the second-factor sign-in step: SMS code, resend, backup code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.internal.decorators import login_stage_required
+from allauth.account.internal.stagekit import stash_login
+from allauth.account.stages import LoginStage
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from twofold.errors import FlowError
+from twofold.factors import registry
+from twofold.factors.backup_codes.flows import FEW_LEFT
+from twofold.signin import second_factor
+from twofold.signin.forms import BackupCodeForm, SmsCodeForm
+
+in_second_factor_stage = login_stage_required(
+    stage=second_factor.STAGE_KEY, redirect_urlname="account_login"
+)
+
+
+def _stage(request: HttpRequest) -> LoginStage:
+    return request._login_stage  # type: ignore[attr-defined]
+
+
+def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str, Any]:
+    user = stage.login.user
+    return {
+        "masked_phone": second_factor.masked_phone(user),
+        "resend_in": second_factor.seconds_until_resend(user, stage.state),
+        "send_error": stage.state.get("send_error"),
+        **extra,
+    }
+
+
+@in_second_factor_stage
+def sms_code(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    form = SmsCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.verify_sms_code(
+                request, stage.login.user, stage.state, form.cleaned_data["code"]
+            )
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            return stage.exit()
+    return render(request, "signin/sms_code.html", _context(request, stage, form=form))
+
+
+@in_second_factor_stage
+@require_POST
+def resend(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    try:
+        second_factor.send_code(request, stage.login.user, stage.state)
+    except FlowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"A new code is on its way to {second_factor.masked_phone(stage.login.user)}."
+        )
+    stash_login(request, stage.login)  # keep the cleared send error
+    return redirect("second_factor")
+
+
+@in_second_factor_stage
+def backup_code(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    form = BackupCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            left = second_factor.verify_backup_code(
+                request, stage.login.user, form.cleaned_data["code"]
+            )
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            if left <= FEW_LEFT:
+                messages.warning(
+                    request,
+                    f"You used a backup code; {left} left. "
+                    "Create new ones in Password and Two-Factor Authentication.",
+                )
+            return stage.exit()
+    return render(request, "signin/backup_code.html", {"form": form})
+
+
+@login_required
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Confirm it is you with a code sent to your current number (before a new number)."""
+    user = request.user
+    next_url = _safe_next(request)
+    if not registry.has_second_factor(user):  # type: ignore[arg-type]
+        return redirect(next_url)
+    form = SmsCodeForm(request.POST or None)
+    if request.method == "POST" and "resend" in request.POST:
+        form = SmsCodeForm()
+        _send_reauthentication_code(request)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            second_factor.reauthenticate(request, user, form.cleaned_data["code"])  # type: ignore[arg-type]
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            return redirect(next_url)
+    elif request.method == "GET" and second_factor.REAUTH_BINDING not in request.session:
+        _send_reauthentication_code(request)
+    context = {
+        "form": form,
+        "next": next_url,
+        "masked_phone": second_factor.masked_phone(user),  # type: ignore[arg-type]
+    }
+    return render(request, "signin/reauthenticate.html", context)
+
+
+def _send_reauthentication_code(request: HttpRequest) -> None:
+    try:
+        second_factor.send_reauthentication_code(request, request.user)  # type: ignore[arg-type]
+    except FlowError as error:
+        messages.error(request, error.message)
+
+
+def _safe_next(request: HttpRequest) -> str:
+    candidate = request.GET.get("next") or request.POST.get("next") or ""
+    # Only paths of this site: an open redirect would help phishing.
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return reverse("security_settings")

@@ -1,0 +1,19 @@
+// Counts down a button's wait (data-countdown seconds) and enables it at zero. No inline script:
+// the Content-Security-Policy allows only files from this origin.
+"use strict";
+document.querySelectorAll("[data-countdown]").forEach((button) => {
+  let left = parseInt(button.dataset.countdown, 10) || 0;
+  const label = button.dataset.label || button.textContent.trim();
+  const tick = () => {
+    if (left <= 0) {
+      button.disabled = false;
+      button.textContent = label;
+      return;
+    }
+    button.disabled = true;
+    button.textContent = `${label} (in ${left} s)`;
+    left -= 1;
+    window.setTimeout(tick, 1000);
+  };
+  tick();
+});

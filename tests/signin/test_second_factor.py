@@ -1,0 +1,138 @@
+"""Sign-in with the second factor: no session until the code is right (pages and API)."""
+
+from __future__ import annotations
+
+import json
+
+from django.conf import settings
+from django.test import Client
+
+from tests.conftest import PASSWORD
+
+
+def password_step(client: Client, email: str):
+    return client.post("/accounts/login/", {"login": email, "password": PASSWORD})
+
+
+def test_password_alone_gives_no_session_and_texts_a_code(client, member_with_sms, sms_outbox):
+    response = password_step(client, member_with_sms.user.email)
+    assert response.status_code == 302
+    assert response["Location"] == "/accounts/2fa/"
+    assert client.get("/").status_code == 302  # not signed in
+    assert client.get("/api/v1/me").status_code == 401
+    assert len(sms_outbox.messages()) == 1
+    page = client.get("/accounts/2fa/")
+    assert b"+41" in page.content
+    assert b'autocomplete="one-time-code"' in page.content
+    assert b'inputmode="numeric"' in page.content
+
+
+def test_right_code_signs_in_with_a_new_session_id_at_aal2(client, member_with_sms, sms_outbox):
+    password_step(client, member_with_sms.user.email)
+    before = client.cookies[settings.SESSION_COOKIE_NAME].value
+    response = client.post("/accounts/2fa/", {"code": sms_outbox.last_code()})
+    assert response.status_code == 302
+    assert client.cookies[settings.SESSION_COOKIE_NAME].value != before
+    me = client.get("/api/v1/me").json()["data"]
+    assert (me["amr"], me["aal"]) == (["pwd", "sms"], "aal2")
+
+
+def test_wrong_code_is_refused_and_keeps_waiting(client, member_with_sms, sms_outbox):
+    password_step(client, member_with_sms.user.email)
+    code = sms_outbox.last_code()
+    response = client.post("/accounts/2fa/", {"code": f"{(int(code) + 1) % 10**6:06d}"})
+    assert response.status_code == 200
+    assert b"not right" in response.content
+    assert client.get("/").status_code == 302
+
+
+def test_code_of_another_login_does_not_work(member_with_sms, sms_outbox):
+    first, second = Client(), Client()
+    password_step(first, member_with_sms.user.email)
+    code_of_first = sms_outbox.last_code()
+    password_step(second, member_with_sms.user.email)
+    response = second.post("/accounts/2fa/", {"code": code_of_first})
+    assert response.status_code == 200
+    assert second.get("/").status_code == 302
+
+
+def test_resend_within_the_cooldown_says_when(client, member_with_sms, sms_outbox):
+    password_step(client, member_with_sms.user.email)
+    response = client.post("/accounts/2fa/resend/", follow=True)
+    assert b"seconds" in response.content
+    assert len(sms_outbox.messages()) == 1
+
+
+def test_backup_code_signs_in_once(member_with_sms):
+    code = member_with_sms.backup_codes[0]
+    first = Client()
+    password_step(first, member_with_sms.user.email)
+    assert first.post("/accounts/2fa/backup-code/", {"code": code}).status_code == 302
+    me = first.get("/api/v1/me").json()["data"]
+    assert me["aal"] == "aal2"
+    again = Client()
+    password_step(again, member_with_sms.user.email)
+    refused = again.post("/accounts/2fa/backup-code/", {"code": code})
+    assert refused.status_code == 200
+    assert again.get("/").status_code == 302
+
+
+def test_member_without_2fa_signs_in_with_the_password(client, member, sms_outbox):
+    assert password_step(client, member.user.email)["Location"] == "/"
+    assert sms_outbox.messages() == []
+
+
+def api(client: Client, path: str, body: dict | None = None, token: str | None = None):
+    headers = {"HTTP_X_SESSION_TOKEN": token} if token else {}
+    return client.post(
+        f"/_allauth/app/v1{path}",
+        json.dumps(body or {}),
+        content_type="application/json",
+        **headers,
+    )
+
+
+def test_api_shows_the_pending_stage_and_completes_it(member_with_sms, sms_outbox):
+    app = Client()
+    response = api(app, "/auth/login", {"email": member_with_sms.user.email, "password": PASSWORD})
+    assert response.status_code == 401
+    body = response.json()
+    assert {"id": "twofold_second_factor", "is_pending": True} in body["data"]["flows"]
+    token = body["meta"]["session_token"]
+    challenge = app.get("/_allauth/app/v1/auth/2fa/sms", HTTP_X_SESSION_TOKEN=token).json()
+    assert challenge["data"]["masked_phone"].startswith("+41")
+    done = api(app, "/auth/2fa/sms", {"code": sms_outbox.last_code()}, token)
+    assert done.status_code == 200
+    assert done.json()["meta"]["is_authenticated"] is True
+    final_token = done.json()["meta"].get("session_token", token)
+    me = app.get("/api/v1/me", HTTP_X_SESSION_TOKEN=final_token).json()["data"]
+    assert me["aal"] == "aal2"
+
+
+def test_api_wrong_code_is_a_400_with_a_code(member_with_sms, sms_outbox):
+    app = Client()
+    token = api(app, "/auth/login", {"email": member_with_sms.user.email, "password": PASSWORD})
+    token = token.json()["meta"]["session_token"]
+    code = sms_outbox.last_code()
+    refused = api(app, "/auth/2fa/sms", {"code": f"{(int(code) + 1) % 10**6:06d}"}, token)
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["code"] == "code_invalid"
+
+
+def test_api_resend_too_soon_is_429_with_the_wait(member_with_sms, sms_outbox):
+    app = Client()
+    token = api(app, "/auth/login", {"email": member_with_sms.user.email, "password": PASSWORD})
+    token = token.json()["meta"]["session_token"]
+    response = api(app, "/auth/2fa/sms/resend", {}, token)
+    assert response.status_code == 429
+    assert 0 < int(response["Retry-After"]) <= 30
+    assert response.json()["retry_after"] == int(response["Retry-After"])
+
+
+def test_api_backup_code(member_with_sms):
+    app = Client()
+    token = api(app, "/auth/login", {"email": member_with_sms.user.email, "password": PASSWORD})
+    token = token.json()["meta"]["session_token"]
+    done = api(app, "/auth/2fa/backup-code", {"code": member_with_sms.backup_codes[3]}, token)
+    assert done.status_code == 200
+    assert done.json()["meta"]["is_authenticated"] is True
