@@ -136,3 +136,24 @@ def test_api_backup_code(member_with_sms):
     done = api(app, "/auth/2fa/backup-code", {"code": member_with_sms.backup_codes[3]}, token)
     assert done.status_code == 200
     assert done.json()["meta"]["is_authenticated"] is True
+
+
+def test_asvs_6_4_3_password_reset_does_not_bypass_the_second_factor(
+    client, member_with_sms, sms_outbox
+):
+    import re
+
+    from django.core import mail
+
+    client.post("/accounts/password/reset/", {"email": member_with_sms.user.email})
+    link = re.search(r"http://\S+/accounts/password/reset/key/\S+/", mail.outbox[-1].body)
+    assert link is not None
+    form_page = client.get(link.group(0), follow=True)
+    action = form_page.redirect_chain[-1][0] if form_page.redirect_chain else link.group(0)
+    new = "a brand new passphrase"
+    client.post(action, {"password1": new, "password2": new})
+    assert client.get("/").status_code == 302  # the reset signed nobody in
+    response = Client().post(
+        "/accounts/login/", {"login": member_with_sms.user.email, "password": new}
+    )
+    assert response["Location"] == "/accounts/2fa/"

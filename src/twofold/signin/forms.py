@@ -4,26 +4,10 @@ from __future__ import annotations
 
 from django import forms
 
+from twofold.factors.sms.forms import ConfirmCodeForm
 
-class SmsCodeForm(forms.Form):
-    code = forms.CharField(
-        label="Verification code",
-        max_length=12,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "one-time-code",
-                "inputmode": "numeric",
-                "pattern": "[0-9 ]*",
-                "autofocus": True,
-            }
-        ),
-    )
-
-    def clean_code(self) -> str:
-        digits = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
-        if len(digits) != 6:
-            raise forms.ValidationError("Enter the 6 digits of the code.", code="code_format")
-        return digits
+# The same 6-digit code input as when confirming a number: one validator per input.
+SmsCodeForm = ConfirmCodeForm
 
 
 class BackupCodeForm(forms.Form):
