@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "twofold.signin",
     "twofold.sms",
     "twofold.factors",
+    "twofold.audit",
     "twofold.api",
 ]
 
@@ -49,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "twofold.audit.context.AuditOriginMiddleware",
     "twofold.signin.timeouts.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",

@@ -1,0 +1,34 @@
+"""The security events Twofold audits (ASVS 16.3.1-16.3.3), one name each."""
+
+from __future__ import annotations
+
+from django.db import models
+
+
+class Event(models.TextChoices):
+    # Sign-in (with the factor that was used or failed).
+    SIGN_IN_SUCCEEDED = "sign_in.succeeded", "Signed in"
+    SIGN_IN_FAILED = "sign_in.failed", "Sign-in failed"
+    SECOND_FACTOR_FAILED = "second_factor.failed", "Second factor failed"
+    SECOND_FACTOR_LOCKED = "second_factor.locked", "Second factor locked"
+    SIGNED_OUT = "sign_out", "Signed out"
+    # Passwords.
+    PASSWORD_CHANGED = "password.changed", "Password changed"
+    PASSWORD_RESET = "password.reset", "Password reset"
+    # Second factors.
+    TWO_FACTOR_ENABLED = "two_factor.enabled", "Two-factor authentication enabled"
+    TWO_FACTOR_DISABLED = "two_factor.disabled", "Two-factor authentication disabled"
+    TWO_FACTOR_RESET = "two_factor.reset", "Two-factor authentication reset by an administrator"
+    PHONE_CHANGED = "two_factor.phone_changed", "Mobile number changed"
+    BACKUP_CODE_USED = "backup_codes.used", "Backup code used"
+    BACKUP_CODES_REGENERATED = "backup_codes.regenerated", "Backup codes regenerated"
+    SMS_SEND_FAILED = "sms.send_failed", "SMS could not be sent"
+    # The account and its members.
+    POLICY_CHANGED = "policy.changed", "Security policy changed"
+    MEMBERS_SIGNED_OUT = "policy.members_signed_out", "Members without 2FA signed out"
+    INVITATION_SENT = "invitation.sent", "Invitation sent"
+    INVITATION_ACCEPTED = "invitation.accepted", "Invitation accepted"
+    INVITATION_REVOKED = "invitation.revoked", "Invitation revoked"
+    ROLE_CHANGED = "member.role_changed", "Role changed"
+    MEMBER_DEACTIVATED = "member.deactivated", "Member deactivated"
+    MEMBER_REACTIVATED = "member.reactivated", "Member reactivated"

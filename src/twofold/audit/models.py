@@ -1,0 +1,81 @@
+"""Append-only security events, one organization each.
+
+Rows are written once and never changed: saving an existing row, and bulk updates, raise. The
+only way rows leave is the retention purge (:func:`twofold.audit.retention.purge`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+from twofold.audit.events import Event
+
+
+class AppendOnlyError(RuntimeError):
+    """An attempt to change or delete an audit event outside the retention purge."""
+
+
+class AuditEventQuerySet(models.QuerySet["AuditEvent"]):
+    def of(self, organization: Any) -> AuditEventQuerySet:
+        return self.filter(organization=organization)
+
+    def about(self, user: Any) -> AuditEventQuerySet:
+        """Events where the user acted or was acted upon."""
+        return self.filter(models.Q(subject=user) | models.Q(actor=user))
+
+    def update(self, **kwargs: Any) -> int:
+        raise AppendOnlyError("Audit events are append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events leave only through the retention purge.")
+
+    def _purge_before(self, cutoff: datetime) -> int:
+        return models.QuerySet.delete(self.filter(created_at__lt=cutoff))[0]
+
+
+class AuditEvent(models.Model):
+    created_at = models.DateTimeField(db_index=True)
+    organization = models.ForeignKey(
+        "organizations.Organization",
+        null=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+        db_index=False,  # the index below starts with organization
+    )
+    event = models.CharField(max_length=40, choices=Event.choices)
+    # Who did it, and to whom; the emails stay readable after a user is gone.
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_email = models.CharField(max_length=254, blank=True)
+    subject = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    subject_email = models.CharField(max_length=254, blank=True)
+    # "password", "sms", "backup_code", "google", ...: the factor a sign-in event is about.
+    factor = models.CharField(max_length=30, blank=True)
+    ip = models.GenericIPAddressField(null=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+    # Facts without secrets: masked numbers, roles, reasons, gateway names.
+    detail = models.JSONField(default=dict)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "-created_at"])]
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.event} {self.subject_email}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise AppendOnlyError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise AppendOnlyError("Audit events leave only through the retention purge.")

@@ -1,0 +1,70 @@
+"""The audit log is append-only, per account, carries where a request came from, and no secrets."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import RequestFactory
+
+from twofold.audit import context
+from twofold.audit.events import Event
+from twofold.audit.models import AppendOnlyError, AuditEvent
+from twofold.audit.record import record
+from twofold.organizations.models import Membership
+
+
+def test_an_event_names_actor_subject_account_and_origin(
+    administrator: Membership, member: Membership
+) -> None:
+    request = RequestFactory().get("/", HTTP_USER_AGENT="Firefox", REMOTE_ADDR="192.0.2.7")
+    with context.from_request(request):
+        entry = record(
+            Event.ROLE_CHANGED,
+            subject=member.user,
+            actor=administrator.user,
+            detail={"role": "administrator"},
+        )
+    entry.refresh_from_db()
+    assert entry.organization == member.organization
+    assert (entry.actor_email, entry.subject_email) == (
+        administrator.user.email,
+        member.user.email,
+    )
+    assert (entry.ip, entry.user_agent) == ("192.0.2.7", "Firefox")
+    assert entry.detail == {"role": "administrator"}
+
+
+def test_the_actor_defaults_to_the_subject_and_origin_is_empty_outside_requests(
+    member: Membership,
+) -> None:
+    entry = record(Event.PASSWORD_CHANGED, subject=member.user)
+    assert entry.actor == member.user
+    assert entry.ip is None
+    assert entry.user_agent == ""
+
+
+def test_audit_events_are_append_only(member: Membership) -> None:
+    entry = record(Event.PASSWORD_CHANGED, subject=member.user)
+    entry.detail = {"changed": True}
+    with pytest.raises(AppendOnlyError):
+        entry.save()
+    with pytest.raises(AppendOnlyError):
+        entry.delete()
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.filter(pk=entry.pk).update(event=Event.SIGNED_OUT)
+    with pytest.raises(AppendOnlyError):
+        AuditEvent.objects.all().delete()
+
+
+def test_audit_details_refuse_secrets_and_full_numbers(member: Membership) -> None:
+    for key in ("code", "password", "phone"):
+        with pytest.raises(ValueError):
+            record(Event.PHONE_CHANGED, subject=member.user, detail={key: "x"})
+    assert not AuditEvent.objects.exists()
+
+
+def test_events_survive_the_deletion_of_their_user(member: Membership) -> None:
+    record(Event.PASSWORD_CHANGED, subject=member.user)
+    member.user.delete()
+    entry = AuditEvent.objects.get()
+    assert entry.subject is None
+    assert entry.subject_email == member.user.email
