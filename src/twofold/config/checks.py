@@ -42,3 +42,22 @@ def cache_is_shared(**kwargs: Any) -> list[checks.CheckMessage]:
             )
         ]
     return []
+
+
+# Gateways that never reach a phone: codes end up in a file or the log, readable on the machine.
+LOCAL_SMS_GATEWAYS = frozenset({"outbox", "console"})
+
+
+@checks.register(checks.Tags.security, deploy=True)
+def sms_reaches_phones(**kwargs: Any) -> list[checks.CheckMessage]:
+    """In production, texts must go to phones: the outbox and console keep codes on this machine."""
+    local = [name for name in settings.TWOFOLD.sms.gateways if name in LOCAL_SMS_GATEWAYS]
+    if not settings.TWOFOLD.is_production or not local:
+        return []
+    return [
+        checks.Warning(
+            f"SMS gateway(s) {', '.join(local)} send no texts: codes stay on this machine",
+            hint="Set TWOFOLD_SMS_GATEWAYS to twilio, sns or webhook (outbox is for trying out).",
+            id="twofold.W001",
+        )
+    ]
