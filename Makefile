@@ -3,8 +3,10 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+# The identity providers the tests start (tests/peers/): Node programs installed from their lock files.
+PEERS := tests/peers/oidc tests/peers/saml
 
-.PHONY: run test lint typecheck unit services-test lock clean
+.PHONY: run test lint typecheck unit services-test lock clean peers
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -12,6 +14,14 @@ $(BIN)/python:
 $(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
 	touch $(STAMP)
+
+# Reinstalled when package-lock.json is newer than the stamp (which goes away with node_modules).
+# Without npm the peers' tests skip (fail under TWOFOLD_REQUIRE_SERVICES=1).
+%/node_modules/.installed: %/package-lock.json
+	@if command -v npm >/dev/null; then cd $* && npm ci --no-audit --no-fund && touch node_modules/.installed; \
+	else echo "npm not found: $* is not installed, its tests will skip"; fi
+
+peers: $(PEERS:%=%/node_modules/.installed)
 
 run: $(STAMP)
 	$(BIN)/twofold migrate --verbosity 0
@@ -27,9 +37,9 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 # The whole suite on SQLite (with the browser tests), then again on PostgreSQL + Redis.
-unit: $(STAMP)
+unit: $(STAMP) peers
 	$(BIN)/pytest --cov --cov-report= -p no:cacheprovider
-services-test: $(STAMP)
+services-test: $(STAMP) peers
 	$(BIN)/python -m tests.services --cov --cov-append --cov-report= -p no:cacheprovider -m "not browser"
 	$(BIN)/coverage report --fail-under=90
 
