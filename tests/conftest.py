@@ -141,3 +141,37 @@ def member_with_sms(member: Membership) -> Membership:
     member.backup_codes = backup_codes.create_pending(member.user)  # type: ignore[attr-defined]
     backup_codes.activate_pending(member.user)
     return member
+
+
+def give_sms_factor(membership: Membership, phone: str = MOBILE) -> Membership:
+    """Turn SMS 2FA on for ``membership`` as a finished enrollment would, with 10 backup codes."""
+    from twofold import clock
+    from twofold.factors.backup_codes import flows as backup_codes
+    from twofold.factors.sms.models import SmsFactor
+
+    SmsFactor.objects.create(user=membership.user, phone=phone, enabled_at=clock.now())
+    backup_codes.create_pending(membership.user)
+    backup_codes.activate_pending(membership.user)
+    return membership
+
+
+@pytest.fixture
+def administrator_with_sms(administrator: Membership) -> Membership:
+    return give_sms_factor(administrator, "+41791110000")
+
+
+def require_two_factor(organization: Any, *, grace_days: int = 0, since: Any = None) -> Any:
+    """The account requires 2FA since ``since`` (now), with ``grace_days`` to postpone."""
+    from twofold import clock
+
+    organization.require_two_factor = True
+    organization.two_factor_grace_days = grace_days
+    organization.two_factor_required_since = since or clock.now()
+    organization.save()
+    return organization
+
+
+@pytest.fixture
+def account_requiring_2fa(administrator: Membership) -> Any:
+    """The administrator's account (that of ``member`` too) requires 2FA, without grace."""
+    return require_two_factor(administrator.organization)

@@ -61,9 +61,23 @@ def test_check_runs_deploy_checks_in_production(tmp_path):
         MODE="production",
         SECRET_KEY=PROD_KEY,
         PUBLIC_URL="https://login.example.com",
+        SMS_GATEWAYS="webhook",
+        SMS_WEBHOOK_URL="https://sms.example.com/send",
     )
     assert result.returncode == 0, result.stderr
     assert "production mode" in result.stdout
+
+
+def test_check_in_production_fails_while_sms_codes_stay_on_the_machine(tmp_path):
+    result = twofold(
+        "check",
+        data_dir=tmp_path,
+        MODE="production",
+        SECRET_KEY=PROD_KEY,
+        PUBLIC_URL="https://login.example.com",
+    )
+    assert result.returncode != 0
+    assert "twofold.W001" in result.stderr + result.stdout
 
 
 def test_start_up_refuses_a_missing_setting_with_a_clear_message(tmp_path):

@@ -9,23 +9,32 @@ To extend it when a page or endpoint is added:
   or ``{invitation}`` (add a field to :class:`Account` for a new kind of object). /api/ paths
   must answer a JSON 404; pages must redirect with an error message. Nothing may change.
 - it shows organization data: add its URL to ``LISTING_CASES``; it must show none of the other
-  account's names or addresses.
+  account's names or addresses. Each person of both accounts has an audit event (a sign-in).
 """
 
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from allauth.account.models import EmailAddress
 from django.contrib.sessions.models import Session
 from django.http import HttpResponse
 from django.test import Client
 
 from tests.api.conftest import assert_api_response
+from tests.conftest import PASSWORD, give_sms_factor, require_two_factor
+from twofold.audit.events import Event
+from twofold.audit.models import AuditEvent
+from twofold.audit.record import record
+from twofold.factors.backup_codes.models import BackupCode
+from twofold.factors.sms.models import SmsFactor
 from twofold.organizations import flows
 from twofold.organizations.models import Invitation, Membership, Organization
+from twofold.sms.numbers import mask
 from twofold.users.models import User
 
 ID_CASES: list[tuple[str, str, dict[str, str] | None]] = [
@@ -38,6 +47,8 @@ ID_CASES: list[tuple[str, str, dict[str, str] | None]] = [
     ("POST", "/api/v1/members/{member}/deactivate", None),
     ("POST", "/api/v1/members/{administrator}/deactivate", None),
     ("POST", "/api/v1/members/{deactivated}/reactivate", None),
+    ("POST", "/api/v1/members/{member}/reset-two-factor", None),
+    ("POST", "/api/v1/members/{administrator}/reset-two-factor", None),
     ("DELETE", "/api/v1/invitations/{invitation}", None),
     # Pages
     ("POST", "/account/members/{member}/role", {"role": "administrator"}),
@@ -45,6 +56,9 @@ ID_CASES: list[tuple[str, str, dict[str, str] | None]] = [
     ("POST", "/account/members/{member}/deactivate", None),
     ("POST", "/account/members/{administrator}/deactivate", None),
     ("POST", "/account/members/{deactivated}/reactivate", None),
+    ("GET", "/account/members/{member}/reset-two-factor", None),
+    ("POST", "/account/members/{member}/reset-two-factor", None),
+    ("POST", "/account/members/{administrator}/reset-two-factor", None),
     ("POST", "/account/invitations/{invitation}/revoke", None),
 ]
 
@@ -52,11 +66,18 @@ LISTING_CASES: list[str] = [
     "/api/v1/me",
     "/api/v1/organization",
     "/api/v1/members",
+    "/api/v1/members?two_factor=off",
     "/api/v1/invitations",
     "/",
     "/settings/security/",
     "/account/",
     "/account/members/",
+    "/account/members/?two_factor=off",
+    "/account/audit/",
+    "/account/audit/export.csv",
+    "/api/v1/audit-events",
+    "/api/v1/audit-events.csv",
+    "/api/v1/me/security-events",
 ]
 
 
@@ -96,6 +117,8 @@ def _account(administrator: Membership, member: Membership) -> Account:
     deactivated = _person(f"dan@{domain}", administrator.organization)
     flows.deactivate_member(administrator, deactivated.pk)
     invitation = flows.invite_member(administrator, f"ivy@{domain}").invitation
+    for person in (administrator, member):
+        record(Event.SIGN_IN_SUCCEEDED, subject=person.user, factor="password")
     return Account(administrator, member, deactivated, invitation)
 
 
@@ -117,8 +140,13 @@ def accounts(request: pytest.FixtureRequest, acme: Account, globex: Account) -> 
 
 
 def signed_in(membership: Membership) -> Client:
+    """Signed in just now, as the sign-in form records it: no re-authentication is due."""
     client = Client()
     client.force_login(membership.user)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "password", "at": time.time()}]
+    session["account_authentication_methods_user"] = str(membership.user.pk)
+    session.save()
     return client
 
 
@@ -135,7 +163,16 @@ def send(client: Client, method: str, path: str, body: dict[str, str] | None) ->
 def snapshot() -> list[Any]:
     """Everything a cross-account request could change."""
     return [
-        list(Organization.objects.order_by("pk").values_list("pk", "name", "default_country")),
+        list(
+            Organization.objects.order_by("pk").values_list(
+                "pk",
+                "name",
+                "default_country",
+                "require_two_factor",
+                "two_factor_grace_days",
+                "two_factor_required_since",
+            )
+        ),
         list(Membership.objects.order_by("pk").values_list("pk", "organization_id", "role")),
         list(User.objects.order_by("pk").values_list("pk", "email", "is_active", "password")),
         list(
@@ -144,6 +181,8 @@ def snapshot() -> list[Any]:
             )
         ),
         sorted(Session.objects.values_list("session_key", flat=True)),
+        list(SmsFactor.objects.order_by("pk").values_list("pk", "user_id", "phone")),
+        list(BackupCode.objects.order_by("pk").values_list("pk", "user_id", "used_at")),
     ]
 
 
@@ -201,7 +240,8 @@ def test_nothing_of_another_account_is_shown(
         assert_api_response(url, response)
 
     assert response.status_code in (200, 403)
-    content = response.content.decode()
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    content = body.decode()
     for data in other.visible_data():
         assert data not in content, f"{url} shows {data!r} of the other account"
     if response.status_code == 200:
@@ -219,6 +259,25 @@ def test_invitation_lists_show_only_the_own_accounts_invitations(
     assert flows.list_invitations(own.administrator) == [own.invitation]
 
 
+@pytest.mark.parametrize("url", ["/account/audit/", "/api/v1/audit-events"])
+def test_audit_filters_cannot_reach_another_accounts_events(
+    accounts: tuple[Account, Account], url: str
+) -> None:
+    own, other = accounts
+    client = signed_in(own.administrator)
+
+    for person in (other.administrator, other.member):
+        response = client.get(url, {"member": person.user.email})
+        if url.startswith("/api/"):
+            assert_api_response(url, response)
+            assert response.json()["data"]["items"] == []
+        else:
+            assert list(response.context["page"]) == []
+    listed = client.get("/api/v1/audit-events").json()["data"]["items"]
+    assert {i["subject_email"] for i in listed} >= {own.member.user.email}
+    assert AuditEvent.objects.exclude(organization=own.administrator.organization).exists()
+
+
 def test_member_lists_show_only_the_own_accounts_members(
     accounts: tuple[Account, Account],
 ) -> None:
@@ -229,3 +288,127 @@ def test_member_lists_show_only_the_own_accounts_members(
 
     assert sorted(m["id"] for m in listed) == expected
     assert sorted(m.pk for m in flows.list_members(own.member)) == expected
+
+
+# --- Members' 2FA: status and an administrator's reset ------------------------------------------
+
+PHONES = {"acme.test": "+41791234567", "globex.test": "+41791234599"}
+
+
+def _with_sms(account: Account) -> str:
+    """The account's member gets SMS 2FA (a number of their own); its masked form."""
+    phone = PHONES[account.member.user.email.partition("@")[2]]
+    give_sms_factor(account.member, phone)
+    return mask(phone)
+
+
+@pytest.mark.parametrize("url", ["/account/members/", "/api/v1/members"])
+def test_members_2fa_status_of_another_account_is_never_shown(
+    accounts: tuple[Account, Account], url: str
+) -> None:
+    own, other = accounts
+    own_masked, other_masked = _with_sms(own), _with_sms(other)
+
+    response = signed_in(own.administrator).get(url)
+    content = response.content.decode()
+    if url.startswith("/api/"):
+        content = json.dumps(response.json(), ensure_ascii=False)  # "•" unescaped
+
+    assert own_masked in content  # the control: statuses are shown
+    assert other_masked not in content
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/members/{member}/reset-two-factor", "/account/members/{member}/reset-two-factor"],
+)
+def test_reset_of_another_accounts_member_is_refused_and_changes_nothing(
+    accounts: tuple[Account, Account], path: str
+) -> None:
+    own, other = accounts
+    _with_sms(own)
+    _with_sms(other)
+    client = signed_in(own.administrator)
+    before = snapshot()
+
+    attack = path.format(**other.ids())
+    assert_refused(client, attack, send(client, "POST", attack, None))
+    assert snapshot() == before
+
+    send(client, "POST", path.format(**own.ids()), None)  # the control: the own member's goes
+    assert not SmsFactor.objects.filter(user=own.member.user).exists()
+    assert SmsFactor.objects.filter(user=other.member.user).exists()
+
+
+# --- Mandatory 2FA: the policy and signing out members without 2FA -------------------------------
+
+POLICY_WRITES = [
+    (
+        "PATCH",
+        "/api/v1/organization/security",
+        {"require_two_factor": True, "two_factor_grace_days": 9},
+    ),
+    ("POST", "/account/security/", {"require_two_factor": "on", "two_factor_grace_days": "9"}),
+]
+SIGN_OUTS = [
+    "/api/v1/organization/security/sign-out-members-without-2fa",
+    "/account/security/sign-out-members-without-2fa",
+]
+
+
+def _policy(organization: Organization) -> tuple[bool, int]:
+    saved = Organization.objects.get(pk=organization.pk)
+    return saved.require_two_factor, saved.two_factor_grace_days
+
+
+@pytest.mark.parametrize(("method", "path", "body"), POLICY_WRITES)
+def test_policy_change_applies_to_the_own_account_only(
+    accounts: tuple[Account, Account], method: str, path: str, body: dict[str, Any]
+) -> None:
+    own, other = accounts
+    give_sms_factor(own.administrator)
+    client = signed_in(own.administrator)
+    assert send(client, method, path, body).status_code in (200, 302)
+
+    assert _policy(own.administrator.organization) == (True, 9)
+    assert _policy(other.administrator.organization) == (False, 0)
+
+
+def test_policy_shows_the_own_accounts_rule_and_members(accounts: tuple[Account, Account]) -> None:
+    own, other = accounts
+    require_two_factor(other.administrator.organization, grace_days=5)
+    give_sms_factor(other.member)
+
+    data = signed_in(own.administrator).get("/api/v1/organization/security").json()["data"]
+
+    assert (data["require_two_factor"], data["two_factor_grace_days"]) == (False, 0)
+    assert data["members_without_two_factor"] == 2  # the own administrator and member
+
+
+def _password_session(person: Membership) -> Client:
+    """A browser signed in through the sign-in page, so its session is tracked."""
+    person.user.set_password(PASSWORD)
+    person.user.save()
+    EmailAddress.objects.get_or_create(
+        user=person.user, email=person.user.email, defaults={"primary": True, "verified": True}
+    )
+    browser = Client()
+    browser.post("/accounts/login/", {"login": person.user.email, "password": PASSWORD})
+    assert browser.get("/api/v1/me").status_code == 200
+    return browser
+
+
+@pytest.mark.parametrize("path", SIGN_OUTS)
+def test_signing_out_members_without_2fa_leaves_other_accounts_signed_in(
+    accounts: tuple[Account, Account], path: str
+) -> None:
+    own, other = accounts
+    own_member, other_member = _password_session(own.member), _password_session(other.member)
+    for account in accounts:
+        require_two_factor(account.administrator.organization)
+
+    client = signed_in(own.administrator)
+    assert send(client, "POST", path, None).status_code in (200, 302)
+
+    assert own_member.get("/api/v1/me").status_code == 401  # the control: the case reaches
+    assert other_member.get("/api/v1/me").status_code == 200

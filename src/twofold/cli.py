@@ -1,4 +1,5 @@
-"""The ``twofold`` command: the operator's tasks (serve, migrate, create-account, check)."""
+"""The ``twofold`` command: the operator's tasks (serve, migrate, create-account, check,
+purge-audit, purge-sms)."""
 
 from __future__ import annotations
 
@@ -96,6 +97,34 @@ def create_account(args: argparse.Namespace) -> int:
     return 0
 
 
+def purge_audit(args: argparse.Namespace) -> int:
+    """Delete audit events older than ``TWOFOLD_AUDIT_RETENTION_DAYS``; run it daily."""
+    from django.conf import settings
+
+    from twofold import clock
+    from twofold.audit import retention
+
+    days = settings.TWOFOLD.audit_retention_days
+    done = retention.purge(now=clock.now(), retention_days=days, dry_run=args.dry_run)
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(
+        f"{verb} {done.count} audit event{'' if done.count == 1 else 's'} older than {days} days "
+        f"(before {done.cutoff:%Y-%m-%d %H:%M} UTC)."
+    )
+    return 0
+
+
+def purge_sms(args: argparse.Namespace) -> int:
+    """Delete SMS codes and delivery records no rule needs any more; run it daily."""
+    from twofold import clock
+    from twofold.factors.sms.cleanup import purge_old_sms_rows
+
+    done = purge_old_sms_rows(now=clock.now(), dry_run=args.dry_run)
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(f"{verb} {done.codes} expired SMS codes and {done.deliveries} old SMS delivery records.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="twofold", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -111,6 +140,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--name", required=True, help="the account (company) name")
     p.add_argument("--password-stdin", action="store_true", help="read the password from stdin")
     p.set_defaults(run=create_account)
+    p = sub.add_parser("purge-audit", help="delete audit events older than the retention")
+    p.add_argument("--dry-run", action="store_true", help="only print how many would go")
+    p.set_defaults(run=purge_audit)
+    p = sub.add_parser("purge-sms", help="delete expired SMS codes and old delivery records")
+    p.add_argument("--dry-run", action="store_true", help="only print how many would go")
+    p.set_defaults(run=purge_sms)
     args = parser.parse_args(argv)
     _setup_django()
     from django.core.management import CommandError

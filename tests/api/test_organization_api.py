@@ -156,7 +156,9 @@ def test_members_lists_the_people_of_the_account(
     data = any_member_client.get("/api/v1/members").json()["data"]
 
     assert [m["email"] for m in data] == ["ada@acme.test", "bob@acme.test"]
-    assert set(data[1]) == {"id", "email", "name", "role", "is_active", "joined_at", "last_login"}
+    assert set(data[1]) == {
+        *("id", "email", "name", "role", "is_active", "joined_at", "last_login", "two_factor")
+    }
 
 
 def test_member_detail_shows_one_member(member: Membership, any_member_client: Client) -> None:
@@ -268,6 +270,7 @@ AUTHENTICATED_ENDPOINTS = [
     ("PATCH", "/api/v1/members/{member}"),
     ("POST", "/api/v1/members/{member}/deactivate"),
     ("POST", "/api/v1/members/{member}/reactivate"),
+    ("POST", "/api/v1/members/{member}/reset-two-factor"),
     ("GET", "/api/v1/invitations"),
     ("POST", "/api/v1/invitations"),
     ("DELETE", "/api/v1/invitations/{invitation}"),
@@ -302,6 +305,8 @@ ADMINISTRATOR_ENDPOINTS = [
     ("PATCH", "/api/v1/members/{member}", {"role": "administrator"}),
     ("POST", "/api/v1/members/{administrator}/deactivate", None),
     ("POST", "/api/v1/members/{member}/reactivate", None),
+    ("POST", "/api/v1/members/{administrator}/reset-two-factor", None),
+    ("GET", "/api/v1/members?two_factor=off", None),
     ("GET", "/api/v1/invitations", None),
     ("POST", "/api/v1/invitations", {"email": "eve@example.test", "role": "administrator"}),
     ("DELETE", "/api/v1/invitations/{invitation}", None),
@@ -496,6 +501,7 @@ def test_unknown_invitation_token_is_a_404(db: Any) -> None:
         ("PUT", "/api/v1/members/1", "GET, PATCH"),
         ("GET", "/api/v1/members/1/deactivate", "POST"),
         ("GET", "/api/v1/members/1/reactivate", "POST"),
+        ("GET", "/api/v1/members/1/reset-two-factor", "POST"),
         ("DELETE", "/api/v1/invitations", "GET, POST"),
         ("GET", "/api/v1/invitations/1", "DELETE"),
         ("PATCH", "/api/v1/invitations/1", "DELETE"),

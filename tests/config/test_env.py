@@ -83,12 +83,19 @@ def test_production_with_https_and_key_is_accepted(tmp_path):
         ({"PUBLIC_URL": "login.example.com"}, "must be an http:// or https:// URL"),
         ({"SECRET_KEY": "short"}, "TWOFOLD_SECRET_KEY must be at least 50 characters"),
         ({"ARGON2_MEMORY_KIB": "1024"}, "TWOFOLD_ARGON2_MEMORY_KIB=1024 must be at least 7168"),
+        ({"AUDIT_RETENTION_DAYS": "0"}, "TWOFOLD_AUDIT_RETENTION_DAYS=0 must be at least 1"),
+        ({"AUDIT_RETENTION_DAYS": "a year"}, "TWOFOLD_AUDIT_RETENTION_DAYS='a year' must be"),
     ],
 )
 def test_wrong_or_contradictory_settings_are_refused_with_what_to_set(tmp_path, variables, message):
     with pytest.raises(ConfigurationError) as raised:
         load(tmp_path, **variables)
     assert message in str(raised.value)
+
+
+def test_audit_events_are_kept_365_days_unless_configured(tmp_path):
+    assert load(tmp_path).audit_retention_days == 365
+    assert load(tmp_path, AUDIT_RETENTION_DAYS="30").audit_retention_days == 30
 
 
 def test_every_problem_is_listed_at_once(tmp_path):

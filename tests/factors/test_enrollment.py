@@ -8,7 +8,7 @@ import pytest
 from django.core import mail
 
 from tests.conftest import MOBILE
-from twofold.errors import FlowError, NotAllowed, Unavailable
+from twofold.errors import FlowError, NotAllowed, TooManyRequests, Unavailable
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.sms import flows
 from twofold.factors.sms.models import PendingSmsEnrollment, SmsFactor
@@ -89,6 +89,16 @@ def test_starting_again_begins_afresh(member, sms_outbox):
     with pytest.raises(FlowError):
         flows.confirm_code(member.user, first_code)
     assert PendingSmsEnrollment.objects.get(user=member.user).phone == NEW_MOBILE
+
+
+def test_starting_again_with_the_same_number_keeps_the_resend_cooldown(member, sms_outbox):
+    flows.start(member.user, "079 123 45 67")
+    first_code = sms_outbox.last_code()
+    with pytest.raises(TooManyRequests) as raised:
+        flows.start(member.user, "+41 79 123 45 67")
+    assert raised.value.code == "sms_resend_cooldown"
+    assert len(sms_outbox.messages()) == 1
+    flows.confirm_code(member.user, first_code)  # the enrollment under way is untouched
 
 
 def test_landline_is_refused_with_a_clear_message(member):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from dataclasses import replace
 from datetime import timedelta
 from unittest import mock
 
@@ -11,7 +13,7 @@ from django.db import connection
 
 from tests.conftest import MOBILE
 from twofold import clock
-from twofold.errors import FlowError, TooManyRequests, Unavailable
+from twofold.errors import FlowError, NotAllowed, TooManyRequests, Unavailable
 from twofold.factors import lockout
 from twofold.factors.sms import codes
 from twofold.factors.sms.models import SmsCode
@@ -52,11 +54,12 @@ def test_code_is_usable_once(member, sms_outbox):
 
 
 def test_asvs_6_6_2_code_is_bound_to_the_login_that_asked_for_it(member, sms_outbox):
-    issue(member.user, binding="login-A")
+    start = clock.now()
+    issue(member.user, binding="login-A", now=start)
     code_for_a = sms_outbox.last_code()
-    issue(member.user, binding="login-B")
+    issue(member.user, binding="login-B", now=start + timedelta(seconds=31))
     with pytest.raises(FlowError) as raised:
-        verify(member.user, code_for_a, binding="login-B")
+        verify(member.user, code_for_a, binding="login-B", now=start + timedelta(seconds=32))
     assert raised.value.code == "code_invalid"
 
 
@@ -81,23 +84,54 @@ def test_five_tries_per_code(member, sms_outbox):
     assert raised.value.code == "code_exhausted"
 
 
-def test_a_new_code_does_not_reset_the_tries_or_the_failure_count(member, sms_outbox):
+def test_a_new_code_gets_five_fresh_tries_but_keeps_the_failure_count(member, sms_outbox):
     start = clock.now()
     issue(member.user, now=start)
     first = sms_outbox.last_code()
-    for _ in range(3):
+    for _ in range(5):
         with pytest.raises(FlowError):
             verify(member.user, wrong(first), now=start)
+    with pytest.raises(FlowError) as raised:
+        verify(member.user, first, now=start)
+    assert raised.value.code == "code_exhausted"
     issue(member.user, now=start + timedelta(seconds=31))
     second = sms_outbox.last_code()
-    for _ in range(2):
-        with pytest.raises(FlowError):
+    for _ in range(4):
+        with pytest.raises(FlowError) as raised:
             verify(member.user, wrong(second), now=start + timedelta(seconds=32))
-    with pytest.raises(FlowError) as raised:
-        verify(member.user, second, now=start + timedelta(seconds=33))
-    assert raised.value.code == "code_exhausted"
+        assert raised.value.code == "code_invalid"
     failures = lockout.SecondFactorFailures.objects.get(user=member.user)
-    assert failures.consecutive == 5
+    assert failures.consecutive == 9  # the count across codes survives the resend
+    verify(member.user, second, now=start + timedelta(seconds=33))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_twenty_concurrent_wrong_codes_spend_at_most_five_tries(member, sms_outbox):
+    issue(member.user)
+    not_it = wrong(sms_outbox.last_code())
+    barrier = threading.Barrier(20)
+    refusals: list[str] = []
+    lock = threading.Lock()
+
+    def try_code() -> None:
+        try:
+            barrier.wait()
+            verify(member.user, not_it)
+            outcome = "accepted"
+        except FlowError as error:
+            outcome = error.code
+        finally:
+            connection.close()
+        with lock:
+            refusals.append(outcome)
+
+    threads = [threading.Thread(target=try_code) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert sorted(refusals) == ["code_exhausted"] * 15 + ["code_invalid"] * 5
+    assert SmsCode.objects.get(user=member.user).attempts == 5
 
 
 def test_resend_cooldown_is_30_seconds(member, sms_outbox):
@@ -109,6 +143,36 @@ def test_resend_cooldown_is_30_seconds(member, sms_outbox):
     assert raised.value.code == "sms_resend_cooldown"
     issue(member.user, now=start + timedelta(seconds=30))
     assert len(sms_outbox.messages()) == 2
+
+
+def test_resend_cooldown_holds_across_logins(member, sms_outbox):
+    start = clock.now()
+    issue(member.user, binding="login-A", now=start)
+    with pytest.raises(TooManyRequests) as raised:
+        issue(member.user, binding="login-B", now=start + timedelta(seconds=5))
+    assert raised.value.code == "sms_resend_cooldown"
+    assert len(sms_outbox.messages()) == 1
+
+
+def test_a_member_whose_second_factor_is_locked_is_not_texted(member, sms_outbox):
+    now = clock.now()
+    lockout.SecondFactorFailures.objects.create(
+        user=member.user, consecutive=20, locked_until=now + timedelta(minutes=1)
+    )
+    with pytest.raises(TooManyRequests) as raised:
+        issue(member.user, now=now)
+    assert raised.value.code == "second_factor_locked"
+    assert "Try again in" in raised.value.message
+    assert sms_outbox.messages() == []
+
+
+def test_a_deactivated_member_is_not_texted(member, sms_outbox):
+    member.user.is_active = False
+    member.user.save(update_fields=["is_active"])
+    with pytest.raises(NotAllowed) as raised:
+        issue(member.user)
+    assert raised.value.code == "account_inactive"
+    assert sms_outbox.messages() == []
 
 
 def test_a_new_code_supersedes_the_previous_one(member, sms_outbox):
@@ -136,7 +200,7 @@ def test_failure_lock_after_20_consecutive_failures_grows_and_emails_the_member(
         verify(member.user, sms_outbox.last_code(), binding="login-3", now=start)
     assert raised.value.code == "second_factor_locked"
     # The next failure after the lock doubles the delay.
-    later = start + timedelta(minutes=2)
+    later = start + timedelta(minutes=10)
     issue(member.user, binding="login-9", now=later)
     with pytest.raises(FlowError):
         verify(member.user, wrong(sms_outbox.last_code()), binding="login-9", now=later)
@@ -171,3 +235,20 @@ def test_no_code_is_kept_when_the_text_cannot_be_sent(member):
     ):
         issue(member.user)
     assert not SmsCode.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("lifetime", "words"),
+    [
+        (60, "It expires in 1 minute."),
+        (90, "It expires in 90 seconds."),
+        (150, "It expires in 2 minutes."),
+        (300, "It expires in 5 minutes."),
+        (600, "It expires in 10 minutes."),
+    ],
+)
+def test_text_says_the_expiry_in_correct_words_never_promising_more_time(settings, lifetime, words):
+    settings.TWOFOLD = replace(settings.TWOFOLD, sms_code_lifetime=lifetime)
+    body = codes.message("123456", PURPOSE)
+    assert words in body
+    assert body.splitlines()[-1] == "@127.0.0.1 #123456"

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from datetime import timedelta
 
 from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD
+from twofold import clock
+from twofold.factors import lockout
+from twofold.factors.sms.models import SmsFactor
+
+
+def wrong(code: str) -> str:
+    return f"{(int(code) + 1) % 10**6:06d}"
 
 
 def password_step(client: Client, email: str):
@@ -46,13 +55,16 @@ def test_wrong_code_is_refused_and_keeps_waiting(client, member_with_sms, sms_ou
     assert client.get("/").status_code == 302
 
 
-def test_code_of_another_login_does_not_work(member_with_sms, sms_outbox):
+def test_code_of_another_login_does_not_work(member_with_sms, sms_outbox, settings):
+    settings.TWOFOLD = replace(settings.TWOFOLD, sms_resend_cooldown=0)  # a code for each login
     first, second = Client(), Client()
     password_step(first, member_with_sms.user.email)
     code_of_first = sms_outbox.last_code()
     password_step(second, member_with_sms.user.email)
+    assert len(sms_outbox.messages()) == 2
     response = second.post("/accounts/2fa/", {"code": code_of_first})
     assert response.status_code == 200
+    assert b"not right" in response.content
     assert second.get("/").status_code == 302
 
 
@@ -61,6 +73,70 @@ def test_resend_within_the_cooldown_says_when(client, member_with_sms, sms_outbo
     response = client.post("/accounts/2fa/resend/", follow=True)
     assert b"seconds" in response.content
     assert len(sms_outbox.messages()) == 1
+
+
+def test_after_five_wrong_tries_a_new_code_signs_in(client, member_with_sms, sms_outbox, settings):
+    settings.TWOFOLD = replace(settings.TWOFOLD, sms_resend_cooldown=0)
+    password_step(client, member_with_sms.user.email)
+    first = sms_outbox.last_code()
+    for _ in range(5):
+        client.post("/accounts/2fa/", {"code": wrong(first)})
+    exhausted = client.post("/accounts/2fa/", {"code": first})
+    assert b"Ask for a new one" in exhausted.content
+    client.post("/accounts/2fa/resend/")
+    assert client.post("/accounts/2fa/", {"code": sms_outbox.last_code()}).status_code == 302
+    assert client.get("/api/v1/me").json()["data"]["aal"] == "aal2"
+
+
+def test_second_factor_removed_mid_login_lets_the_login_continue(client, member_with_sms):
+    password_step(client, member_with_sms.user.email)
+    SmsFactor.objects.filter(user=member_with_sms.user).delete()  # an administrator's reset
+    response = client.get("/accounts/2fa/")
+    assert response.status_code == 302
+    me = client.get("/api/v1/me").json()["data"]
+    assert (me["user"]["email"], me["aal"]) == (member_with_sms.user.email, "aal1")
+
+
+def test_second_factor_removed_mid_login_does_not_break_resend_or_backup_code(member_with_sms):
+    for path in ("/accounts/2fa/resend/", "/accounts/2fa/backup-code/"):
+        client = Client()
+        password_step(client, member_with_sms.user.email)
+        SmsFactor.objects.filter(user=member_with_sms.user).delete()
+        assert client.post(path, {"code": "123456"}).status_code == 302
+        assert client.get("/api/v1/me").status_code == 200
+        SmsFactor.objects.create(
+            user=member_with_sms.user, phone="+41791234567", enabled_at=clock.now()
+        )
+
+
+def test_locked_member_is_not_texted_at_sign_in_and_told_when(client, member_with_sms, sms_outbox):
+    lockout.SecondFactorFailures.objects.create(
+        user=member_with_sms.user, consecutive=20, locked_until=clock.now() + timedelta(minutes=5)
+    )
+    password_step(client, member_with_sms.user.email)
+    assert sms_outbox.messages() == []
+    page = client.get("/accounts/2fa/").content.decode()
+    assert "Try again in" in page
+    assert "We sent a text message" not in page
+
+
+def test_deactivated_member_is_not_texted_and_cannot_finish_signing_in(
+    client, member_with_sms, sms_outbox, settings
+):
+    settings.TWOFOLD = replace(settings.TWOFOLD, sms_resend_cooldown=0)
+    password_step(client, member_with_sms.user.email)
+    member_with_sms.user.is_active = False
+    member_with_sms.user.save(update_fields=["is_active"])
+    client.post("/accounts/2fa/resend/", follow=True)
+    assert len(sms_outbox.messages()) == 1  # only the one sent before the deactivation
+    refused = client.post("/accounts/2fa/", {"code": sms_outbox.last_code()})
+    assert b"This account is deactivated" in refused.content
+
+
+def test_lost_phone_help_says_where_administrators_reset_two_factor(client, member_with_sms):
+    password_step(client, member_with_sms.user.email)
+    page = client.get("/accounts/2fa/").content.decode()
+    assert "from the Members page" in page
 
 
 def test_backup_code_signs_in_once(member_with_sms):
@@ -157,3 +233,29 @@ def test_asvs_6_4_3_password_reset_does_not_bypass_the_second_factor(
         "/accounts/login/", {"login": member_with_sms.user.email, "password": new}
     )
     assert response["Location"] == "/accounts/2fa/"
+
+
+def test_api_second_factor_removed_mid_login_lets_the_login_continue(member_with_sms):
+    app = Client()
+    token = api(app, "/auth/login", {"email": member_with_sms.user.email, "password": PASSWORD})
+    token = token.json()["meta"]["session_token"]
+    SmsFactor.objects.filter(user=member_with_sms.user).delete()
+    response = app.get("/_allauth/app/v1/auth/2fa/sms", HTTP_X_SESSION_TOKEN=token)
+    assert response.status_code == 200
+    assert response.json()["meta"]["is_authenticated"] is True
+
+
+def test_api_after_five_wrong_tries_a_new_code_signs_in(member_with_sms, sms_outbox, settings):
+    settings.TWOFOLD = replace(settings.TWOFOLD, sms_resend_cooldown=0)
+    app = Client()
+    token = api(app, "/auth/login", {"email": member_with_sms.user.email, "password": PASSWORD})
+    token = token.json()["meta"]["session_token"]
+    first = sms_outbox.last_code()
+    for _ in range(5):
+        api(app, "/auth/2fa/sms", {"code": wrong(first)}, token)
+    exhausted = api(app, "/auth/2fa/sms", {"code": first}, token)
+    assert exhausted.json()["errors"][0]["code"] == "code_exhausted"
+    assert api(app, "/auth/2fa/sms/resend", {}, token).status_code == 200
+    done = api(app, "/auth/2fa/sms", {"code": sms_outbox.last_code()}, token)
+    assert done.status_code == 200
+    assert done.json()["meta"]["is_authenticated"] is True

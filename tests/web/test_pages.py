@@ -108,6 +108,8 @@ MEMBER_REFUSALS = [
     ("POST", "/account/members/{administrator}/deactivate", None),
     ("POST", "/account/members/{member}/reactivate", None),
     ("POST", "/account/invitations/{invitation}/revoke", None),
+    ("GET", "/account/members/{administrator}/reset-two-factor", None),
+    ("POST", "/account/members/{administrator}/reset-two-factor", None),
 ]
 
 
@@ -145,6 +147,8 @@ def test_member_gets_403_on_administrator_pages(
         ("POST", "/account/members/1/deactivate"),
         ("POST", "/account/members/1/reactivate"),
         ("POST", "/account/invitations/1/revoke"),
+        ("GET", "/account/members/1/reset-two-factor"),
+        ("POST", "/account/members/1/reset-two-factor"),
     ],
 )
 def test_anonymous_visitor_is_sent_to_sign_in(db: Any, method: str, url: str) -> None:

@@ -16,6 +16,7 @@ from django import forms
 from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from twofold.api import auth, responses
@@ -46,22 +47,27 @@ class Call:
             raise NotAllowed("Sign in first.", code="not_authenticated")
         return membership
 
-    def validated(self, form_class: type[forms.Form]) -> dict[str, Any]:
-        """The body checked by the same form the pages use; a 400 listing each problem otherwise."""
-        form = form_class(data=self.body)
+    def validated(
+        self, form_class: type[forms.Form], defaults: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """The body checked by the same form the pages use; a 400 listing each problem otherwise.
+
+        ``defaults`` fill the fields the body leaves out (a PATCH changes only what it names).
+        """
+        form = form_class(data={**(defaults or {}), **self.body})
         if not form.is_valid():
             raise BadInput(responses.form_errors(form.errors.get_json_data()))
         return form.cleaned_data
 
 
-Handler = Callable[..., HttpResponse]
+Handler = Callable[..., HttpResponseBase]  # a streamed CSV download too
 
 
 def endpoint(*methods: str, authenticated: bool = True) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @csrf_exempt  # checked below, only where a cookie carries the credential
         @wraps(handler)
-        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        def view(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
             if request.method not in methods:
                 response = responses.error(405, "method_not_allowed", "Method not allowed.")
                 response["Allow"] = ", ".join(methods)
@@ -84,7 +90,7 @@ def endpoint(*methods: str, authenticated: bool = True) -> Callable[[Handler], H
 
 def _run(
     handler: Handler, request: HttpRequest, authenticated: bool, args: Any, kwargs: Any
-) -> HttpResponse:
+) -> HttpResponseBase:
     if request.method not in ("GET", "HEAD", "OPTIONS"):
         reason = auth.csrf_failure(request)
         if reason is not None:

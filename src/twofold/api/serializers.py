@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from twofold.audit.models import AuditEvent
+from twofold.factors.registry import FactorSummary
 from twofold.organizations.models import Invitation, Membership, Organization
 
 
@@ -11,7 +13,8 @@ def organization(org: Organization) -> dict[str, Any]:
     return {"id": org.pk, "name": org.name, "default_country": org.default_country}
 
 
-def member(m: Membership) -> dict[str, Any]:
+def member(m: Membership, factors: FactorSummary | None = None) -> dict[str, Any]:
+    """``factors``: the member's 2FA, shown to administrators only (None: ``two_factor`` null)."""
     return {
         "id": m.pk,
         "email": m.user.email,
@@ -20,6 +23,16 @@ def member(m: Membership) -> dict[str, Any]:
         "is_active": m.user.is_active,
         "joined_at": m.created_at.isoformat(),
         "last_login": m.user.last_login.isoformat() if m.user.last_login else None,
+        "two_factor": None if factors is None else two_factor_summary(factors),
+    }
+
+
+def two_factor_summary(factors: FactorSummary) -> dict[str, Any]:
+    return {
+        "enabled": factors.enabled,
+        "method": factors.method,
+        "masked_phone": factors.masked_phone,
+        "backup_codes_left": factors.backup_codes_left,
     }
 
 
@@ -30,4 +43,19 @@ def invitation(i: Invitation) -> dict[str, Any]:
         "role": i.role,
         "created_at": i.created_at.isoformat(),
         "expires_at": i.expires_at.isoformat(),
+    }
+
+
+def audit_event(e: AuditEvent) -> dict[str, Any]:
+    return {
+        "id": e.pk,
+        "created_at": e.created_at.isoformat(),
+        "event": e.event,
+        "label": e.label,
+        "actor_email": e.actor_email or None,
+        "subject_email": e.subject_email or None,
+        "factor": e.factor or None,
+        "ip": e.ip,
+        "user_agent": e.user_agent or None,
+        "detail": e.detail,
     }

@@ -51,7 +51,7 @@ def _status(call: Call) -> dict[str, Any]:
             "phone": formatted(enrollment.phone),
             "confirmed": enrollment.verified_at is not None,
             "resend_in": seconds_until_resend(
-                call.user, enrollment.purpose, enrollment.binding, clock.now()
+                call.user, enrollment.purpose, clock.now(), phone=enrollment.phone
             ),
         },
     }

@@ -1,10 +1,16 @@
 from django.urls import path
 
-from twofold.api import two_factor, views
+from twofold.api import audit, security, two_factor, views
 
 urlpatterns = [
     path("me", views.me, name="api_me"),
     path("organization", views.organization, name="api_organization"),
+    path("organization/security", security.security_policy, name="api_security_policy"),
+    path(
+        "organization/security/sign-out-members-without-2fa",
+        security.sign_out_members_without_two_factor,
+        name="api_sign_out_members_without_two_factor",
+    ),
     path("members", views.members, name="api_members"),
     path("members/<int:membership_id>", views.member, name="api_member"),
     path(
@@ -17,9 +23,17 @@ urlpatterns = [
         views.reactivate_member,
         name="api_member_reactivate",
     ),
+    path(
+        "members/<int:membership_id>/reset-two-factor",
+        views.reset_member_two_factor,
+        name="api_member_reset_two_factor",
+    ),
     path("invitations", views.invitations, name="api_invitations"),
     path("invitations/<int:invitation_id>", views.invitation, name="api_invitation"),
     path("invitations/accept", views.accept_invitation, name="api_invitation_accept"),
+    path("audit-events", audit.audit_events, name="api_audit_events"),
+    path("audit-events.csv", audit.audit_events_csv, name="api_audit_events_csv"),
+    path("me/security-events", audit.own_security_events, name="api_own_security_events"),
     path("two-factor", two_factor.two_factor, name="api_two_factor"),
     path("two-factor/sms", two_factor.sms_start, name="api_two_factor_sms"),
     path("two-factor/sms/resend", two_factor.sms_resend, name="api_two_factor_sms_resend"),

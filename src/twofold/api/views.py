@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.http import HttpResponse
 
 from twofold.api import responses, serializers
 from twofold.api.endpoint import BadInput, Call, endpoint
+from twofold.errors import ReauthenticationRequired
+from twofold.factors import reset
 from twofold.organizations import flows
-from twofold.organizations.forms import AcceptInvitationForm, InviteForm, OrganizationForm, RoleForm
+from twofold.organizations.forms import (
+    AcceptInvitationForm,
+    InviteForm,
+    MemberFilterForm,
+    OrganizationForm,
+    RoleForm,
+)
+from twofold.organizations.models import Membership
 from twofold.signin import assurance
+from twofold.signin.reauthentication import recently_authenticated
 
 
 @endpoint("GET")
@@ -39,9 +51,19 @@ def organization(call: Call) -> HttpResponse:
     return responses.ok(serializers.organization(actor.organization))
 
 
+def _member(actor: Membership, target: Membership) -> dict[str, Any]:
+    return serializers.member(target, flows.two_factor_of(actor, target))
+
+
 @endpoint("GET")
 def members(call: Call) -> HttpResponse:
-    return responses.ok([serializers.member(m) for m in flows.list_members(call.membership)])
+    """``?two_factor=off``: only the members without 2FA (administrators)."""
+    actor = call.membership
+    filters = MemberFilterForm(call.request.GET)
+    if not filters.is_valid():
+        raise BadInput(responses.form_errors(filters.errors.get_json_data()))
+    listed = flows.list_members(actor, without_two_factor=filters.without_two_factor())
+    return responses.ok([_member(actor, m) for m in listed])
 
 
 @endpoint("GET", "PATCH")
@@ -52,17 +74,32 @@ def member(call: Call, membership_id: int) -> HttpResponse:
         target = flows.change_role(actor, membership_id, call.validated(RoleForm)["role"])
     else:
         target = flows.get_member(actor, membership_id)
-    return responses.ok(serializers.member(target))
+    return responses.ok(_member(actor, target))
 
 
 @endpoint("POST")
 def deactivate_member(call: Call, membership_id: int) -> HttpResponse:
-    return responses.ok(serializers.member(flows.deactivate_member(call.membership, membership_id)))
+    actor = call.membership
+    return responses.ok(_member(actor, flows.deactivate_member(actor, membership_id)))
 
 
 @endpoint("POST")
 def reactivate_member(call: Call, membership_id: int) -> HttpResponse:
-    return responses.ok(serializers.member(flows.reactivate_member(call.membership, membership_id)))
+    actor = call.membership
+    return responses.ok(_member(actor, flows.reactivate_member(actor, membership_id)))
+
+
+@endpoint("POST")
+def reset_member_two_factor(call: Call, membership_id: int) -> HttpResponse:
+    """Remove the member's second factors, end their sessions (administrators, fresh password)."""
+    actor = call.membership
+    flows.require_administrator(actor)  # a member hears 403, however recently they signed in
+    # The administrator's own recent authentication (ASVS 7.5.1), as for turning one's own 2FA off.
+    if not recently_authenticated(call.session, actor.user):
+        raise ReauthenticationRequired(
+            "Confirm your password first (POST /_allauth/{client}/v1/auth/reauthenticate)."
+        )
+    return responses.ok(_member(actor, reset.reset_two_factor(actor, membership_id)))
 
 
 @endpoint("GET", "POST")

@@ -1,11 +1,13 @@
 """Where the current request comes from, for audit events written by flows that take no request.
 
 A middleware sets it for the duration of each request; outside requests (commands, tests) it
-is empty and events carry no IP or user agent.
+is empty and events carry no IP or user agent. The same middleware runs what was deferred to the
+end of the request (:func:`after_request`), once every transaction of the request has ended.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -16,6 +18,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 USER_AGENT_LENGTH = 300
+logger = logging.getLogger("twofold.audit")
 
 
 @dataclass(frozen=True)
@@ -26,6 +29,9 @@ class Origin:
 
 _NO_ORIGIN = Origin()  # frozen, so one shared default is safe
 _origin: ContextVar[Origin] = ContextVar("twofold_audit_origin", default=_NO_ORIGIN)
+_deferred: ContextVar[list[Callable[[], object]] | None] = ContextVar(
+    "twofold_audit_deferred", default=None
+)
 
 
 def current() -> Origin:
@@ -42,13 +48,33 @@ def origin_of(request: HttpRequest) -> Origin:
     return Origin(ip=ip, user_agent=user_agent)
 
 
+def after_request(callback: Callable[[], object]) -> bool:
+    """Run ``callback`` when the current request ends; False outside a request (run it yourself)."""
+    deferred = _deferred.get()
+    if deferred is None:
+        return False
+    deferred.append(callback)
+    return True
+
+
 @contextmanager
 def from_request(request: HttpRequest) -> Iterator[None]:
     token = _origin.set(origin_of(request))
+    deferred_token = _deferred.set([])
     try:
         yield
     finally:
-        _origin.reset(token)
+        try:
+            # Still in the request's origin, after its transactions committed or rolled back.
+            for callback in _deferred.get() or []:
+                try:
+                    callback()
+                except Exception:
+                    # The answer is already decided; a lost event must be loud, not a 500.
+                    logger.exception("A deferred audit event could not be written")
+        finally:
+            _deferred.reset(deferred_token)
+            _origin.reset(token)
 
 
 class AuditOriginMiddleware:

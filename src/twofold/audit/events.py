@@ -19,6 +19,7 @@ class Event(models.TextChoices):
     TWO_FACTOR_ENABLED = "two_factor.enabled", "Two-factor authentication enabled"
     TWO_FACTOR_DISABLED = "two_factor.disabled", "Two-factor authentication disabled"
     TWO_FACTOR_RESET = "two_factor.reset", "Two-factor authentication reset by an administrator"
+    TWO_FACTOR_POSTPONED = "two_factor.postponed", "Two-factor set-up postponed (grace period)"
     PHONE_CHANGED = "two_factor.phone_changed", "Mobile number changed"
     BACKUP_CODE_USED = "backup_codes.used", "Backup code used"
     BACKUP_CODES_REGENERATED = "backup_codes.regenerated", "Backup codes regenerated"

@@ -73,13 +73,6 @@ class AuditEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.event} {self.subject_email}"
 
-    @property
-    def label(self) -> str:
-        try:
-            return str(Event(self.event).label)
-        except ValueError:
-            return self.event
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise AppendOnlyError("Audit events are append-only.")
@@ -87,3 +80,10 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise AppendOnlyError("Audit events leave only through the retention purge.")
+
+    @property
+    def label(self) -> str:
+        try:
+            return str(Event(self.event).label)
+        except ValueError:
+            return self.event

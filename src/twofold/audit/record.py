@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from twofold import clock
@@ -34,6 +35,14 @@ def organization_of(user: User | None) -> Organization | None:
     return membership.organization if membership is not None else None
 
 
+def _checked(detail: dict[str, Any] | None) -> dict[str, Any]:
+    detail = dict(detail or {})
+    forbidden = FORBIDDEN_DETAIL_KEYS & detail.keys()
+    if forbidden:
+        raise ValueError(f"Audit details must not carry {sorted(forbidden)}.")
+    return detail
+
+
 def record(
     event: Event,
     *,
@@ -45,10 +54,7 @@ def record(
     now: datetime | None = None,
 ) -> AuditEvent:
     """Append an event. ``actor`` defaults to ``subject`` (a member acting on themselves)."""
-    detail = dict(detail or {})
-    forbidden = FORBIDDEN_DETAIL_KEYS & detail.keys()
-    if forbidden:
-        raise ValueError(f"Audit details must not carry {sorted(forbidden)}.")
+    detail = _checked(detail)
     actor = actor if actor is not None else subject
     if organization is None:
         organization = organization_of(subject) or organization_of(actor)
@@ -82,3 +88,31 @@ def record(
         )
     )
     return entry
+
+
+def record_surviving_rollback(
+    event: Event,
+    *,
+    subject: User | None = None,
+    actor: User | None = None,
+    organization: Organization | None = None,
+    factor: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append a failure event that must outlive the caller's transaction rolling back.
+
+    Inside a request it is written when the request ends (every transaction of the request has
+    committed or rolled back by then), with the time of the failure; outside a request, at once.
+    """
+    write = partial(
+        record,
+        event,
+        subject=subject,
+        actor=actor,
+        organization=organization,
+        factor=factor,
+        detail=_checked(detail),  # refused now, where the mistake is, not at the request's end
+        now=clock.now(),
+    )
+    if not context.after_request(write):
+        write()

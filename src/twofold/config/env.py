@@ -69,6 +69,7 @@ class TwofoldSettings:
     sms_code_lifetime: int
     sms_resend_cooldown: int
     sms: SmsSettings
+    audit_retention_days: int
     log_level: str
 
     @property
@@ -114,6 +115,8 @@ KNOWN_VARIABLES: dict[str, str] = {
     "SMS_CODE_LIFETIME": "seconds an SMS code stays valid; default 300 (5 min), at most 600",
     "SMS_RESEND_COOLDOWN": "seconds before another code can be sent; default 30",
     **sms_config.VARIABLES,
+    "AUDIT_RETENTION_DAYS": "days audit events are kept before `twofold purge-audit` deletes them; "
+    "default 365, at least 1",
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
 }
@@ -188,6 +191,9 @@ class _Reader:
             sms_code_lifetime=self.integer("SMS_CODE_LIFETIME", 300, minimum=60, maximum=600),
             sms_resend_cooldown=self.integer("SMS_RESEND_COOLDOWN", 30, minimum=10, maximum=600),
             sms=sms_config.read(self, data_dir, production=mode == "production"),
+            audit_retention_days=self.integer(
+                "AUDIT_RETENTION_DAYS", 365, minimum=1, maximum=36500
+            ),
             log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
         )
         self._check_contradictions(settings)

@@ -18,6 +18,7 @@ urlpatterns = [
     path("accounts/2fa/", include("twofold.signin.urls")),
     path("settings/security/2fa/", include("twofold.factors.sms.urls")),
     path("accounts/", include("allauth.urls")),
+    path("account/audit/", include("twofold.audit.urls")),
     path("", include("twofold.web.urls")),
 ]
 

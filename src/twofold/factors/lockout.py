@@ -13,6 +13,8 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 
+from twofold.audit.events import Event
+from twofold.audit.record import record
 from twofold.errors import TooManyRequests
 
 FIRST_LOCK = timedelta(minutes=1)
@@ -68,6 +70,11 @@ def record_failure(user_id: int, now: datetime) -> bool:
         delay = min(FIRST_LOCK * (2**over), LONGEST_LOCK)
         failures.locked_until = now + delay
         failures.save(update_fields=["locked_until"])
+        detail = {
+            "failures": failures.consecutive,
+            "locked_for_seconds": int(delay.total_seconds()),
+        }
+        record(Event.SECOND_FACTOR_LOCKED, subject=failures.user, detail=detail)
         return over == 0
 
 

@@ -41,3 +41,8 @@ def send_backup_codes_regenerated(user: User) -> None:
 
 def send_second_factor_locked(user: User) -> None:
     _send(user, "locked")
+
+
+def send_two_factor_reset(user: User, *, administrator: User, required: bool) -> None:
+    """``required``: the account requires 2FA, so the member sets it up again at sign-in."""
+    _send(user, "reset", administrator=administrator.get_full_name(), required=required)

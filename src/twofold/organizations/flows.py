@@ -17,7 +17,10 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from twofold import clock
+from twofold.audit.events import Event
+from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError, Gone, NotAllowed, NotFound
+from twofold.factors import registry
 from twofold.organizations import notifications
 from twofold.organizations.models import Invitation, Membership, Organization, Role
 from twofold.signin.sessions import end_all_sessions
@@ -94,6 +97,8 @@ def invite_member(
             expires_at=now + INVITATION_LIFETIME,
         )
     notifications.send_invitation(invitation, token)
+    detail = {"email": email, "role": role}  # an address is no secret; the token stays out
+    record(Event.INVITATION_SENT, actor=actor.user, organization=actor.organization, detail=detail)
     return IssuedInvitation(invitation, token)
 
 
@@ -106,14 +111,14 @@ def revoke_invitation(
     actor: Membership, invitation_id: int, *, now: datetime | None = None
 ) -> None:
     require_administrator(actor)
-    updated = (
-        Invitation.objects.of(actor.organization)
-        .pending()
-        .filter(pk=invitation_id)
-        .update(revoked_at=now or clock.now())
-    )
-    if not updated:
+    pending = Invitation.objects.of(actor.organization).pending().filter(pk=invitation_id)
+    invitation = pending.first()
+    if invitation is None or not pending.update(revoked_at=now or clock.now()):
         raise NotFound("There is no such pending invitation in this account.")
+    detail = {"email": invitation.email}
+    record(
+        Event.INVITATION_REVOKED, actor=actor.user, organization=actor.organization, detail=detail
+    )
 
 
 def find_invitation(token: str, *, now: datetime | None = None) -> Invitation:
@@ -164,6 +169,10 @@ def accept_invitation(
         )
         # Following the emailed link proves the address.
         EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    detail = {"email": invitation.email, "role": invitation.role}
+    record(
+        Event.INVITATION_ACCEPTED, subject=user, organization=invitation.organization, detail=detail
+    )
     return user
 
 
@@ -203,8 +212,12 @@ def change_role(actor: Membership, membership_id: int, role: str) -> Membership:
         target = get_member(actor, membership_id)
         if role != Role.ADMINISTRATOR:
             _ensure_another_administrator(target)
-        target.role = role
+        previous, target.role = target.role, role
         target.save(update_fields=["role"])
+    if previous != role:
+        detail = {"from": previous, "to": role}
+        record(Event.ROLE_CHANGED, subject=target.user, actor=actor.user, detail=detail)
+        notifications.send_role_changed(target)
     return target
 
 
@@ -217,24 +230,43 @@ def deactivate_member(actor: Membership, membership_id: int) -> Membership:
         if target.pk == actor.pk:
             raise Conflict("You cannot deactivate yourself.", code="cannot_deactivate_self")
         _ensure_another_administrator(target)
-        target.user.is_active = False
+        was_active, target.user.is_active = target.user.is_active, False
         target.user.save(update_fields=["is_active"])
     end_all_sessions(target.user)
+    if was_active:
+        record(Event.MEMBER_DEACTIVATED, subject=target.user, actor=actor.user)
+        notifications.send_deactivated(target)
     return target
 
 
 def reactivate_member(actor: Membership, membership_id: int) -> Membership:
     require_administrator(actor)
     target = get_member(actor, membership_id)
-    target.user.is_active = True
+    was_active, target.user.is_active = target.user.is_active, True
     target.user.save(update_fields=["is_active"])
+    if not was_active:
+        record(Event.MEMBER_REACTIVATED, subject=target.user, actor=actor.user)
+        notifications.send_reactivated(target)
     return target
 
 
-def list_members(actor: Membership) -> list[Membership]:
-    return list(
-        Membership.objects.of(actor.organization).select_related("user").order_by("user__email")
-    )
+def list_members(actor: Membership, *, without_two_factor: bool = False) -> list[Membership]:
+    """The actor's colleagues by email; for administrators with their 2FA, in the same query.
+
+    Only administrators learn who has no 2FA: to anyone else it says whom to phish first.
+    """
+    members = Membership.objects.of(actor.organization).select_related("user")
+    if without_two_factor:
+        require_administrator(actor)
+        members = members.exclude(user__in=registry.users_with_second_factor())
+    if actor.is_administrator:
+        members = registry.with_summaries(members)
+    return list(members.order_by("user__email"))
+
+
+def two_factor_of(actor: Membership, target: Membership) -> registry.FactorSummary | None:
+    """What the actor may see of a colleague's 2FA: administrators a summary, others nothing."""
+    return registry.summary(target) if actor.is_administrator else None
 
 
 def rename_organization(actor: Membership, name: str) -> Organization:

@@ -6,7 +6,8 @@ from typing import Any
 
 from django import forms
 
-from twofold.organizations.models import Role
+from twofold.organizations.models import MAX_GRACE_DAYS, Role
+from twofold.organizations.policy import GRACE_DAYS_MESSAGE
 from twofold.users.models import User
 from twofold.users.passwords import check_context_words
 
@@ -57,8 +58,52 @@ class RoleForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
 
 
+class MemberFilterForm(forms.Form):
+    """The members list's filter: ``?two_factor=off`` on the page and in the API."""
+
+    two_factor = forms.ChoiceField(
+        label="Show",
+        choices=[("", "Everyone"), ("off", "Without two-factor authentication")],
+        required=False,
+    )
+
+    def without_two_factor(self) -> bool:
+        return self.is_valid() and self.cleaned_data["two_factor"] == "off"
+
+
 class OrganizationForm(forms.Form):
     name = forms.CharField(label="Account name", max_length=100)
+
+
+class SecurityPolicyForm(forms.Form):
+    """Mandatory 2FA on "Account & Security" and in ``PATCH /api/v1/organization/security``."""
+
+    require_two_factor = forms.BooleanField(
+        label="Require two-factor authentication for every member",
+        required=False,
+        help_text=(
+            "Once ticked, every member of the account must use two-factor authentication: "
+            "members without it set it up at their next sign-in, before they get in, "
+            "and nobody can turn it off."
+        ),
+    )
+    two_factor_grace_days = forms.IntegerField(
+        label="Days members may postpone setting it up",
+        min_value=0,
+        max_value=MAX_GRACE_DAYS,
+        initial=0,
+        help_text=(
+            f'0: at their next sign-in. 1 to {MAX_GRACE_DAYS}: members may choose "Later" at '
+            "sign-in until that many days after the box was ticked."
+        ),
+        error_messages={
+            "required": GRACE_DAYS_MESSAGE,
+            "invalid": GRACE_DAYS_MESSAGE,
+            "min_value": GRACE_DAYS_MESSAGE,
+            "max_value": GRACE_DAYS_MESSAGE,
+        },
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
 
 
 class AcceptInvitationForm(forms.Form):

@@ -15,6 +15,10 @@ if TYPE_CHECKING:
     from twofold.users.models import User
 
 
+# The longest grace period an account may give its members to set up 2FA.
+MAX_GRACE_DAYS = 90
+
+
 class Role(models.TextChoices):
     ADMINISTRATOR = "administrator", "Administrator"
     MEMBER = "member", "Member"
@@ -28,6 +32,16 @@ class Organization(models.Model):
         max_length=2, default="CH", help_text="ISO 3166 country preselected for phone numbers"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Mandatory 2FA ("Account & Security"); organizations/policy.py reads and changes it.
+    require_two_factor = models.BooleanField(
+        default=False, help_text="every member must use two-factor authentication (aal2)"
+    )
+    two_factor_grace_days = models.PositiveSmallIntegerField(
+        default=0, help_text="days members may postpone enrolling, counted from required_since"
+    )
+    two_factor_required_since = models.DateTimeField(
+        null=True, blank=True, help_text="when 2FA became required; cleared when no longer"
+    )
 
     def __str__(self) -> str:
         return self.name

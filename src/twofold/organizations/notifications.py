@@ -1,4 +1,7 @@
-"""Emails about organizations, sent through allauth's adapter so they share its templates."""
+"""Emails about organizations, sent through allauth's adapter so they share its templates.
+
+Members are told of every change an administrator makes to their access (ASVS 6.3.7).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,7 @@ from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.urls import reverse
 
-from twofold.organizations.models import Invitation
+from twofold.organizations.models import Invitation, Membership
 
 
 def invitation_url(token: str) -> str:
@@ -27,3 +30,29 @@ def send_invitation(invitation: Invitation, token: str) -> None:
             "public_url": settings.TWOFOLD.public_url,
         },
     ).send()
+
+
+def _send_to_member(membership: Membership, template: str) -> None:
+    get_adapter().render_mail(
+        f"organizations/email/{template}",
+        membership.user.email,
+        {
+            "user": membership.user,
+            "organization": membership.organization,
+            "role": membership.get_role_display(),
+            "public_url": settings.TWOFOLD.public_url,
+        },
+    ).send()
+
+
+def send_role_changed(membership: Membership) -> None:
+    _send_to_member(membership, "role_changed")
+
+
+def send_deactivated(membership: Membership) -> None:
+    # Deactivated members cannot sign in to see it; the email is how they learn of it.
+    _send_to_member(membership, "deactivated")
+
+
+def send_reactivated(membership: Membership) -> None:
+    _send_to_member(membership, "reactivated")

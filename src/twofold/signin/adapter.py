@@ -1,8 +1,8 @@
 """Twofold's allauth account adapter: sign-up creates an account, and the login stages.
 
 The login is a controller of stages (allauth ``LoginStageController``); each stage decides for
-itself whether it applies. Later stages (second-factor challenge, forced enrollment, SSO
-policy) are added to :data:`LOGIN_STAGES`; the sign-in state diagram is in docs/architecture.md.
+itself whether it applies: the second-factor challenge, then forced 2FA enrollment (later, the
+SSO policy); the sign-in state diagram is in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ LOGIN_STAGES = [
     "allauth.account.stages.LoginByCodeStage",
     "allauth.account.stages.EmailVerificationStage",
     "twofold.signin.stages.SecondFactorStage",
+    "twofold.signin.stages.TwoFactorEnrollmentStage",
 ]
 
 

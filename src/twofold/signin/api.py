@@ -11,17 +11,17 @@ from __future__ import annotations
 from typing import Any, cast
 
 from allauth.account.internal.stagekit import stash_login
+from allauth.account.stages import LoginStageController
 from allauth.headless.base.response import AuthenticationResponse
 from allauth.headless.base.views import AuthenticatedAPIView, AuthenticationStageAPIView
 from allauth.headless.constants import Client
 from allauth.headless.internal.restkit.inputs import Input
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from twofold.api import responses
 from twofold.errors import FlowError, TooManyRequests
-from twofold.signin import second_factor
+from twofold.signin import enrollment_api, second_factor
 from twofold.signin.forms import BackupCodeForm, SmsCodeForm
 from twofold.signin.stages import SecondFactorStage
 from twofold.users.models import User
@@ -43,11 +43,21 @@ def _error(error: FlowError) -> HttpResponse:
 class _StageView(AuthenticationStageAPIView):
     stage_class = SecondFactorStage
 
+    def handle(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        stage = LoginStageController.enter(request, self.stage_class.key)
+        user = stage.login.user if stage else None
+        if stage is not None and user is not None and not second_factor.applies(user):
+            # The factor was removed meanwhile (an administrator's reset): allauth goes on with
+            # the next stage, which applies the account's policy.
+            self.stage = stage
+            return self.respond_next_stage()
+        return cast(HttpResponse, super().handle(request, *args, **kwargs))
+
     def challenge(self) -> dict[str, Any]:
         user = self.stage.login.user
         return {
             "masked_phone": second_factor.masked_phone(user),
-            "resend_in": second_factor.seconds_until_resend(user, self.stage.state),
+            "resend_in": second_factor.seconds_until_resend(user),
             "send_error": self.stage.state.get("send_error"),
         }
 
@@ -92,8 +102,15 @@ class BackupCodeView(_StageView):
         return self.respond_next_stage()
 
 
-class ReauthenticateInput(Input):
-    code = forms.CharField(required=False, max_length=12)
+class ReauthenticateInput(SmsCodeForm, Input):
+    """No ``code`` (or an empty one) asks for a code; a code follows the one 6-digit rule."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["code"].required = False
+
+    def clean_code(self) -> str:
+        return super().clean_code() if self.cleaned_data.get("code") else ""
 
 
 class ReauthenticateView(AuthenticatedAPIView):
@@ -103,7 +120,7 @@ class ReauthenticateView(AuthenticatedAPIView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = cast(User, request.user)  # AuthenticatedAPIView let only members in
-        code = "".join(ch for ch in self.input.cleaned_data.get("code") or "" if ch.isdigit())
+        code = self.input.cleaned_data["code"]
         try:
             if code:
                 second_factor.reauthenticate(request, user, code)
@@ -116,6 +133,7 @@ class ReauthenticateView(AuthenticatedAPIView):
 
 def urlpatterns_for(client: Client) -> list[URLPattern]:
     return [
+        *enrollment_api.urlpatterns_for(client),
         path("auth/2fa/reauthenticate", ReauthenticateView.as_api_view(client=client)),
         path("auth/2fa/sms", SmsChallengeView.as_api_view(client=client)),
         path("auth/2fa/sms/resend", ResendView.as_api_view(client=client)),

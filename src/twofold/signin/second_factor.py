@@ -3,6 +3,9 @@
 Codes are bound to this login (``state["binding"]``, kept in the pending login in the server-side
 session). Success records the method for assurance (AMR ``sms`` or ``otp``); the stage then ends
 and allauth signs the member in with a new session id.
+
+The factor can disappear while a login waits (an administrator's reset): the step then no longer
+applies, and the pages and the API let allauth go on with the next stage.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from allauth.core.internal.httpkit import get_client_ip
 from django.http import HttpRequest
 
 from twofold import clock
-from twofold.errors import FlowError
+from twofold.errors import Conflict, FlowError
 from twofold.factors.backup_codes.flows import consume_backup_code
 from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import codes
@@ -30,8 +33,16 @@ def applies(user: User) -> bool:
     return has_second_factor(user)
 
 
-def masked_phone(user: User) -> str:
-    return mask(SmsFactor.objects.get(user=user).phone)
+def masked_phone(user: User) -> str | None:
+    factor = SmsFactor.objects.filter(user=user).first()
+    return mask(factor.phone) if factor else None
+
+
+def _factor(user: User) -> SmsFactor:
+    factor = SmsFactor.objects.filter(user=user).first()
+    if factor is None:
+        raise Conflict("Two-factor authentication is off for this account.", code="two_factor_off")
+    return factor
 
 
 def start(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
@@ -42,7 +53,7 @@ def start(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
 def send_code(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     """Text a (new) code for this login; the cooldown and send limits apply."""
     state.pop("send_error", None)
-    factor = SmsFactor.objects.get(user=user)
+    factor = _factor(user)
     codes.issue_code(
         user,
         factor.phone,
@@ -52,18 +63,20 @@ def send_code(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     )
 
 
-def seconds_until_resend(user: User, state: dict[str, Any]) -> int:
-    return codes.seconds_until_resend(user, PURPOSE, state["binding"], clock.now())
+def seconds_until_resend(user: User) -> int:
+    return codes.seconds_until_resend(user, PURPOSE, clock.now())
 
 
 def verify_sms_code(request: HttpRequest, user: User, state: dict[str, Any], code: str) -> None:
     now = clock.now()
+    codes.require_active(user)  # deactivated while the login waited
     codes.verify_code(user, code, purpose=PURPOSE, binding=state["binding"], now=now)
     SmsFactor.objects.filter(user=user).update(last_used_at=now)
     record_authentication(request, user, "mfa", type="sms")
 
 
 def verify_backup_code(request: HttpRequest, user: User, code: str) -> int:
+    codes.require_active(user)
     left = consume_backup_code(user, code)
     SmsFactor.objects.filter(user=user).update(last_used_at=clock.now())
     record_authentication(request, user, "mfa", type="backup_codes")
@@ -77,10 +90,12 @@ REAUTH_BINDING = "twofold_reauth_binding"
 
 
 def send_reauthentication_code(request: HttpRequest, user: User) -> None:
-    """Text a code to the member's current number, bound to this session."""
+    """Text a code to the member's current number, bound to this session.
+
+    Raises ``two_factor_off`` (409) for a member without a second factor, or why nothing was sent.
+    """
+    factor = _factor(user)
     binding = request.session.get(REAUTH_BINDING) or codes.new_binding()
-    request.session[REAUTH_BINDING] = binding
-    factor = SmsFactor.objects.get(user=user)
     codes.issue_code(
         user,
         factor.phone,
@@ -88,9 +103,19 @@ def send_reauthentication_code(request: HttpRequest, user: User) -> None:
         binding=binding,
         sender=codes.Sender(ip=get_client_ip(request)),
     )
+    request.session[REAUTH_BINDING] = binding
+
+
+def reauthentication_code_sent(request: HttpRequest, user: User) -> bool:
+    """A code was texted for this session and can still be tried."""
+    binding = request.session.get(REAUTH_BINDING)
+    if not binding:
+        return False
+    return codes.has_open_code(user, REAUTH_PURPOSE, binding, clock.now())
 
 
 def reauthenticate(request: HttpRequest, user: User, code: str) -> None:
+    _factor(user)
     binding = request.session.get(REAUTH_BINDING)
     if not binding:
         raise FlowError("Ask for a code first.", code="code_missing")

@@ -11,7 +11,7 @@ from allauth.core.internal.httpkit import headed_redirect_response
 from django.http import HttpResponse
 
 from twofold.errors import FlowError
-from twofold.signin import second_factor
+from twofold.signin import enrollment, second_factor
 
 
 class SecondFactorStage(LoginStage):
@@ -33,4 +33,22 @@ class SecondFactorStage(LoginStage):
             except FlowError as error:
                 # The page shows why and offers "resend"; the login itself goes on waiting.
                 self.state["send_error"] = error.message
+        return headed_redirect_response(self.urlname), True
+
+
+class TwoFactorEnrollmentStage(LoginStage):
+    """The account requires 2FA and the member has none: no session until it is set up
+    (number, code, backup codes, activation), or, in the grace period, until they say "Later".
+
+    After :class:`SecondFactorStage` in ``LOGIN_STAGES``: a member who already has 2FA is
+    challenged there, and the factor enrolled here is not challenged again in the same login.
+    """
+
+    key = enrollment.STAGE_KEY
+    urlname = "two_factor_enrollment"
+
+    def handle(self) -> tuple[HttpResponse | None, bool]:
+        user = self.login.user
+        if user is None or not enrollment.applies(user):
+            return None, True
         return headed_redirect_response(self.urlname), True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
 
 from allauth.account.internal.decorators import login_stage_required
 from allauth.account.internal.stagekit import stash_login
@@ -20,10 +22,25 @@ from twofold.factors import registry
 from twofold.factors.backup_codes.flows import FEW_LEFT
 from twofold.signin import second_factor
 from twofold.signin.forms import BackupCodeForm, SmsCodeForm
+from twofold.users.models import User
 
-in_second_factor_stage = login_stage_required(
-    stage=second_factor.STAGE_KEY, redirect_urlname="account_login"
-)
+View = Callable[[HttpRequest], HttpResponse]
+
+
+def in_second_factor_stage(view: View) -> View:
+    """A page of the pending login's second-factor step, while the step still applies."""
+
+    @login_stage_required(stage=second_factor.STAGE_KEY, redirect_urlname="account_login")
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        stage = _stage(request)
+        if not second_factor.applies(stage.login.user):
+            # The factor was removed meanwhile (an administrator's reset): allauth goes on with
+            # the next stage, which applies the account's policy.
+            return stage.exit()
+        return view(request)
+
+    return wrapped
 
 
 def _stage(request: HttpRequest) -> LoginStage:
@@ -34,7 +51,7 @@ def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str,
     user = stage.login.user
     return {
         "masked_phone": second_factor.masked_phone(user),
-        "resend_in": second_factor.seconds_until_resend(user, stage.state),
+        "resend_in": second_factor.seconds_until_resend(user),
         "send_error": stage.state.get("send_error"),
         **extra,
     }
@@ -97,36 +114,42 @@ def backup_code(request: HttpRequest) -> HttpResponse:
 @login_required
 def reauthenticate(request: HttpRequest) -> HttpResponse:
     """Confirm it is you with a code sent to your current number (before a new number)."""
-    user = request.user
+    user = cast(User, request.user)  # login_required let only members in
     next_url = _safe_next(request)
-    if not registry.has_second_factor(user):  # type: ignore[arg-type]
+    if not registry.has_second_factor(user):
         return redirect(next_url)
     form = SmsCodeForm(request.POST or None)
+    send_error = None
     if request.method == "POST" and "resend" in request.POST:
         form = SmsCodeForm()
-        _send_reauthentication_code(request)
+        send_error = _send_reauthentication_code(request, user)
     elif request.method == "POST" and form.is_valid():
         try:
-            second_factor.reauthenticate(request, user, form.cleaned_data["code"])  # type: ignore[arg-type]
+            second_factor.reauthenticate(request, user, form.cleaned_data["code"])
         except FlowError as error:
             form.add_error("code", error.message)
         else:
             return redirect(next_url)
-    elif request.method == "GET" and second_factor.REAUTH_BINDING not in request.session:
-        _send_reauthentication_code(request)
+    elif request.method == "GET" and not second_factor.reauthentication_code_sent(request, user):
+        send_error = _send_reauthentication_code(request, user)
     context = {
         "form": form,
         "next": next_url,
-        "masked_phone": second_factor.masked_phone(user),  # type: ignore[arg-type]
+        "masked_phone": second_factor.masked_phone(user),
+        # The page says what happened to the code, not what was hoped for.
+        "code_sent": second_factor.reauthentication_code_sent(request, user),
+        "send_error": send_error,
     }
     return render(request, "signin/reauthenticate.html", context)
 
 
-def _send_reauthentication_code(request: HttpRequest) -> None:
+def _send_reauthentication_code(request: HttpRequest, user: User) -> str | None:
+    """Text a code; return why it was not sent, if it was not."""
     try:
-        second_factor.send_reauthentication_code(request, request.user)  # type: ignore[arg-type]
+        second_factor.send_reauthentication_code(request, user)
     except FlowError as error:
-        messages.error(request, error.message)
+        return error.message
+    return None
 
 
 def _safe_next(request: HttpRequest) -> str:

@@ -7,6 +7,7 @@ Guarantees of :func:`send_sms`:
   its credentials, a bug in its SDK) is recorded and the next one is tried; a number the
   provider calls invalid stops at once, as no other provider will reach it;
 - every attempt leaves one :class:`SmsDelivery` row, without the full number or provider texts;
+- every failed attempt is audited (``sms.send_failed``), even when the caller rolls back;
 - the text itself (it holds a code) is never logged by this module.
 """
 
@@ -23,6 +24,8 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from twofold import clock
+from twofold.audit.events import Event
+from twofold.audit.record import record_surviving_rollback
 from twofold.errors import Unavailable
 from twofold.sms import gateways
 from twofold.sms.gateway import InvalidRecipient, SmsError, SmsGateway
@@ -106,6 +109,18 @@ def _failed(
     )
     SmsDelivery.objects.create(
         **row, gateway=gateway.name, status=DeliveryStatus.FAILED, error=text
+    )
+    # The caller's transaction may roll back with the failure; the audit event must not.
+    record_surviving_rollback(
+        Event.SMS_SEND_FAILED,
+        subject=row["user"],
+        organization=row["organization"],
+        detail={
+            "gateway": gateway.name,
+            "error": text,
+            "masked_phone": row["to_masked"],
+            "purpose": row["purpose"],
+        },
     )
 
 

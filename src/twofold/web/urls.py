@@ -1,11 +1,17 @@
 from django.urls import path
 
-from twofold.web import views
+from twofold.web import account, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("settings/security/", views.security_settings, name="security_settings"),
-    path("account/", views.account_settings, name="account_settings"),
+    path("account/", account.account_settings, name="account_settings"),
+    path("account/security/", account.security_policy, name="account_security_policy"),
+    path(
+        "account/security/sign-out-members-without-2fa",
+        account.sign_out_members_without_two_factor,
+        name="account_sign_out_without_two_factor",
+    ),
     path("account/members/", views.members, name="members"),
     path("account/members/<int:pk>/role", views.change_role, name="member_role"),
     path(
@@ -17,6 +23,11 @@ urlpatterns = [
         "account/members/<int:pk>/reactivate",
         views.reactivate_member,
         name="member_reactivate",
+    ),
+    path(
+        "account/members/<int:pk>/reset-two-factor",
+        views.reset_two_factor,
+        name="member_reset_two_factor",
     ),
     path(
         "account/invitations/<int:pk>/revoke",

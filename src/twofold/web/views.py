@@ -12,13 +12,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from twofold.audit import flows as audit_flows
 from twofold.errors import FlowError
+from twofold.factors import reset
 from twofold.factors.sms import flows as sms_flows
+from twofold.factors.sms.views import fresh_authentication
 from twofold.organizations import flows
 from twofold.organizations.forms import (
     AcceptInvitationForm,
     InviteForm,
-    OrganizationForm,
+    MemberFilterForm,
     RoleForm,
 )
 from twofold.organizations.models import Membership
@@ -57,20 +60,9 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         "two_factor": sms_flows.status(user),
         "pending": enrollment,
         "pending_phone": formatted(enrollment.phone) if enrollment else None,
+        "security_events": audit_flows.own_recent_events(user),
     }
     return render(request, "twofold/security_settings.html", context)
-
-
-@administrator_required
-def account_settings(request: HttpRequest) -> HttpResponse:
-    """ "Account & Security", for administrators."""
-    actor = _membership(request)
-    form = OrganizationForm(request.POST or None, initial={"name": actor.organization.name})
-    if request.method == "POST" and form.is_valid():
-        flows.rename_organization(actor, form.cleaned_data["name"])
-        messages.success(request, "The account name was saved.")
-        return redirect("account_settings")
-    return render(request, "twofold/account_settings.html", {"form": form})
 
 
 @administrator_required
@@ -87,9 +79,12 @@ def members(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"An invitation was sent to {issued.invitation.email}.")
             return redirect("members")
+    filters = MemberFilterForm(request.GET)
+    listed = flows.list_members(actor, without_two_factor=filters.without_two_factor())
     context = {
         "form": form,
-        "members": flows.list_members(actor),
+        "filters": filters,
+        "members": [(m, flows.two_factor_of(actor, m)) for m in listed],
         "invitations": flows.list_invitations(actor),
         "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
     }
@@ -123,6 +118,27 @@ def change_role(actor: Membership, membership_id: int, request: HttpRequest) -> 
 def deactivate_member(actor: Membership, membership_id: int, request: HttpRequest) -> str:
     target = flows.deactivate_member(actor, membership_id)
     return f"{target.user.email} was deactivated and signed out everywhere."
+
+
+@administrator_required
+@fresh_authentication
+def reset_two_factor(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation; POST removes the member's second factors."""
+    actor = _membership(request)
+    try:
+        if request.method != "POST":
+            found = reset.resettable(actor, pk)
+            return render(request, "twofold/member_reset_two_factor.html", {"found": found})
+        target = reset.reset_two_factor(actor, pk)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect("members")
+    messages.success(
+        request,
+        f"Two-factor authentication of {target.user.email} was reset. "
+        "They were signed out everywhere and told by email.",
+    )
+    return redirect("members")
 
 
 @_member_action

@@ -14,6 +14,8 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 
 from twofold import clock
+from twofold.audit.events import Event
+from twofold.audit.record import record, record_surviving_rollback
 from twofold.errors import FlowError
 from twofold.factors import lockout, notifications
 from twofold.factors.backup_codes.models import BackupCode
@@ -86,6 +88,7 @@ def consume_backup_code(user: User, typed: str, *, now: datetime | None = None) 
     if match is None or not BackupCode.objects.filter(pk=match.pk, used_at__isnull=True).update(
         used_at=now
     ):
+        record_surviving_rollback(Event.SECOND_FACTOR_FAILED, subject=user, factor="backup_code")
         if lockout.record_failure(user.pk, now):
             notifications.send_second_factor_locked(user)
         raise FlowError(
@@ -96,4 +99,5 @@ def consume_backup_code(user: User, typed: str, *, now: datetime | None = None) 
     lockout.record_success(user.pk)
     left = remaining(user)
     notifications.send_backup_code_used(user, left)
+    record(Event.BACKUP_CODE_USED, subject=user, factor="backup_code", detail={"remaining": left})
     return left

@@ -2,8 +2,10 @@
 
 A code is 6 digits from ``secrets``, stored only as an HMAC bound to its purpose and binding (the
 login or enrollment that asked for it), valid 5 minutes (never over 10), usable once, with at most
-5 tries. A resend supersedes the previous code but carries its tries over, and does not reset the
-member's consecutive-failure count (``factors.lockout``).
+5 tries. A resend supersedes the previous code and has 5 tries of its own; it does not reset the
+member's consecutive-failure count (``factors.lockout``), which bounds guessing across codes.
+The resend cooldown (30 s) holds per member and purpose across logins, and per number for an
+enrollment; nothing is texted to a deactivated member or one whose second factor is locked.
 """
 
 from __future__ import annotations
@@ -20,10 +22,13 @@ from django.db import transaction
 from django.db.models import F
 
 from twofold import clock
-from twofold.errors import FlowError, TooManyRequests
+from twofold.audit.events import Event
+from twofold.audit.record import record_surviving_rollback
+from twofold.errors import FlowError, NotAllowed, TooManyRequests
 from twofold.factors import lockout, notifications
 from twofold.factors.sms.models import SmsCode
 from twofold.sms.delivery import send_sms
+from twofold.sms.models import DeliveryStatus, SmsDelivery, number_hash
 from twofold.users.models import User
 
 MAX_TRIES_PER_CODE = 5
@@ -33,6 +38,8 @@ PURPOSE_WORDS = {
     "change_number": "confirmation",
     "reauthenticate": "verification",
 }
+# Codes that confirm a number: their cooldown is per number, so fixing a typo needs no wait.
+NUMBER_PURPOSES = frozenset({"enroll", "change_number"})
 
 
 @dataclass(frozen=True)
@@ -56,12 +63,20 @@ def new_binding() -> str:
 
 def message(code: str, purpose: str) -> str:
     """Short, names the service and the expiry, ends with the WebOTP line (origin-bound)."""
-    minutes = settings.TWOFOLD.sms_code_lifetime // 60
+    expiry = expiry_in_words(settings.TWOFOLD.sms_code_lifetime)
     host = urlsplit(settings.TWOFOLD.public_url).hostname
     return (
         f"Your Twofold {PURPOSE_WORDS.get(purpose, 'verification')} code is {code}. "
-        f"It expires in {minutes} minutes.\n\n@{host} #{code}"
+        f"It expires in {expiry}.\n\n@{host} #{code}"
     )
+
+
+def expiry_in_words(seconds: int) -> str:
+    """``1 minute``, ``5 minutes``, ``90 seconds``: rounded down, never more time than there is."""
+    minutes, rest = divmod(seconds, 60)
+    if rest and minutes < 2:
+        return f"{seconds} seconds"
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 def issue_code(
@@ -76,15 +91,7 @@ def issue_code(
     """Send a new code; the previous one of this binding stops working. Nothing is kept if the
     text cannot be sent (the caller sees why and can retry)."""
     now = now or clock.now()
-    previous = _latest(user, purpose, binding)
-    cooldown = settings.TWOFOLD.sms_resend_cooldown
-    if previous is not None and (now - previous.sent_at).total_seconds() < cooldown:
-        wait = cooldown - int((now - previous.sent_at).total_seconds())
-        raise TooManyRequests(
-            f"A code was just sent. You can ask for a new one in {wait} seconds.",
-            retry_after=wait,
-            code="sms_resend_cooldown",
-        )
+    _check_may_send(user, phone, purpose, now)
     code = f"{secrets.randbelow(10**6):06d}"  # CSPRNG, 6 digits (ASVS 6.5.3, 6.5.4)
     membership = getattr(user, "membership", None)
     send_sms(
@@ -97,10 +104,10 @@ def issue_code(
         now=now,
     )
     with transaction.atomic():
-        tries_so_far = 0
-        if previous is not None:
-            SmsCode.objects.filter(pk=previous.pk).update(superseded=True)
-            tries_so_far = previous.attempts  # a resend does not buy fresh tries
+        SmsCode.objects.filter(
+            user=user, purpose=purpose, binding=binding, superseded=False
+        ).update(superseded=True)
+        # Fresh tries for a new code: the failure count across codes (lockout) is what survives.
         return SmsCode.objects.create(
             user=user,
             purpose=purpose,
@@ -108,7 +115,27 @@ def issue_code(
             code_hmac=_hmac(purpose, binding, code),
             sent_at=now,
             expires_at=now + timedelta(seconds=settings.TWOFOLD.sms_code_lifetime),
-            attempts=tries_so_far,
+        )
+
+
+def require_active(user: User) -> None:
+    """A deactivated member cannot sign in: no text for them (it would only cost and alarm)."""
+    if not user.is_active:
+        raise NotAllowed(
+            "This account is deactivated. Ask an administrator of your account.",
+            code="account_inactive",
+        )
+
+
+def _check_may_send(user: User, phone: str, purpose: str, now: datetime) -> None:
+    require_active(user)
+    lockout.check_not_locked(user.pk, now)  # the code could not be used: do not text it
+    wait = seconds_until_resend(user, purpose, now, phone=phone)
+    if wait:
+        raise TooManyRequests(
+            f"A code was just sent. You can ask for a new one in {wait} seconds.",
+            retry_after=wait,
+            code="sms_resend_cooldown",
         )
 
 
@@ -120,12 +147,39 @@ def _latest(user: User, purpose: str, binding: str) -> SmsCode | None:
     )
 
 
-def seconds_until_resend(user: User, purpose: str, binding: str, now: datetime) -> int:
-    latest = _latest(user, purpose, binding)
-    if latest is None:
+def seconds_until_resend(
+    user: User, purpose: str, now: datetime, *, phone: str | None = None
+) -> int:
+    """The wait before another code of ``purpose`` may be texted to ``user``.
+
+    Counted from the last text of this purpose to the member in ANY login or enrollment, so
+    starting afresh does not skip the cooldown; for an enrollment, from the last text to
+    ``phone`` (a corrected number is texted at once).
+    """
+    last = _last_sent(user, purpose, phone)
+    if last is None:
         return 0
-    waited = (now - latest.sent_at).total_seconds()
+    waited = (now - last).total_seconds()
     return max(0, settings.TWOFOLD.sms_resend_cooldown - int(waited))
+
+
+def _last_sent(user: User, purpose: str, phone: str | None) -> datetime | None:
+    texts = SmsDelivery.objects.filter(user=user, purpose=purpose, status=DeliveryStatus.SENT)
+    if phone is not None and purpose in NUMBER_PURPOSES:
+        texts = texts.filter(to_hash=number_hash(phone))
+    return texts.order_by("-created_at").values_list("created_at", flat=True).first()
+
+
+def has_open_code(user: User, purpose: str, binding: str, now: datetime) -> bool:
+    """A code of this binding was texted and can still be tried (not used, expired or spent)."""
+    latest = _latest(user, purpose, binding)
+    return (
+        latest is not None
+        and not latest.superseded
+        and latest.used_at is None
+        and latest.expires_at > now
+        and latest.attempts < MAX_TRIES_PER_CODE
+    )
 
 
 def verify_code(
@@ -139,14 +193,21 @@ def verify_code(
         raise FlowError("Ask for a new code: there is no open code.", code="code_missing")
     if latest.expires_at <= now:
         raise FlowError("This code has expired. Ask for a new one.", code="code_expired")
-    if latest.attempts >= MAX_TRIES_PER_CODE:
+    # The try is spent BEFORE comparing, by one conditional UPDATE: requests arriving at the same
+    # moment cannot share more than 5 tries between them.
+    spent = SmsCode.objects.filter(pk=latest.pk, attempts__lt=MAX_TRIES_PER_CODE).update(
+        attempts=F("attempts") + 1
+    )
+    if not spent:
         raise FlowError(
             "Too many wrong tries for this code. Ask for a new one.", code="code_exhausted"
         )
     candidate = "".join(ch for ch in code if ch.isdigit())
     # Constant-time compare of HMACs: the stored value reveals nothing, timing neither.
     if not hmac.compare_digest(_hmac(purpose, binding, candidate), latest.code_hmac):
-        SmsCode.objects.filter(pk=latest.pk).update(attempts=F("attempts") + 1)
+        record_surviving_rollback(
+            Event.SECOND_FACTOR_FAILED, subject=user, factor="sms", detail={"purpose": purpose}
+        )
         _count_failure(user, now)
         raise FlowError(
             "That code is not right. Check the text message and try again.",

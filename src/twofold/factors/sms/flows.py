@@ -14,6 +14,8 @@ from datetime import datetime
 from django.db import transaction
 
 from twofold import clock
+from twofold.audit.events import Event
+from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError, NotAllowed
 from twofold.factors import notifications, policy
 from twofold.factors.backup_codes import flows as backup_codes
@@ -111,6 +113,7 @@ def confirm_code(user: User, code: str, *, now: datetime | None = None) -> Pendi
             SmsFactor.objects.filter(user=user).update(phone=enrollment.phone)
             enrollment.delete()
         notifications.send_phone_changed(user, mask(enrollment.phone))
+        record(Event.PHONE_CHANGED, subject=user, factor="sms", detail=_masked(enrollment.phone))
         return enrollment
     enrollment.verified_at = now
     enrollment.save(update_fields=["verified_at"])
@@ -142,6 +145,7 @@ def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = Non
         factor = SmsFactor.objects.create(user=user, phone=enrollment.phone, enabled_at=now)
         enrollment.delete()
     notifications.send_two_factor_enabled(user, mask(factor.phone))
+    record(Event.TWO_FACTOR_ENABLED, subject=user, factor="sms", detail=_masked(factor.phone))
     return factor
 
 
@@ -153,6 +157,7 @@ def regenerate_backup_codes(user: User, *, now: datetime | None = None) -> list[
         shown = backup_codes.create_pending(user, now=now)
         backup_codes.activate_pending(user)
     notifications.send_backup_codes_regenerated(user)
+    record(Event.BACKUP_CODES_REGENERATED, subject=user, factor="backup_code")
     return shown
 
 
@@ -169,6 +174,7 @@ def disable(user: User) -> None:
         backup_codes.remove_all(user)
     if deleted:
         notifications.send_two_factor_disabled(user)
+        record(Event.TWO_FACTOR_DISABLED, subject=user, factor="sms")
 
 
 def cancel(user: User) -> None:
@@ -176,6 +182,10 @@ def cancel(user: User) -> None:
     with transaction.atomic():
         PendingSmsEnrollment.objects.filter(user=user).delete()
         backup_codes.BackupCode.objects.filter(user=user, active=False).delete()
+
+
+def _masked(phone: str) -> dict[str, str]:
+    return {"masked_phone": mask(phone)}  # never the full number in the audit log
 
 
 def _require_pending(user: User) -> PendingSmsEnrollment:

@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.http import urlencode
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.views.decorators.cache import never_cache
 
 from twofold import clock
@@ -33,6 +33,8 @@ from twofold.users.models import User
 
 View = Callable[..., HttpResponse]
 SETTINGS = "security_settings"
+# Where activation leads back to, when enrollment began elsewhere ("Account & Security").
+RETURN_TO = "twofold_two_factor_return_to"
 Purpose = PendingSmsEnrollment.Purpose
 # Where to go when a flow says an earlier step is missing (its message is shown there).
 _STEP_OF_ERROR = {
@@ -99,7 +101,15 @@ def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
 def enable(request: HttpRequest) -> HttpResponse:
     if flows.status(_user(request)).enabled:
         return redirect("two_factor_change_number")
+    _remember_return_to(request)
     return _phone_step(request, changing=False)
+
+
+def _remember_return_to(request: HttpRequest) -> None:
+    candidate = request.GET.get("next")
+    # Only paths of this site: an open redirect would help phishing.
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        request.session[RETURN_TO] = candidate
 
 
 @fresh_authentication
@@ -157,7 +167,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
         "changing": enrollment.purpose == Purpose.CHANGE_NUMBER,
         "phone": formatted(enrollment.phone),
         "resend_in": seconds_until_resend(
-            user, enrollment.purpose, enrollment.binding, clock.now()
+            user, enrollment.purpose, clock.now(), phone=enrollment.phone
         ),
     }
     return render(request, "factors/confirm.html", context)
@@ -193,6 +203,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     enrollment = flows.pending(user)
     flows.cancel(user)
+    request.session.pop(RETURN_TO, None)
     if enrollment is not None and enrollment.purpose == Purpose.CHANGE_NUMBER:
         messages.info(request, "Your number was not changed.")
     elif enrollment is not None:
@@ -232,7 +243,7 @@ def _activate(request: HttpRequest) -> HttpResponse:
         context = {"codes": None, "form": form, "activating": True}
         return render(request, "factors/backup_codes.html", context)
     messages.success(request, "Two-factor authentication is on.")
-    return redirect(SETTINGS)
+    return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
 
 
 # --- Management of an active factor -------------------------------------------------------------

@@ -1,0 +1,55 @@
+"""The account's mandatory-2FA policy in the JSON API: the same flows and form as the
+"Account & Security" page (administrators only)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+
+from twofold import clock
+from twofold.api import responses
+from twofold.api.endpoint import Call, endpoint
+from twofold.organizations import policy
+from twofold.organizations.flows import require_administrator
+from twofold.organizations.forms import SecurityPolicyForm
+from twofold.organizations.models import Organization
+
+
+def _policy(organization: Organization) -> dict[str, Any]:
+    rule = policy.rule_of(organization)
+    since, ends = rule.required_since, rule.grace_ends_at
+    return {
+        "require_two_factor": rule.required,
+        "two_factor_grace_days": rule.grace_days,
+        "two_factor_required_since": since.isoformat() if since else None,
+        "grace_ends_at": ends.isoformat() if ends else None,
+        "grace_days_left": rule.days_left(clock.now()),
+        "members_without_two_factor": policy.members_without_two_factor(organization).count(),
+    }
+
+
+@endpoint("GET", "PATCH")
+def security_policy(call: Call) -> HttpResponse:
+    """PATCH ``{require_two_factor?, two_factor_grace_days?}``: what is left out stays."""
+    actor = call.membership
+    require_administrator(actor)  # a member hears 403, whatever the body
+    if call.request.method == "PATCH":
+        current = policy.rule_of(actor.organization)
+        defaults = {
+            "require_two_factor": current.required,
+            "two_factor_grace_days": current.grace_days,
+        }
+        data = call.validated(SecurityPolicyForm, defaults)
+        policy.change_policy(
+            actor,
+            require_two_factor=data["require_two_factor"],
+            grace_days=data["two_factor_grace_days"],
+        )
+    return responses.ok(_policy(actor.organization))
+
+
+@endpoint("POST")
+def sign_out_members_without_two_factor(call: Call) -> HttpResponse:
+    result = policy.sign_out_members_without_two_factor(call.membership)
+    return responses.ok({"members": result.members, "sessions": result.sessions})

@@ -1,0 +1,118 @@
+"""Forced 2FA enrollment at sign-in, shared by the pages and the JSON API.
+
+An account that requires two-factor authentication lets a member without it in only once they
+have set it up: number → code → backup codes → activation (DESIGN.md; ASVS 6.4.3: whatever led to
+the sign-in, a password reset included, ends here). During the account's grace period the member
+may choose "Later" instead, and signs in at aal1.
+
+The steps are the settings page's own flows (``factors/sms/flows.py``). This module binds them to
+the pending login: it continues only the enrollment this login started (its binding is kept in
+the stage's state, with the pending login in the server-side session), so an enrollment begun
+in another browser cannot be finished here (ASVS 6.6.2).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from allauth.account.internal.flows.login import record_authentication
+from allauth.core.internal.httpkit import get_client_ip
+from django.http import HttpRequest
+
+from twofold import clock
+from twofold.audit.events import Event
+from twofold.audit.record import record
+from twofold.errors import Conflict, FlowError
+from twofold.factors.registry import has_second_factor
+from twofold.factors.sms import flows
+from twofold.factors.sms.codes import Sender, seconds_until_resend
+from twofold.factors.sms.models import PendingSmsEnrollment
+from twofold.organizations.policy import rule_for
+from twofold.users.models import User
+
+STAGE_KEY = "twofold_two_factor_enrollment"
+
+
+def applies(user: User) -> bool:
+    """The account requires 2FA and the member has none (a member with 2FA is challenged)."""
+    return rule_for(user).required and not has_second_factor(user)
+
+
+def days_left(user: User, now: datetime | None = None) -> int:
+    """How many more days the member may postpone; 0 when they must set it up now."""
+    return rule_for(user).days_left(now or clock.now())
+
+
+def current(user: User, state: dict[str, Any]) -> PendingSmsEnrollment | None:
+    """The enrollment this login started, if it is still in progress."""
+    enrollment = flows.pending(user)
+    if enrollment is None or enrollment.binding != state.get("binding"):
+        return None
+    return enrollment
+
+
+def resend_in(user: User, state: dict[str, Any]) -> int:
+    enrollment = current(user, state)
+    if enrollment is None:
+        return 0
+    return seconds_until_resend(user, enrollment.purpose, clock.now(), phone=enrollment.phone)
+
+
+def start(request: HttpRequest, user: User, state: dict[str, Any], raw_phone: str) -> None:
+    """Text a code to the number; a new number starts afresh (the earlier code stops working)."""
+    enrollment = flows.start(user, raw_phone, sender=_sender(request))
+    state["binding"] = enrollment.binding
+
+
+def resend(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
+    _require_current(user, state)
+    flows.resend(user, sender=_sender(request))
+
+
+def confirm_code(user: User, state: dict[str, Any], code: str) -> None:
+    _require_current(user, state)
+    flows.confirm_code(user, code)
+
+
+def show_backup_codes(user: User, state: dict[str, Any]) -> list[str]:
+    """A new set at each call; only the last set shown becomes active."""
+    _require_current(user, state)
+    return flows.show_backup_codes(user)
+
+
+def activate(request: HttpRequest, user: User, state: dict[str, Any], *, saved: bool) -> None:
+    """2FA is on; the member proved the phone with its code, so the login is at aal2."""
+    _require_current(user, state)
+    flows.activate(user, saved_backup_codes=saved)
+    record_authentication(request, user, "mfa", type="sms")
+
+
+def postpone(user: User, state: dict[str, Any], now: datetime | None = None) -> int:
+    """ "Later": allowed while the grace period lasts, or once 2FA is no longer required.
+
+    Returns the days left to set it up (0 when it is no longer required).
+    """
+    rule = rule_for(user)
+    left = rule.days_left(now or clock.now())
+    if rule.required and left <= 0:
+        raise Conflict(
+            "Your account requires two-factor authentication now: set it up to sign in.",
+            code="postpone_not_allowed",
+        )
+    if current(user, state) is not None:
+        flows.cancel(user)  # nothing half-done stays behind
+    if rule.required:
+        record(Event.TWO_FACTOR_POSTPONED, subject=user, detail={"days_left": left})
+    return left
+
+
+def _require_current(user: User, state: dict[str, Any]) -> PendingSmsEnrollment:
+    enrollment = current(user, state)
+    if enrollment is None:
+        raise FlowError("Start again by entering your mobile number.", code="enrollment_missing")
+    return enrollment
+
+
+def _sender(request: HttpRequest) -> Sender:
+    return Sender(ip=get_client_ip(request))

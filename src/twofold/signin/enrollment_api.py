@@ -1,0 +1,151 @@
+"""The forced-enrollment sign-in step in allauth's headless API (browser and app clients).
+
+A pending login shows the flow ``{"id": "twofold_two_factor_enrollment", "is_pending": true}``.
+Under ``/_allauth/{client}/v1/auth/2fa/enroll``: GET where the enrollment stands; POST ``…/sms``
+``{phone, country?}`` texts a code; ``…/sms/resend``; ``…/sms/confirm`` ``{code}`` answers the
+backup codes (shown once); ``…/backup-codes`` a new set; ``…/activate``
+``{saved_backup_codes: true}`` and, in the grace period, ``…/postpone`` complete the login with
+allauth's usual authentication response.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.internal.stagekit import stash_login
+from allauth.headless.base.views import AuthenticationStageAPIView
+from allauth.headless.constants import Client
+from allauth.headless.internal.restkit.inputs import Input
+from django.http import HttpRequest, HttpResponse
+from django.urls import URLPattern, path
+
+from twofold.api import responses
+from twofold.errors import FlowError, TooManyRequests
+from twofold.factors.sms import flows
+from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.signin import enrollment
+from twofold.signin.stages import TwoFactorEnrollmentStage
+from twofold.sms.numbers import formatted
+
+
+class PhoneInput(PhoneForm, Input):
+    pass
+
+
+class ConfirmCodeInput(ConfirmCodeForm, Input):
+    pass
+
+
+class ActivateInput(ActivateForm, Input):
+    pass
+
+
+def _error(error: FlowError) -> HttpResponse:
+    wait = error.retry_after if isinstance(error, TooManyRequests) else None
+    return responses.error(error.status, error.code, error.message, error.param, wait)
+
+
+class _StageView(AuthenticationStageAPIView):
+    stage_class = TwoFactorEnrollmentStage
+
+    def progress(self) -> dict[str, Any]:
+        user = self.stage.login.user
+        pending = enrollment.current(user, self.stage.state)
+        step = (
+            "phone"
+            if pending is None
+            else "code"
+            if pending.verified_at is None
+            else "backup_codes"
+        )
+        days_left = enrollment.days_left(user)
+        return {
+            "step": step,
+            "phone": formatted(pending.phone) if pending else None,
+            "resend_in": enrollment.resend_in(user, self.stage.state),
+            "default_country": flows.default_country(user),
+            "days_left": days_left,
+            "may_postpone": days_left > 0,
+        }
+
+
+class EnrollmentView(_StageView):
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return responses.ok(self.progress())
+
+
+class StartView(_StageView):
+    input_class = {"POST": PhoneInput}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        phone = self.input.cleaned_data["phone"]
+        try:
+            enrollment.start(request, self.stage.login.user, self.stage.state, phone)
+        except FlowError as error:
+            return _error(error)
+        stash_login(request, self.stage.login)  # keep the binding with the pending login
+        return responses.ok(self.progress(), status=202)
+
+
+class ResendView(_StageView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            enrollment.resend(request, self.stage.login.user, self.stage.state)
+        except FlowError as error:
+            return _error(error)
+        return responses.ok(self.progress(), status=202)
+
+
+class ConfirmView(_StageView):
+    input_class = {"POST": ConfirmCodeInput}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user, state = self.stage.login.user, self.stage.state
+        try:
+            enrollment.confirm_code(user, state, self.input.cleaned_data["code"])
+            codes = enrollment.show_backup_codes(user, state)
+        except FlowError as error:
+            return _error(error)
+        return responses.ok({"codes": codes})
+
+
+class BackupCodesView(_StageView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            codes = enrollment.show_backup_codes(self.stage.login.user, self.stage.state)
+        except FlowError as error:
+            return _error(error)
+        return responses.ok({"codes": codes})
+
+
+class ActivateView(_StageView):
+    input_class = {"POST": ActivateInput}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        saved = bool(self.input.cleaned_data["saved_backup_codes"])
+        try:
+            enrollment.activate(request, self.stage.login.user, self.stage.state, saved=saved)
+        except FlowError as error:
+            return _error(error)
+        return self.respond_next_stage()
+
+
+class PostponeView(_StageView):
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            enrollment.postpone(self.stage.login.user, self.stage.state)
+        except FlowError as error:
+            return _error(error)
+        return self.respond_next_stage()
+
+
+def urlpatterns_for(client: Client) -> list[URLPattern]:
+    return [
+        path("auth/2fa/enroll", EnrollmentView.as_api_view(client=client)),
+        path("auth/2fa/enroll/sms", StartView.as_api_view(client=client)),
+        path("auth/2fa/enroll/sms/resend", ResendView.as_api_view(client=client)),
+        path("auth/2fa/enroll/sms/confirm", ConfirmView.as_api_view(client=client)),
+        path("auth/2fa/enroll/backup-codes", BackupCodesView.as_api_view(client=client)),
+        path("auth/2fa/enroll/activate", ActivateView.as_api_view(client=client)),
+        path("auth/2fa/enroll/postpone", PostponeView.as_api_view(client=client)),
+    ]

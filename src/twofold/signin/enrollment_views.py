@@ -1,0 +1,170 @@
+"""Pages of the forced-enrollment sign-in step (/accounts/2fa/enroll/…): thin skins over
+``signin/enrollment.py``, with the settings pages' forms."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.internal.decorators import login_stage_required
+from allauth.account.internal.stagekit import stash_login
+from allauth.account.stages import LoginStage
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from twofold.errors import FlowError
+from twofold.factors.sms import flows
+from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.signin import enrollment
+from twofold.sms.numbers import formatted
+
+in_enrollment_stage = login_stage_required(
+    stage=enrollment.STAGE_KEY, redirect_urlname="account_login"
+)
+PHONE = "two_factor_enrollment_phone"
+CONFIRM = "two_factor_enrollment_confirm"
+BACKUP_CODES = "two_factor_enrollment_backup_codes"
+
+
+def _stage(request: HttpRequest) -> LoginStage:
+    return request._login_stage  # type: ignore[attr-defined]
+
+
+def _render(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
+    user = _stage(request).login.user
+    context.setdefault("days_left", enrollment.days_left(user))
+    return render(request, f"signin/{template}", context)
+
+
+def _show_error(form: forms.Form, error: FlowError) -> None:
+    form.add_error(error.param if error.param in form.fields else None, error.message)
+
+
+def _start_again(request: HttpRequest, error: FlowError) -> HttpResponse:
+    messages.error(request, error.message)
+    return redirect(PHONE)
+
+
+@in_enrollment_stage
+def start(request: HttpRequest) -> HttpResponse:
+    """With a grace period left: "Set up now" or "Later". Otherwise straight to the number."""
+    if not enrollment.days_left(_stage(request).login.user):
+        return redirect(PHONE)
+    return _render(request, "enroll_start.html")
+
+
+@in_enrollment_stage
+def phone(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    user = stage.login.user
+    pending = enrollment.current(user, stage.state)
+    pending_phone = formatted(pending.phone) if pending else None
+    initial = {"country": flows.default_country(user), "phone": pending_phone}
+    form = PhoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollment.start(request, user, stage.state, form.cleaned_data["phone"])
+        except FlowError as error:
+            _show_error(form, error)
+        else:
+            stash_login(request, stage.login)  # keep the binding with the pending login
+            return redirect(CONFIRM)
+    return _render(request, "enroll_phone.html", form=form, pending_phone=pending_phone)
+
+
+@in_enrollment_stage
+def confirm(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    user = stage.login.user
+    pending = enrollment.current(user, stage.state)
+    if pending is None:
+        return redirect(PHONE)
+    if pending.verified_at is not None:
+        return redirect(BACKUP_CODES)
+    form = ConfirmCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollment.confirm_code(user, stage.state, form.cleaned_data["code"])
+        except FlowError as error:
+            if error.code == "enrollment_missing":
+                return _start_again(request, error)
+            _show_error(form, error)
+        else:
+            return redirect(BACKUP_CODES)
+    context = {
+        "form": form,
+        "phone": formatted(pending.phone),
+        "resend_in": enrollment.resend_in(user, stage.state),
+    }
+    return _render(request, "enroll_confirm.html", **context)
+
+
+@in_enrollment_stage
+@require_POST
+def resend(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    try:
+        enrollment.resend(request, stage.login.user, stage.state)
+    except FlowError as error:
+        if error.code == "enrollment_missing":
+            return _start_again(request, error)
+        messages.error(request, error.message)
+    else:
+        pending = enrollment.current(stage.login.user, stage.state)
+        phone = formatted(pending.phone) if pending else "your phone"
+        messages.success(request, f"A new code is on its way to {phone}.")
+    return redirect(CONFIRM)
+
+
+@in_enrollment_stage
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    """GET shows a new set of backup codes (once); POST with the tick activates and signs in."""
+    stage = _stage(request)
+    user = stage.login.user
+    if request.method == "POST":
+        return _activate(request, stage)
+    try:
+        shown = enrollment.show_backup_codes(user, stage.state)
+    except FlowError as error:
+        if error.code == "phone_not_confirmed":
+            return redirect(CONFIRM)
+        return _start_again(request, error)
+    return _render(
+        request, "enroll_backup_codes.html", codes=shown, form=ActivateForm(), email=user.email
+    )
+
+
+def _activate(request: HttpRequest, stage: LoginStage) -> HttpResponse:
+    form = ActivateForm(request.POST)
+    saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
+    try:
+        enrollment.activate(request, stage.login.user, stage.state, saved=saved)
+    except FlowError as error:
+        if error.param not in form.fields:
+            return _start_again(request, error)
+        _show_error(form, error)
+        # Shown once: the same set stays pending, and is not shown again.
+        return _render(request, "enroll_backup_codes.html", codes=None, form=form)
+    messages.success(request, "Two-factor authentication is on.")
+    return stage.exit()
+
+
+@in_enrollment_stage
+@require_POST
+def later(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    try:
+        left = enrollment.postpone(stage.login.user, stage.state)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect(PHONE)
+    if left:
+        day = "day" if left == 1 else "days"
+        messages.info(
+            request,
+            f"Your account requires two-factor authentication: {left} {day} left to set it up "
+            "under Password and Two-Factor Authentication.",
+        )
+    return stage.exit()
