@@ -68,3 +68,12 @@ def test_events_survive_the_deletion_of_their_user(member: Membership) -> None:
     entry = AuditEvent.objects.get()
     assert entry.subject is None
     assert entry.subject_email == member.user.email
+
+
+def test_details_read_as_sentences_for_people(member: Membership) -> None:
+    entry = record(
+        Event.POLICY_CHANGED,
+        subject=member.user,
+        detail={"require_two_factor": {"from": False, "to": True}, "grace_days": 3},
+    )
+    assert entry.detail_lines == ["require two factor: from no to yes", "grace days: 3"]

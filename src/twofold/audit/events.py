@@ -12,6 +12,10 @@ class Event(models.TextChoices):
     SECOND_FACTOR_FAILED = "second_factor.failed", "Second factor failed"
     SECOND_FACTOR_LOCKED = "second_factor.locked", "Second factor locked"
     SIGNED_OUT = "sign_out", "Signed out"
+    # Sign-in with Google / Microsoft (SSO).
+    SSO_SIGN_IN_REFUSED = "sso.sign_in_refused", "Single sign-on refused"
+    SSO_LINKED = "sso.linked", "Identity provider linked"
+    SSO_UNLINKED = "sso.unlinked", "Identity provider unlinked"
     # Passwords.
     PASSWORD_CHANGED = "password.changed", "Password changed"
     PASSWORD_RESET = "password.reset", "Password reset"

@@ -87,3 +87,18 @@ class AuditEvent(models.Model):
             return str(Event(self.event).label)
         except ValueError:
             return self.event
+
+    @property
+    def detail_lines(self) -> list[str]:
+        """The details as "key: value" lines for people; a change reads "from A to B"."""
+        return [f"{key.replace('_', ' ')}: {_readable(v)}" for key, v in self.detail.items()]
+
+
+def _readable(value: Any) -> str:
+    if isinstance(value, dict) and value.keys() == {"from", "to"}:
+        return f"from {_readable(value['from'])} to {_readable(value['to'])}"
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if value is None:
+        return "none"
+    return str(value)
