@@ -259,3 +259,10 @@ def test_api_after_five_wrong_tries_a_new_code_signs_in(member_with_sms, sms_out
     done = api(app, "/auth/2fa/sms", {"code": sms_outbox.last_code()}, token)
     assert done.status_code == 200
     assert done.json()["meta"]["is_authenticated"] is True
+
+
+def test_the_code_step_offers_no_sign_in_or_sign_up_links(client, member_with_sms, sms_outbox):
+    assert b'aria-label="Sign in or sign up"' in client.get("/accounts/login/").content
+    password_step(client, member_with_sms.user.email)
+    page = client.get("/accounts/2fa/")
+    assert b'aria-label="Sign in or sign up"' not in page.content

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account.internal.stagekit import LOGIN_SESSION_KEY
 from django.http import HttpRequest
 
 from twofold.organizations.models import membership_of
@@ -12,7 +13,9 @@ from twofold.organizations.models import membership_of
 def navigation(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
-        return {}
+        # Halfway through a sign-in (a code or enrollment step): no "Sign in" / "Sign up" links.
+        session = getattr(request, "session", None)
+        return {"signing_in": session is not None and LOGIN_SESSION_KEY in session}
     membership = membership_of(user)
     return {
         "membership": membership,
