@@ -50,3 +50,9 @@ lock: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .coverage .mypy_cache .ruff_cache
+
+# Sign-in throughput against the argon2id ceiling, and session checks (docs/performance.md).
+# Longer runs: make bench BENCH_ARGS="--members 100000 --duration 30"; PostgreSQL: BENCH_DATABASE_URL.
+.PHONY: bench
+bench: $(STAMP)
+	$(BIN)/python -m bench $(BENCH_ARGS)

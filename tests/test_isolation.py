@@ -412,3 +412,27 @@ def test_signing_out_members_without_2fa_leaves_other_accounts_signed_in(
 
     assert own_member.get("/api/v1/me").status_code == 401  # the control: the case reaches
     assert other_member.get("/api/v1/me").status_code == 200
+
+
+def test_another_members_linked_identity_provider_is_neither_shown_nor_unlinked(
+    administrator: Membership, other_administrator: Membership, settings: Any
+) -> None:
+    from allauth.socialaccount.models import SocialAccount
+
+    from twofold.config.secret import Secret
+    from twofold.config.sso import OidcClient, SsoSettings, allauth_providers
+
+    google = OidcClient("google", "Google", "id", Secret("secret"), "http://127.0.0.1:9")
+    settings.SOCIALACCOUNT_PROVIDERS = allauth_providers(SsoSettings(google, None))
+    theirs = SocialAccount.objects.create(user=other_administrator.user, provider="google", uid="x")
+    client = Client()
+    client.post("/accounts/login/", {"login": administrator.user.email, "password": PASSWORD})
+    client.post("/accounts/reauthenticate/", {"password": PASSWORD})  # unlinking needs it
+
+    page = client.get("/settings/security/").content.decode()
+    answer = client.post("/accounts/3rdparty/", {"account": theirs.pk})
+
+    assert answer.status_code == 200  # the form again, with its error: not a redirect
+
+    assert "Unlink Google" not in page
+    assert SocialAccount.objects.filter(pk=theirs.pk).exists()

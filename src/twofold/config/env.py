@@ -16,8 +16,10 @@ from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
 from twofold.config import sms as sms_config
+from twofold.config import sso as sso_config
 from twofold.config.secret import Secret
 from twofold.config.sms import SmsSettings
+from twofold.config.sso import SsoSettings
 
 PREFIX = "TWOFOLD_"
 
@@ -69,6 +71,7 @@ class TwofoldSettings:
     sms_code_lifetime: int
     sms_resend_cooldown: int
     sms: SmsSettings
+    sso: SsoSettings
     audit_retention_days: int
     log_level: str
 
@@ -115,6 +118,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "SMS_CODE_LIFETIME": "seconds an SMS code stays valid; default 300 (5 min), at most 600",
     "SMS_RESEND_COOLDOWN": "seconds before another code can be sent; default 30",
     **sms_config.VARIABLES,
+    **sso_config.VARIABLES,
     "AUDIT_RETENTION_DAYS": "days audit events are kept before `twofold purge-audit` deletes them; "
     "default 365, at least 1",
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
@@ -191,6 +195,7 @@ class _Reader:
             sms_code_lifetime=self.integer("SMS_CODE_LIFETIME", 300, minimum=60, maximum=600),
             sms_resend_cooldown=self.integer("SMS_RESEND_COOLDOWN", 30, minimum=10, maximum=600),
             sms=sms_config.read(self, data_dir, production=mode == "production"),
+            sso=sso_config.read(self),
             audit_retention_days=self.integer(
                 "AUDIT_RETENTION_DAYS", 365, minimum=1, maximum=36500
             ),

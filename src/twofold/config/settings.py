@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from twofold.config import env
+from twofold.config import env, sso
 
 TWOFOLD = env.load()
 
@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
     "allauth.headless",
     "allauth.usersessions",
     "twofold.config",
@@ -38,6 +39,7 @@ INSTALLED_APPS = [
     "twofold.sms",
     "twofold.factors",
     "twofold.audit",
+    "twofold.sso",
     "twofold.api",
 ]
 
@@ -210,7 +212,17 @@ LOGIN_REDIRECT_URL = "/"
 ACCOUNT_LOGOUT_REDIRECT_URL = "/accounts/login/"
 LOGIN_URL = "/accounts/login/"
 
-SOCIALACCOUNT_PROVIDERS: dict[str, Any] = {}
+# Sign in with Google / Microsoft (twofold.sso): members are keyed by (provider, subject), never
+# by email; a subject not linked to a member is refused, never signed up (DESIGN.md "SSO").
+SOCIALACCOUNT_PROVIDERS: dict[str, Any] = sso.allauth_providers(TWOFOLD.sso)
+SOCIALACCOUNT_ADAPTER = "twofold.sso.adapter.SocialAccountAdapter"
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_EMAIL_AUTHENTICATION_AUTO_CONNECT = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_LOGIN_ON_GET = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# Linking and unlinking an identity provider need a password entered in the last 5 minutes.
+SOCIALACCOUNT_REAUTHENTICATION_REQUIRED = True
 USERSESSIONS_TRACK_ACTIVITY = False
 
 HEADLESS_ONLY = False

@@ -17,6 +17,7 @@ urlpatterns = [
     path("api/v1/", include("twofold.api.urls")),
     path("accounts/2fa/", include("twofold.signin.urls")),
     path("settings/security/2fa/", include("twofold.factors.sms.urls")),
+    path("accounts/oidc/", include("twofold.sso.urls")),  # before allauth's callback
     path("accounts/", include("allauth.urls")),
     path("account/audit/", include("twofold.audit.urls")),
     path("", include("twofold.web.urls")),

@@ -26,6 +26,8 @@ _AMR = {
     "mfa:webauthn": "hwk",
     "mfa:sms": "sms",
     "mfa:backup_codes": "otp",
+    # The identity provider asserted MFA in its ID token (``amr`` contains ``mfa``).
+    "mfa:idp": "mfa",
 }
 _SECOND_FACTORS = {"otp", "sms", "hwk"}
 # allauth's session keys (account/internal/flows/login.py); pinned allauth, covered by tests.

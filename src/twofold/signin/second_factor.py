@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.internal.flows.login import record_authentication
+from allauth.account.models import Login
 from allauth.core.internal.httpkit import get_client_ip
 from django.http import HttpRequest
 
@@ -23,6 +24,7 @@ from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import codes
 from twofold.factors.sms.models import SmsFactor
 from twofold.sms.numbers import mask
+from twofold.sso import policy as sso_policy
 from twofold.users.models import User
 
 STAGE_KEY = "twofold_second_factor"
@@ -31,6 +33,13 @@ PURPOSE = "sign_in"
 
 def applies(user: User) -> bool:
     return has_second_factor(user)
+
+
+def record_federated(request: HttpRequest, user: User, login: Login) -> None:
+    """An SSO sign-in stands in for our step: AMR ``fed`` (recorded by allauth), and ``mfa``
+    when the identity provider asserted it."""
+    if sso_policy.asserted_mfa(login):
+        record_authentication(request, user, "mfa", type="idp")
 
 
 def masked_phone(user: User) -> str | None:

@@ -12,6 +12,7 @@ from django.http import HttpResponse
 
 from twofold.errors import FlowError
 from twofold.signin import enrollment, second_factor
+from twofold.sso import policy as sso_policy
 
 
 class SecondFactorStage(LoginStage):
@@ -25,6 +26,9 @@ class SecondFactorStage(LoginStage):
 
     def handle(self) -> tuple[HttpResponse | None, bool]:
         user = self.login.user
+        if user is not None and sso_policy.satisfies_second_factor(self.login):
+            second_factor.record_federated(self.request, user, self.login)
+            return None, True
         if user is None or not second_factor.applies(user):
             return None, True
         if "binding" not in self.state:
@@ -49,6 +53,8 @@ class TwoFactorEnrollmentStage(LoginStage):
 
     def handle(self) -> tuple[HttpResponse | None, bool]:
         user = self.login.user
-        if user is None or not enrollment.applies(user):
+        if user is None or sso_policy.satisfies_second_factor(self.login):
+            return None, True
+        if not enrollment.applies(user):
             return None, True
         return headed_redirect_response(self.urlname), True

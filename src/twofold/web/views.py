@@ -26,6 +26,7 @@ from twofold.organizations.forms import (
 )
 from twofold.organizations.models import Membership
 from twofold.sms.numbers import formatted
+from twofold.sso import flows as sso_flows
 from twofold.users.models import User
 
 View = Callable[..., HttpResponse]
@@ -61,6 +62,7 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         "pending": enrollment,
         "pending_phone": formatted(enrollment.phone) if enrollment else None,
         "security_events": audit_flows.own_recent_events(user),
+        "identity_providers": sso_flows.identity_providers(user),
     }
     return render(request, "twofold/security_settings.html", context)
 

@@ -1,0 +1,374 @@
+"""``make bench``: seed, serve, drive sign-ins at several concurrencies, measure the argon2id
+ceiling and session checks, print the report as Markdown tables (docs/performance.md).
+
+Options come as arguments (``make bench BENCH_ARGS="--members 100000 --duration 30"``);
+``BENCH_DATABASE_URL`` runs on that PostgreSQL database instead of SQLite (it is emptied).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from bench import ceiling, driver
+from bench.population import PASSWORD, Member, members
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PYTHON = sys.executable
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+# The targets of issue 7 (2 cores, driver on the same machine).
+TARGET_RATIO = {"password + SMS": 0.70, "password only": 0.85}
+TARGET_SESSION_CHECKS = 4000
+KINDS = ("password + SMS", "password only")
+
+
+# --- The server --------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def server_environment(data_dir: Path, port: int) -> dict[str, str]:
+    """The caller's environment without its Twofold settings (``TWOFOLD_ARGON2_*`` excepted, to
+    benchmark other hash parameters), plus the benchmark's."""
+    environ = {
+        name: value
+        for name, value in os.environ.items()
+        if (not name.startswith("TWOFOLD_") or name.startswith("TWOFOLD_ARGON2_"))
+        and name != "DJANGO_SETTINGS_MODULE"
+    }
+    environ.update(
+        TWOFOLD_DATA_DIR=str(data_dir),
+        TWOFOLD_HOST="127.0.0.1",
+        TWOFOLD_PORT=str(port),
+        TWOFOLD_SMS_GATEWAYS="outbox",
+        TWOFOLD_LOG_LEVEL="WARNING",
+        # Every sign-in comes from its own address in X-Forwarded-For (driver.py).
+        TWOFOLD_TRUSTED_PROXY_COUNT="1",
+        # Members sign in again and again, which people do not: the shortest cooldown and
+        # daily limits that do not stop the run.
+        TWOFOLD_SMS_RESEND_COOLDOWN="10",
+        TWOFOLD_SMS_LIMIT_PER_NUMBER="1000000",
+        TWOFOLD_SMS_LIMIT_PER_USER="1000000",
+        TWOFOLD_SMS_LIMIT_PER_ORGANIZATION="1000000",
+        XDG_RUNTIME_DIR=str(data_dir),
+        PYTHONPATH=str(REPO_ROOT),
+    )
+    database_url = os.environ.get("BENCH_DATABASE_URL")
+    if database_url:
+        environ["TWOFOLD_DATABASE_URL"] = database_url
+    return environ
+
+
+def _run(args: list[str], environ: dict[str, str], timeout: float = 3600) -> str:
+    done = subprocess.run(
+        [PYTHON, *args], env=environ, cwd=REPO_ROOT, capture_output=True, text=True, timeout=timeout
+    )
+    if done.returncode != 0:
+        sys.exit(f"{' '.join(args)} failed:\n{done.stdout}{done.stderr}")
+    return done.stdout
+
+
+def prepare_database(environ: dict[str, str], count: int) -> dict[str, object]:
+    _run(["-m", "twofold.cli", "migrate", "--verbosity", "0"], environ)
+    django = {**environ, "DJANGO_SETTINGS_MODULE": "twofold.config.settings"}
+    if "TWOFOLD_DATABASE_URL" in environ:
+        _run(["-m", "django", "flush", "--no-input"], django)
+    seeded: dict[str, object] = json.loads(
+        _run(["-m", "bench.seed", "--members", str(count)], django).splitlines()[-1]
+    )
+    return seeded
+
+
+def _healthy(url: str) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{url}/healthz", timeout=2) as response:
+            return bool(response.status == 200)
+    except (urllib.error.URLError, ConnectionError, TimeoutError):
+        return False
+
+
+@contextmanager
+def serving(environ: dict[str, str], url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """``twofold serve`` (gunicorn, its default worker count) until the block ends."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [PYTHON, "-m", "twofold.cli", "serve"],
+            env=environ,
+            cwd=REPO_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 60
+        while not _healthy(url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                sys.exit(f"twofold serve did not start:\n{log.read_text(errors='replace')}")
+            time.sleep(0.1)
+        yield process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _stat(pid: int | str) -> list[str]:
+    raw = Path(f"/proc/{pid}/stat").read_text()
+    # The command name (field 2) may hold spaces: split after its closing parenthesis.
+    return raw[raw.rindex(")") + 2 :].split()
+
+
+def server_cpu_seconds(master: int) -> float:
+    """User + system CPU of the gunicorn master, its live workers and its reaped ones."""
+    fields = _stat(master)  # fields[0] is field 3 (state) of proc(5)
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            child = _stat(entry.name)
+        except (FileNotFoundError, ProcessLookupError, ValueError):
+            continue
+        if int(child[1]) == master:  # ppid
+            ticks += int(child[11]) + int(child[12])
+    return ticks / CLOCK_TICKS
+
+
+def worker_count(master: int) -> int:
+    count = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                count += int(_stat(entry.name)[1]) == master
+            except (FileNotFoundError, ProcessLookupError, ValueError):
+                continue
+    return count
+
+
+# --- Session checks ----------------------------------------------------------------------------
+
+
+def session_cookie(url: str, member: Member) -> str:
+    """Sign ``member`` (password only) in and return the session cookie header."""
+    with requests.Session() as browser:
+        browser.trust_env = False
+        page = browser.get(f"{url}/accounts/login/", timeout=30)
+        form = {
+            "login": member.email,
+            "password": PASSWORD,
+            "csrfmiddlewaretoken": driver.csrf_token(page.text),
+        }
+        browser.post(f"{url}/accounts/login/", data=form, timeout=30)
+        me = browser.get(f"{url}/api/v1/me", timeout=30)
+        named = me.json().get("data", {}).get("user", {}).get("email") if me.ok else None
+        if named != member.email:
+            sys.exit(f"/api/v1/me did not name {member.email}: {me.status_code} {me.text[:200]}")
+        return "; ".join(f"{name}={value}" for name, value in browser.cookies.items())
+
+
+@dataclass(frozen=True)
+class SessionChecks:
+    tool: str
+    connections: int
+    per_second: float
+    errors: int
+
+
+def session_checks_wrk(url: str, cookie: str, seconds: float) -> SessionChecks:
+    wrk = shutil.which("wrk")
+    assert wrk is not None
+    connections = 16
+    url_me = f"{url}/api/v1/me"
+    done = subprocess.run(
+        [wrk, "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-H", f"Cookie: {cookie}", url_me],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+        check=True,
+    )
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", done.stdout)
+    if rate is None:
+        sys.exit(f"cannot read wrk's output:\n{done.stdout}")
+    errors = sum(
+        int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|timeout)\D*(\d+)", done.stdout)
+    )
+    return SessionChecks("wrk", connections, float(rate.group(1)), errors)
+
+
+def session_checks_python(url: str, cookie: str, seconds: float) -> SessionChecks:
+    connections = 8
+    counts = [0, 0]  # ok, errors
+    lock = threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def check() -> None:
+        with requests.Session() as client:
+            client.trust_env = False
+            client.headers["Cookie"] = cookie
+            while time.monotonic() < deadline:
+                ok = client.get(f"{url}/api/v1/me", timeout=30).status_code == 200
+                with lock:
+                    counts[0 if ok else 1] += 1
+
+    threads = [threading.Thread(target=check) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return SessionChecks("Python driver", connections, counts[0] / seconds, counts[1])
+
+
+# --- Report ------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    model = "unknown"
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            model = line.partition(":")[2].strip()
+            break
+    return f"{os.cpu_count()} cores, {model}"
+
+
+def load_table(
+    results: list[tuple[driver.LoadResult, float]], hashes_per_second: float
+) -> list[str]:
+    lines = [
+        "| concurrency | sign-ins | sign-ins/s | p50 ms | p95 ms | p99 ms | errors "
+        "| server CPU s/sign-in | ÷ ceiling |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for result, cpu in results:
+        ms = [driver.percentile(result.latencies, p) * 1000 for p in (50, 95, 99)]
+        done = len(result.latencies)
+        per_sign_in = f"{cpu / done:.3f}" if done else "-"
+        lines.append(
+            f"| {result.concurrency} | {done} | {result.per_second:.1f} "
+            f"| {ms[0]:.0f} | {ms[1]:.0f} | {ms[2]:.0f} | {len(result.errors)} "
+            f"| {per_sign_in} | {result.per_second / hashes_per_second:.2f} |"
+        )
+    return lines
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--members", type=int, default=1000, help="seeded members (1,000)")
+    parser.add_argument("--concurrency", default="1,2,4,8", help="browsers at once (1,2,4,8)")
+    parser.add_argument("--duration", type=float, default=6, help="seconds per level (6)")
+    parser.add_argument("--ceiling-seconds", type=float, default=5, help="argon2id run (5)")
+    parser.add_argument("--session-seconds", type=float, default=5, help="/api/v1/me run (5)")
+    parser.add_argument("--keep", action="store_true", help="keep the data directory")
+    parser.add_argument("--json", type=Path, help="also write the results to this file")
+    args = parser.parse_args()
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
+
+    data_dir = Path(tempfile.mkdtemp(prefix="twofold-bench-"))
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    environ = server_environment(data_dir, port)
+    database = "PostgreSQL" if "TWOFOLD_DATABASE_URL" in environ else "SQLite"
+    print(f"Seeding {args.members:,} members on {database} in {data_dir} ...", flush=True)
+    seeded = prepare_database(environ, args.members)
+    params: dict[str, int] = seeded["argon2"]  # type: ignore[assignment]
+    print(f"Seeded in {seeded['seconds']} s; argon2id {params}", flush=True)
+
+    population = members(args.members)
+    pools = {
+        "password + SMS": driver.MemberPool([m for m in population if m.has_sms], rest=11),
+        "password only": driver.MemberPool([m for m in population if not m.has_sms], rest=0),
+    }
+    outbox = driver.Outbox(data_dir / "sms-outbox.jsonl")
+    results: dict[str, list[tuple[driver.LoadResult, float]]] = {kind: [] for kind in KINDS}
+    try:
+        with serving(environ, url, data_dir / "server.log") as server:
+            workers = worker_count(server.pid)
+            print(f"Serving on {url} with {workers} workers", flush=True)
+            for kind in KINDS:  # warm up every worker: imports, templates, connections
+                driver.run_load(url, pools[kind], outbox, max(workers, 2), 2)
+            for concurrency in concurrencies:
+                for kind in KINDS:
+                    before = server_cpu_seconds(server.pid)
+                    result = driver.run_load(url, pools[kind], outbox, concurrency, args.duration)
+                    cpu = server_cpu_seconds(server.pid) - before
+                    results[kind].append((result, cpu))
+                    print(
+                        f"  {kind}, concurrency {concurrency}: {result.per_second:.1f}/s, "
+                        f"{len(result.errors)} errors",
+                        flush=True,
+                    )
+                    for error in result.errors[:3]:
+                        print(f"    {error}", flush=True)
+            cookie = session_cookie(url, next(m for m in population if not m.has_sms))
+            if shutil.which("wrk"):
+                checks = session_checks_wrk(url, cookie, args.session_seconds)
+            else:
+                checks = session_checks_python(url, cookie, args.session_seconds)
+        print("Measuring the argon2id ceiling ...", flush=True)
+        top = ceiling.measure(params, args.ceiling_seconds)
+    finally:
+        if args.keep:
+            print(f"Data directory kept: {data_dir}")
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+    report = [
+        "",
+        f"Machine: {machine()}; {database}; {args.members:,} members in accounts of 10, "
+        f"{workers} gunicorn workers; load driver on the same machine.",
+        f"argon2id: memory {params['memory_cost']} KiB, time cost {params['time_cost']}, "
+        f"parallelism {params['parallelism']}.",
+        f"Ceiling: {top.per_second:.1f} argon2id verifications/s "
+        f"({top.processes} processes, {top.seconds:.0f} s).",
+        "",
+    ]
+    summary: dict[str, object] = {"ceiling_per_second": top.per_second}
+    for kind in KINDS:
+        best = max(result.per_second for result, _ in results[kind])
+        ratio = best / top.per_second
+        summary[kind] = {"best_per_second": best, "ratio": ratio}
+        report += [
+            f"### {kind}",
+            "",
+            *load_table(results[kind], top.per_second),
+            "",
+            f"Best: {best:.1f} sign-ins/s = {ratio:.2f} of the ceiling "
+            f"(target ≥ {TARGET_RATIO[kind]:.2f}).",
+            "",
+        ]
+    summary["session_checks_per_second"] = checks.per_second
+    report += [
+        "### Session checks (GET /api/v1/me)",
+        "",
+        f"{checks.per_second:,.0f} requests/s with {checks.tool} ({checks.connections} "
+        f"connections, {args.session_seconds:.0f} s), {checks.errors} errors "
+        f"(target ≥ {TARGET_SESSION_CHECKS:,}).",
+    ]
+    print("\n".join(report))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2) + "\n")
+    failed = sum(len(r.errors) for kind in KINDS for r, _ in results[kind])
+    return 1 if failed or checks.errors else 0

@@ -1,0 +1,67 @@
+"""The benchmark driver's parsing helpers (bench/driver.py): nothing here is timed."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+from bench.driver import Outbox, SignInFailed, code_from_body, csrf_token, percentile
+
+BODY = "Your Twofold sign-in code is 123456.\nIt expires in 5 minutes.\n\n@127.0.0.1 #{code}"
+
+
+def _text(to: str, code: str) -> str:
+    return json.dumps({"to": to, "body": BODY.format(code=code), "sent_at": "2026-01-01T00:00Z"})
+
+
+def test_code_is_read_after_the_final_hash() -> None:
+    assert code_from_body(BODY.format(code="042917")) == "042917"
+    assert code_from_body("Your code is 123456, no domain-bound line") is None
+
+
+def test_outbox_gives_the_newest_code_to_the_number(tmp_path: Path) -> None:
+    path = tmp_path / "sms-outbox.jsonl"
+    path.write_text(
+        "\n".join([_text("+41790000001", "111111"), _text("+41790000003", "333333")]) + "\n"
+    )
+    outbox = Outbox(path)
+    assert outbox.count("+41790000001") == 1
+    with path.open("a") as appending:
+        appending.write(_text("+41790000001", "222222") + "\n")
+    assert outbox.code_after("+41790000001", seen=1) == "222222"
+    assert outbox.code_after("+41790000003", seen=0) == "333333"
+
+
+def test_outbox_waits_for_a_line_still_being_written(tmp_path: Path) -> None:
+    path = tmp_path / "sms-outbox.jsonl"
+    line = _text("+41790000001", "654321")
+    path.write_text(line[:20])  # a worker is in the middle of its write
+    outbox = Outbox(path)
+    assert outbox.count("+41790000001") == 0
+    with path.open("a") as appending:
+        appending.write(line[20:] + "\n")
+    assert outbox.code_after("+41790000001", seen=0) == "654321"
+
+
+def test_outbox_without_a_new_text_fails_the_sign_in(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "missing.jsonl")
+    with pytest.raises(SignInFailed, match="no text"):
+        outbox.code_after("+41790000001", seen=0, timeout=0)
+
+
+def test_percentiles_interpolate_between_ranks() -> None:
+    values = [0.4, 0.1, 0.3, 0.2, 0.5]
+    assert percentile(values, 50) == pytest.approx(0.3)
+    assert percentile(values, 95) == pytest.approx(0.48)
+    assert percentile(values, 100) == pytest.approx(0.5)
+    assert percentile([7.0], 99) == 7.0
+    assert math.isnan(percentile([], 50))
+
+
+def test_csrf_token_is_taken_from_the_form() -> None:
+    page = '<form><input type="hidden" name="csrfmiddlewaretoken" value="a&amp;b"></form>'
+    assert csrf_token(page) == "a&b"
+    with pytest.raises(SignInFailed):
+        csrf_token("<form></form>")
