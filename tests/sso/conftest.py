@@ -80,3 +80,12 @@ def sign_in(
         start(client, provider_id, process=process), email=email, sub=sub, amr=amr
     )
     return client.get(callback)
+
+
+def allow_tenant(membership: Membership, tenant: str = TENANT) -> None:
+    """The member's account accepts Microsoft sign-ins from ``tenant``."""
+    from twofold.sso.models import AccountSso
+
+    sso, _ = AccountSso.objects.get_or_create(organization=membership.organization)
+    sso.microsoft_tenants = [*sso.microsoft_tenants, tenant]
+    sso.save()

@@ -11,7 +11,7 @@ from django.test import Client
 
 from tests.conftest import PASSWORD, SmsOutbox
 from tests.peers.harness import OidcProvider
-from tests.sso.conftest import TENANT, link, sign_in, start
+from tests.sso.conftest import TENANT, allow_tenant, link, sign_in, start
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.organizations.models import Membership
@@ -74,6 +74,7 @@ def test_sso_sign_in_skips_forced_enrollment(
 
 def test_linked_member_signs_in_with_microsoft(microsoft: OidcProvider, member: Membership) -> None:
     link(member, "microsoft", "entra-oid-bob")
+    allow_tenant(member)
     client = Client()
 
     answer = sign_in(client, microsoft, "microsoft", email="bob@acme.test", sub="entra-oid-bob")
@@ -91,6 +92,7 @@ def test_microsoft_multi_tenant_issuer_is_filled_in_with_the_tokens_tenant(
     templated = microsoft.issuer.replace(TENANT, "{tenantid}")
     app["settings"]["openid_configuration_overrides"] = {"issuer": templated}
     link(member, "microsoft", "entra-oid-bob")
+    allow_tenant(member)
     client = Client()
 
     answer = sign_in(client, microsoft, "microsoft", email="bob@acme.test", sub="entra-oid-bob")
@@ -305,6 +307,7 @@ def test_security_settings_offer_linking_and_unlinking(
     member: Membership, member_client: Client
 ) -> None:
     link(member, "microsoft", "entra-oid-bob")
+    allow_tenant(member)
 
     page = member_client.get("/settings/security/").content.decode()
 

@@ -27,7 +27,7 @@ from twofold.signin.reauthentication import recently_authenticated
 def me(call: Call) -> HttpResponse:
     """Who is signed in, how (AMR) and how strongly (AAL): for the host application."""
     membership = call.membership
-    amr = assurance.amr(assurance.records(call.session, membership.user))
+    recorded = assurance.records(call.session, membership.user)
     return responses.ok(
         {
             "user": {"id": membership.user.pk, "email": membership.user.email},
@@ -36,8 +36,8 @@ def me(call: Call) -> HttpResponse:
                 "name": membership.organization.name,
             },
             "role": membership.role,
-            "amr": amr,
-            "aal": assurance.level(amr),
+            "amr": assurance.amr(recorded),
+            "aal": assurance.session_level(recorded),
         }
     )
 

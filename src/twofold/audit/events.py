@@ -16,6 +16,12 @@ class Event(models.TextChoices):
     SSO_SIGN_IN_REFUSED = "sso.sign_in_refused", "Single sign-on refused"
     SSO_LINKED = "sso.linked", "Identity provider linked"
     SSO_UNLINKED = "sso.unlinked", "Identity provider unlinked"
+    SSO_JOINED = "sso.joined", "Joined through single sign-on (email domain)"
+    SSO_TEST_SIGN_IN = "sso.test_sign_in", "SAML test sign-in"
+    SSO_CONNECTION_CREATED = "sso.connection_created", "SAML connection created"
+    SSO_CONNECTION_CHANGED = "sso.connection_changed", "SAML connection changed"
+    SSO_CONNECTION_DELETED = "sso.connection_deleted", "SAML connection deleted"
+    SSO_SETTINGS_CHANGED = "sso.settings_changed", "Single sign-on settings changed"
     # Passwords.
     PASSWORD_CHANGED = "password.changed", "Password changed"
     PASSWORD_RESET = "password.reset", "Password reset"

@@ -29,12 +29,12 @@ def connect() -> None:
 
 def sign_in_succeeded(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     """allauth's signal comes after every login stage, so the factors are all recorded by now."""
-    amr = assurance.amr(assurance.records(request.session, user))
+    recorded = assurance.records(request.session, user)
     record(
         Event.SIGN_IN_SUCCEEDED,
         subject=user,
-        factor="+".join(amr),
-        detail={"aal": assurance.level(amr)},
+        factor="+".join(assurance.amr(recorded)),
+        detail={"aal": assurance.session_level(recorded)},
     )
 
 

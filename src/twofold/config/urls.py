@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from twofold.api import responses, spec
 from twofold.signin import api as signin_api
+from twofold.sso import urls as sso_urls
 
 urlpatterns = [
     # Ours first: the same addresses as allauth's spec views, with Twofold's endpoints added.
@@ -17,7 +18,10 @@ urlpatterns = [
     path("api/v1/", include("twofold.api.urls")),
     path("accounts/2fa/", include("twofold.signin.urls")),
     path("settings/security/2fa/", include("twofold.factors.sms.urls")),
-    path("accounts/oidc/", include("twofold.sso.urls")),  # before allauth's callback
+    # Before allauth's: the OIDC callback and the SAML ACS with Twofold's checks.
+    path("accounts/oidc/", include(sso_urls.oidc_urlpatterns)),
+    path("accounts/saml/", include(sso_urls.saml_urlpatterns)),
+    path("accounts/sso/", include(sso_urls.sso_urlpatterns)),
     path("accounts/", include("allauth.urls")),
     path("account/audit/", include("twofold.audit.urls")),
     path("", include("twofold.web.urls")),

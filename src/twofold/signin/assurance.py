@@ -26,9 +26,11 @@ _AMR = {
     "mfa:webauthn": "hwk",
     "mfa:sms": "sms",
     "mfa:backup_codes": "otp",
-    # The identity provider asserted MFA in its ID token (``amr`` contains ``mfa``).
+    # An SSO sign-in whose 2FA policy was met: ``mfa`` when the identity provider asserted it
+    # (OIDC ``amr``/``acr``, SAML AuthnContextClassRef), else no AMR value of its own.
     "mfa:idp": "mfa",
 }
+_IDP = "mfa:idp"
 _SECOND_FACTORS = {"otp", "sms", "hwk"}
 # allauth's session keys (account/internal/flows/login.py); pinned allauth, covered by tests.
 _RECORDS_KEY = "account_authentication_methods"
@@ -48,6 +50,8 @@ def amr(recorded: Iterable[Mapping[str, Any]]) -> list[str]:
     for entry in recorded:
         method = str(entry.get("method"))
         key = f"mfa:{entry.get('type')}" if method == "mfa" else method
+        if key == _IDP and not entry.get("asserted"):
+            continue
         value = _AMR.get(key, method)
         if value not in values:
             values.append(value)
@@ -62,3 +66,11 @@ def level(amr_values: Iterable[str], *, federated_mfa: bool = False) -> AAL:
     if "fed" in values and federated_mfa:
         return "aal2"
     return "aal1"
+
+
+def session_level(recorded: Iterable[Mapping[str, Any]]) -> AAL:
+    """The level of a session from its recorded methods (an SSO sign-in whose policy was met
+    leaves an ``mfa``/``idp`` record: aal2, DESIGN.md)."""
+    entries = list(recorded)
+    policy_met = any(e.get("method") == "mfa" and e.get("type") == "idp" for e in entries)
+    return level(amr(entries), federated_mfa=policy_met)

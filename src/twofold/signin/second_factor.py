@@ -36,10 +36,11 @@ def applies(user: User) -> bool:
 
 
 def record_federated(request: HttpRequest, user: User, login: Login) -> None:
-    """An SSO sign-in stands in for our step: AMR ``fed`` (recorded by allauth), and ``mfa``
-    when the identity provider asserted it."""
-    if sso_policy.asserted_mfa(login):
-        record_authentication(request, user, "mfa", type="idp")
+    """An SSO sign-in whose policy is met stands in for our step: AMR ``fed`` (recorded by
+    allauth), ``mfa`` when the identity provider asserted it, and aal2 either way."""
+    verdict = sso_policy.verdict(login)
+    asserted = verdict is not None and verdict.asserted_mfa
+    record_authentication(request, user, "mfa", type="idp", asserted=asserted)
 
 
 def masked_phone(user: User) -> str | None:

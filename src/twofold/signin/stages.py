@@ -44,6 +44,9 @@ class TwoFactorEnrollmentStage(LoginStage):
     """The account requires 2FA and the member has none: no session until it is set up
     (number, code, backup codes, activation), or, in the grace period, until they say "Later".
 
+    Also when an SSO sign-in's policy asks for our 2FA ("always", or as the fallback when the
+    identity provider asserted no MFA) and the member has none.
+
     After :class:`SecondFactorStage` in ``LOGIN_STAGES``: a member who already has 2FA is
     challenged there, and the factor enrolled here is not challenged again in the same login.
     """
@@ -55,6 +58,7 @@ class TwoFactorEnrollmentStage(LoginStage):
         user = self.login.user
         if user is None or sso_policy.satisfies_second_factor(self.login):
             return None, True
-        if not enrollment.applies(user):
+        sso_wants_ours = sso_policy.requires_our_two_factor(self.login)
+        if not (enrollment.applies(user) or (sso_wants_ours and not second_factor.applies(user))):
             return None, True
         return headed_redirect_response(self.urlname), True

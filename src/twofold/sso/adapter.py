@@ -1,10 +1,13 @@
-"""Twofold's allauth social-account adapter: Sign in with Google / Microsoft (DESIGN.md "SSO").
+"""Twofold's allauth social-account adapter: Google, Microsoft and SAML (DESIGN.md "SSO").
 
 - Members are found by (provider, subject) only: allauth's ``SocialAccount(provider, uid)``. An
   email address at the identity provider never signs anyone in (the "nOAuth" class).
-- No sign-up through an identity provider: a subject not linked to a member is refused with a
-  page (or, for the JSON API, a redirect to the app with ``error=denied``) and audited.
-- Every callback is checked for this login's ``nonce`` and the RFC 9207 ``iss`` first.
+- No sign-up through an identity provider, except just-in-time membership in an account that
+  claims the person's domain (sso/jit.py): any other subject not linked to a member is refused
+  with a page (or, for the JSON API, a redirect to the app with ``error=denied``) and audited.
+- Every OIDC callback is checked for this login's ``nonce`` and the RFC 9207 ``iss`` first;
+  Microsoft sign-ins must come from a tenant the member's account allows (sso/tenants.py).
+- The account's or connection's 2FA policy may refuse the sign-in (sso/policy.py).
 """
 
 from __future__ import annotations
@@ -12,23 +15,33 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.core.exceptions import ImmediateHttpResponse
-from allauth.headless.socialaccount import internal as headless
 from allauth.socialaccount.adapter import DefaultSocialAccountAdapter
-from allauth.socialaccount.models import SocialLogin
+from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.base import AuthProcess
-from allauth.socialaccount.providers.base.constants import AuthError
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
+from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.http import HttpRequest
-from django.shortcuts import render
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
-from twofold.sso import oidc
+from twofold.organizations.models import Organization, membership_of
+from twofold.sso import jit, oidc, refusal, saml, tenants
+from twofold.sso import policy as sso_policy
+from twofold.users.models import User
 
 NOT_LINKED = (
     "This {provider} account is not linked to a Twofold member. "
     "Sign in with your password and link it from your settings."
+)
+EMAIL_TAKEN = (
+    "A member with this email address already exists. Sign in with your password and link "
+    "{provider} from your settings."
+)
+INVALID_CONNECTION = "This single sign-on connection belongs to another account."
+TENANT_NOT_ALLOWED = (
+    "Your account does not accept sign-ins from this Microsoft organization (Entra tenant). "
+    "Ask an administrator to allow it."
 )
 
 
@@ -37,22 +50,66 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         found = super().get_provider(request, provider, client_id=client_id)
         if type(found) is OpenIDConnectProvider:
             return oidc.NonceOpenIDConnectProvider(request, app=found.app)
+        if type(found) is SAMLProvider:
+            return saml.TwofoldSamlProvider(request, app=found.app)
         return found
+
+    def list_apps(self, request: HttpRequest, provider: Any = None, client_id: Any = None) -> Any:
+        """allauth's apps (Google, Microsoft from settings) and the accounts' SAML connections."""
+        found: list[SocialApp] = super().list_apps(request, provider=provider, client_id=client_id)
+        return [*found, *saml.apps(provider, client_id)]
 
     def is_open_for_signup(self, request: HttpRequest, sociallogin: SocialLogin) -> bool:
         return False
 
     def pre_social_login(self, request: HttpRequest, sociallogin: SocialLogin) -> None:
-        try:
-            oidc.check_callback(request, sociallogin)
-        except FlowError as error:
-            self._refuse(request, sociallogin, error.message, reason=error.code)
-        process = sociallogin.state.get("process")
-        if process != AuthProcess.CONNECT and not sociallogin.is_existing:
-            name = sociallogin.account.get_provider().name
+        """Before anyone is signed in or linked: the ID token's checks (OIDC), the Microsoft
+        tenant, the member (linked, or joining just in time), and the account's 2FA policy."""
+        provider = sociallogin.account.get_provider()
+        if not isinstance(provider, SAMLProvider):
+            try:
+                oidc.check_callback(request, sociallogin)
+            except FlowError as error:
+                self._refuse(request, sociallogin, error.message, reason=error.code)
+        if sociallogin.state.get("process") == AuthProcess.CONNECT:
+            self._check_tenant(request, sociallogin, _organization_of(request.user))
+            return
+        if sociallogin.is_existing:
+            organization = _organization_of(sociallogin.user)
+        else:
+            organization = self._organization_to_join(request, sociallogin)
+        connection = saml.connection_of_provider(sociallogin.account.provider)
+        if connection is not None and connection.organization_id != getattr(
+            organization, "pk", None
+        ):
+            self._refuse(request, sociallogin, INVALID_CONNECTION, reason="another_account")
+        self._check_tenant(request, sociallogin, organization)
+        if sso_policy.verdict_for(sociallogin, organization).outcome is sso_policy.Outcome.REFUSED:
+            self._refuse(request, sociallogin, sso_policy.MFA_NOT_ASSERTED, reason="mfa_missing")
+        if not sociallogin.is_existing and organization is not None:
+            jit.join(sociallogin, organization)
+
+    def _organization_to_join(
+        self, request: HttpRequest, sociallogin: SocialLogin
+    ) -> Organization | None:
+        """The account a newcomer joins just in time; refused when there is none."""
+        name = sociallogin.account.get_provider().name
+        organization = jit.organization_for(sociallogin)
+        if organization is None:
             self._refuse(
                 request, sociallogin, NOT_LINKED.format(provider=name), reason="not_linked"
             )
+        elif jit.email_taken(sociallogin):
+            self._refuse(
+                request, sociallogin, EMAIL_TAKEN.format(provider=name), reason="email_taken"
+            )
+        return organization
+
+    def _check_tenant(
+        self, request: HttpRequest, sociallogin: SocialLogin, organization: Organization | None
+    ) -> None:
+        if not tenants.allowed(sociallogin, organization):
+            self._refuse(request, sociallogin, TENANT_NOT_ALLOWED, reason="tenant_not_allowed")
 
     def on_authentication_error(
         self,
@@ -73,16 +130,19 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         self, request: HttpRequest, sociallogin: SocialLogin, message: str, *, reason: str
     ) -> None:
         provider = sociallogin.account.get_provider()
-        record(
-            Event.SSO_SIGN_IN_REFUSED,
+        connection = saml.connection_of_provider(sociallogin.account.provider)
+        page = refusal.refuse(
+            request,
+            provider,
+            message=message,
+            reason=reason,
+            state=sociallogin.state,
             subject=sociallogin.user if sociallogin.is_existing else None,
-            factor="sso",
-            detail={"provider": sociallogin.account.provider, "reason": reason},
-        )
-        headless.on_authentication_error(
-            request, provider, error=AuthError.DENIED, extra_context={"state": sociallogin.state}
-        )  # raises ImmediateHttpResponse with a redirect to the app in a headless flow
-        page = render(
-            request, "sso/refused.html", {"message": message, "provider": provider}, status=403
+            connection=connection,
         )
         raise ImmediateHttpResponse(page)
+
+
+def _organization_of(user: User | Any) -> Organization | None:
+    membership = membership_of(user) if user is not None and user.pk else None
+    return membership.organization if membership is not None else None

@@ -1,4 +1,5 @@
-"""The identity providers a member can sign in with, and which of them they linked."""
+"""The identity providers a member can sign in with, which of them they linked, and which SAML
+connection "Sign in with SSO" takes a work email to."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ from dataclasses import dataclass
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 
+from twofold.errors import NotFound
+from twofold.sso.models import EmailDomain, SamlConnection
 from twofold.users.models import User
 
 
@@ -26,3 +29,22 @@ def configured() -> list[tuple[str, str]]:
 def identity_providers(user: User) -> list[IdentityProvider]:
     linked = {a.provider: a for a in SocialAccount.objects.filter(user=user)}
     return [IdentityProvider(pid, name, linked.get(pid)) for pid, name in configured()]
+
+
+NO_SSO_FOR_DOMAIN = (
+    "No single sign-on is set up for this email address. Sign in with your password, or with "
+    "Google or Microsoft."
+)
+
+
+def connection_for_email(email: str) -> SamlConnection:
+    """ "Sign in with SSO": the SAML connection of the account that claims the email's domain."""
+    domain = email.strip().lower().rpartition("@")[2] if "@" in email else ""
+    claimed = (
+        EmailDomain.objects.select_related("connection").filter(domain=domain).first()
+        if domain
+        else None
+    )
+    if claimed is None or claimed.connection is None:
+        raise NotFound(NO_SSO_FOR_DOMAIN, code="no_sso_for_domain", param="email")
+    return claimed.connection

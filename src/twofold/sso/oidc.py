@@ -7,10 +7,17 @@ before anyone is signed in or linked, and checks the RFC 9207 ``iss`` of the cal
 allauth skips the ID token's signature when the token came from the token endpoint: the callback
 here (routed before allauth's) verifies it against the issuer's JWKS, RS256 only, with ``iss``,
 ``aud``, ``exp`` and ``iat`` required (:func:`verify_id_token`).
+
+RFC 9207 §2.4: "If the value does not match the expected issuer identifier, clients MUST reject
+the authorization response and MUST NOT proceed with the authorization grant", and an issuer that
+advertises ``authorization_response_iss_parameter_supported`` must send it: the callback's ``iss``
+is checked before the code is redeemed (:func:`check_issuer_parameter`), so a mix-up never hands
+one provider's code to another's token endpoint.
 """
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from typing import Any
@@ -111,7 +118,26 @@ def verify_id_token(token: str, *, config: Mapping[str, Any], client_id: str) ->
         raise OAuth2Error(f"Invalid ID token: {error}") from error
 
 
+def check_issuer_parameter(issuer: str | None, config: Mapping[str, Any]) -> None:
+    """Raise :class:`OAuth2Error` unless the callback's RFC 9207 ``iss`` names this provider's
+    issuer (any tenant in Microsoft's ``{tenantid}`` template), or is absent and not promised."""
+    if issuer is None:
+        if config.get("authorization_response_iss_parameter_supported") is True:
+            raise OAuth2Error("The authorization response does not name its issuer (RFC 9207).")
+        return
+    template = re.escape(str(config["issuer"])).replace(re.escape(TENANT_PLACEHOLDER), "[^/]+")
+    if not re.fullmatch(template, issuer):
+        raise OAuth2Error("The authorization response comes from another issuer (RFC 9207).")
+
+
 class VerifyingOpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):
+    def get_access_token_data(
+        self, request: HttpRequest, app: SocialApp, client: Any, pkce_code_verifier: Any = None
+    ) -> Any:
+        # The code goes to the token endpoint only once the response is known to be this issuer's.
+        check_issuer_parameter(request.GET.get("iss"), self.openid_config)
+        return super().get_access_token_data(request, app, client, pkce_code_verifier)
+
     def _decode_id_token(self, app: SocialApp, id_token: str) -> dict[str, Any]:
         return verify_id_token(id_token, config=self.openid_config, client_id=app.client_id)
 

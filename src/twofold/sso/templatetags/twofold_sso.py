@@ -1,0 +1,12 @@
+"""``{% sso_offered as offered %}``: whether any account has set up "Sign in with SSO"."""
+
+from django import template
+
+from twofold.sso.models import EmailDomain
+
+register = template.Library()
+
+
+@register.simple_tag
+def sso_offered() -> bool:
+    return EmailDomain.objects.filter(connection__isnull=False).exists()
