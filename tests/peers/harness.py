@@ -191,12 +191,15 @@ class OidcProvider:
         amr: Sequence[str] = ("pwd",),
         acr: str | None = None,
         sub: str | None = None,
+        hd: str | None = None,
     ) -> str:
         """Play a person signing in at the provider; return the redirect to the client's callback.
 
-        ``amr`` is what the provider asserts: ``("pwd", "mfa")`` plays a login with MFA.
+        ``amr`` is what the provider asserts: ``("pwd", "mfa")`` plays a login with MFA; ``hd``
+        a Google Workspace account of that domain.
         """
         form = {"email": email, "amr": " ".join(amr), "acr": acr or "", "sub": sub or ""}
+        form["hd"] = hd or ""
         with local_browser() as browser:
             return self._follow(browser, authorization_url, form)
 

@@ -73,11 +73,13 @@ def sign_in(
     email: str,
     sub: str,
     amr: tuple[str, ...] = ("pwd",),
+    acr: str | None = None,
+    hd: str | None = None,
     process: str = "login",
 ) -> Any:
     """A whole round trip through the identity provider; our callback's answer."""
     callback = peer.sign_in(
-        start(client, provider_id, process=process), email=email, sub=sub, amr=amr
+        start(client, provider_id, process=process), email=email, sub=sub, amr=amr, acr=acr, hd=hd
     )
     return client.get(callback)
 

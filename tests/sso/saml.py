@@ -46,18 +46,12 @@ def globex_idp() -> Iterator[SamlIdp]:
         yield idp
 
 
-@pytest.fixture(autouse=True)
-def _password_only(request: pytest.FixtureRequest) -> None:
-    """Each test starts with the IdP asserting a password-only login."""
-    for name in ("acme_idp", "globex_idp"):
-        if name in request.fixturenames:
-            request.getfixturevalue(name).set_authn_context(SAML_PASSWORD)
-
-
 def connect(
     organization: Organization, idp: SamlIdp, *, slug: str, domain: str, **fields: Any
 ) -> SamlConnection:
-    """The account's connection to ``idp``, which "Sign in with SSO" finds by ``domain``."""
+    """The account's connection to ``idp``, which "Sign in with SSO" finds by ``domain``; the
+    IdP (shared by a module's tests) starts asserting a password-only login."""
+    idp.set_authn_context(SAML_PASSWORD)
     connection = SamlConnection.objects.create(
         organization=organization,
         slug=slug,

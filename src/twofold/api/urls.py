@@ -1,9 +1,10 @@
 from django.urls import path
 
-from twofold.api import audit, security, two_factor, views
+from twofold.api import audit, security, sso_sign_in, two_factor, views
 
 urlpatterns = [
     path("me", views.me, name="api_me"),
+    path("auth/sso", sso_sign_in.discover, name="api_sso_discover"),
     path("organization", views.organization, name="api_organization"),
     path("organization/security", security.security_policy, name="api_security_policy"),
     path(

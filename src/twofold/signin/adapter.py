@@ -1,8 +1,8 @@
 """Twofold's allauth account adapter: sign-up creates an account, and the login stages.
 
 The login is a controller of stages (allauth ``LoginStageController``); each stage decides for
-itself whether it applies: the second-factor challenge, then forced 2FA enrollment (later, the
-SSO policy); the sign-in state diagram is in docs/architecture.md.
+itself whether it applies: "SSO required" for password sign-ins, the second-factor challenge,
+then forced 2FA enrollment (an SSO sign-in's 2FA policy is read by both); the sign-in state diagram is in docs/architecture.md.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from django.http import HttpRequest
 from twofold.organizations import flows as organization_flows
 
 LOGIN_STAGES = [
+    "twofold.signin.stages.SsoRequiredStage",
     "allauth.account.stages.LoginByCodeStage",
     "allauth.account.stages.EmailVerificationStage",
     "twofold.signin.stages.SecondFactorStage",

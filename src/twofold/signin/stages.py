@@ -6,13 +6,39 @@ Each stage decides for itself whether it applies; the controller never names a m
 
 from __future__ import annotations
 
+from allauth.account.internal.stagekit import clear_login
 from allauth.account.stages import LoginStage
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal.httpkit import headed_redirect_response
+from allauth.headless.internal.restkit.response import APIResponse
 from django.http import HttpResponse
 
+from twofold.audit.events import Event
+from twofold.audit.record import record
 from twofold.errors import FlowError
 from twofold.signin import enrollment, second_factor
 from twofold.sso import policy as sso_policy
+
+
+class SsoRequiredStage(LoginStage):
+    """The member's account requires single sign-on: a password (or emailed code) sign-in ends
+    here, audited, with a page (or a 403 ``sso_required`` in the API) pointing to SSO."""
+
+    key = "twofold_sso_required"
+    urlname = "sso_required"
+
+    def handle(self) -> tuple[HttpResponse | None, bool]:
+        user = self.login.user
+        if user is None or sso_policy.social_login_of(self.login) is not None:
+            return None, True
+        if not sso_policy.sso_required(user):
+            return None, True
+        record(Event.SIGN_IN_FAILED, subject=user, detail={"reason": "sso_required"})
+        if getattr(getattr(self.request, "allauth", None), "headless", None) is not None:
+            clear_login(self.request)
+            error = {"code": "sso_required", "message": sso_policy.SSO_REQUIRED}
+            raise ImmediateHttpResponse(APIResponse(self.request, errors=[error], status=403))
+        return headed_redirect_response(self.urlname), False
 
 
 class SecondFactorStage(LoginStage):

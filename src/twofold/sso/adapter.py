@@ -120,11 +120,11 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         extra_context: Any = None,
     ) -> None:
         """A callback allauth refused (state, code, ID token, or the person cancelled)."""
-        record(
-            Event.SSO_SIGN_IN_REFUSED,
-            factor="sso",
-            detail={"provider": getattr(provider, "sub_id", ""), "reason": str(error or "unknown")},
-        )
+        detail = {"provider": getattr(provider, "sub_id", ""), "reason": str(error or "unknown")}
+        if exception is not None:
+            # What failed (a forged ID token, a stale state, a replayed code), for the log.
+            detail["cause"] = f"{type(exception).__name__}: {exception}"[:200]
+        record(Event.SSO_SIGN_IN_REFUSED, factor="sso", detail=detail)
 
     def _refuse(
         self, request: HttpRequest, sociallogin: SocialLogin, message: str, *, reason: str

@@ -31,6 +31,7 @@ from twofold.sso.models import (
 )
 from twofold.sso.oidc import id_token_claims
 from twofold.sso.saml import SAML_DATA, connection_of_provider
+from twofold.users.models import User
 
 
 class Outcome(enum.Enum):
@@ -119,3 +120,20 @@ def requires_our_two_factor(login: Login) -> bool:
     """An SSO login whose policy asks for our 2FA (option 3, or option 2's fallback)."""
     found = verdict(login)
     return found is not None and found.outcome is Outcome.OUR_TWO_FACTOR
+
+
+SSO_REQUIRED = (
+    "Your account signs in through single sign-on only. Use “Sign in with SSO” (or Google or "
+    "Microsoft) on the sign-in page."
+)
+
+
+def sso_required(user: User) -> bool:
+    """The member's account requires SSO: no password (or emailed code) sign-in for them.
+    Administrators keep their password, the way in when the identity provider is down."""
+    membership = membership_of(user)
+    if membership is None or membership.is_administrator:
+        return False
+    return AccountSso.objects.filter(
+        organization=membership.organization, require_sso=True
+    ).exists()

@@ -23,4 +23,5 @@ saml_urlpatterns = [
 
 sso_urlpatterns = [
     path("", views.sign_in_with_sso, name="sso_sign_in"),
+    path("required/", views.sso_required, name="sso_required"),
 ]

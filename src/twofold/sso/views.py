@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from twofold.errors import FlowError
-from twofold.sso import flows, saml
+from twofold.sso import flows, policy, saml
 
 
 class SsoEmailForm(forms.Form):
@@ -36,3 +36,9 @@ def sign_in_with_sso(request: HttpRequest) -> HttpResponse:
             response: HttpResponse = provider.redirect(request, AuthProcess.LOGIN)
             return response
     return render(request, "sso/sign_in.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_not_required
+def sso_required(request: HttpRequest) -> HttpResponse:
+    """Where a password sign-in of a member whose account requires SSO ends."""
+    return render(request, "sso/required.html", {"message": policy.SSO_REQUIRED}, status=403)

@@ -31,16 +31,18 @@ const provider = new Provider(issuer, {
   acrValues: ['urn:test:pwd', 'urn:test:mfa', 'http://schemas.microsoft.com/claims/multipleauthn'],
   // Overriding `claims` drops the defaults: amr, acr and auth_time must be listed to reach the ID token.
   claims: {
-    openid: ['sub', 'amr', 'acr', 'auth_time', 'tid'],
+    openid: ['sub', 'amr', 'acr', 'auth_time', 'tid', 'hd'],
     email: ['email', 'email_verified'],
     profile: ['name'],
   },
   conformIdTokenClaims: false, // email in the ID token, as Google and Microsoft do
   async findAccount(ctx, sub) {
-    const email = accounts.get(sub);
-    if (!email) return undefined;
+    const account = accounts.get(sub);
+    if (!account) return undefined;
+    const { email, hd } = account;
     const tid = env.OIDC_TID ? { tid: env.OIDC_TID } : {};
-    return { accountId: sub, claims: async () => ({ sub, email, email_verified: true, name: email, ...tid }) };
+    const workspace = hd ? { hd } : {}; // Google's hosted domain of a Workspace account
+    return { accountId: sub, claims: async () => ({ sub, email, email_verified: true, name: email, ...tid, ...workspace }) };
   },
   async loadExistingGrant(ctx) { // no consent screen: openid email profile are always granted
     const grant = new ctx.oidc.provider.Grant({
@@ -69,6 +71,7 @@ const loginForm = (uid, hint) => `<!doctype html><title>Sign in</title>
 <label>Method <select name="amr"><option value="pwd">password</option>
 <option value="pwd mfa">password and MFA</option></select></label>
 <label>acr (optional) <input name="acr"></label>
+<label>Hosted domain (optional) <input name="hd"></label>
 <button>Sign in</button></form>`;
 
 async function readForm(req) {
@@ -87,7 +90,7 @@ async function interaction(req, res, uid) {
   const form = await readForm(req);
   const email = form.get('email');
   const sub = form.get('sub') || createHash('sha256').update(email).digest('hex').slice(0, 21);
-  accounts.set(sub, email);
+  accounts.set(sub, { email, hd: form.get('hd') || undefined });
   const login = { accountId: sub, amr: (form.get('amr') || 'pwd').split(/[\s,]+/), remember: false };
   if (form.get('acr')) login.acr = form.get('acr');
   await provider.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
