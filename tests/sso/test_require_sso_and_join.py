@@ -34,7 +34,7 @@ def signed_in_as(client: Client) -> str | None:
     return str(value) if value is not None else None
 
 
-# --- Require SSO -----------------------------------------------------------------------------------
+# --- Require SSO ----------------------------------------------------------------------------------
 
 
 def test_require_sso_refuses_a_members_password_sign_in_with_a_pointer_to_sso(
@@ -97,7 +97,7 @@ def test_require_sso_lets_the_member_in_through_google(
     assert answer["Location"] == "/"
 
 
-# --- Sign in with SSO in the API ---------------------------------------------------------------
+# --- Sign in with SSO in the API ------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -136,7 +136,7 @@ def test_api_sso_discovery_refuses_clearly(
     assert body["errors"][0]["code"] == code
 
 
-# --- Just-in-time membership ---------------------------------------------------------------------
+# --- Just-in-time membership ----------------------------------------------------------------------
 
 
 def test_a_newcomer_of_a_just_in_time_domain_joins_through_the_accounts_saml_connection(

@@ -44,7 +44,7 @@ def google_sign_in(client: Client, google: OidcProvider, **asserted: Any) -> Any
     return sign_in(client, google, "google", email="bob@acme.test", sub="g-bob", **asserted)
 
 
-# --- Google / Microsoft: the account's policy ------------------------------------------------------
+# --- Google / Microsoft: the account's policy -----------------------------------------------------
 
 
 def test_require_idp_mfa_is_met_by_amr_mfa(
@@ -120,7 +120,8 @@ def test_always_ours_asks_for_our_code_even_when_the_idp_asserted_mfa(
     assert answer["Location"] == SECOND_STEP
     code = sms_outbox.last_code()
     done = client.post(SECOND_STEP, {"code": code})
-    assert done.status_code == 302 and done["Location"] == "/"
+    assert done.status_code == 302
+    assert done["Location"] == "/"
     recorded = assurance.records(client.session, member_with_sms.user)
     assert assurance.amr(recorded) == ["fed", "sms"]
     assert assurance.session_level(recorded) == "aal1"  # fed + sms: not pwd + a second factor
@@ -152,7 +153,7 @@ def test_mandatory_2fa_is_satisfied_by_an_sso_sign_in_whose_policy_is_met(
     assert assurance.session_level(assurance.records(client.session, member.user)) == "aal2"
 
 
-# --- Microsoft: tenants ------------------------------------------------------------------------------
+# --- Microsoft: tenants ---------------------------------------------------------------------------
 
 
 def test_microsoft_sign_in_from_a_tenant_the_account_does_not_allow_is_refused(
@@ -172,7 +173,7 @@ def test_microsoft_sign_in_from_a_tenant_the_account_does_not_allow_is_refused(
     )
 
 
-# --- SAML: the connection's policy ---------------------------------------------------------------
+# --- SAML: the connection's policy ----------------------------------------------------------------
 
 
 @pytest.fixture

@@ -2,7 +2,8 @@
 
 The login is a controller of stages (allauth ``LoginStageController``); each stage decides for
 itself whether it applies: "SSO required" for password sign-ins, the second-factor challenge,
-then forced 2FA enrollment (an SSO sign-in's 2FA policy is read by both); the sign-in state diagram is in docs/architecture.md.
+then forced 2FA enrollment (an SSO sign-in's 2FA policy is read by both); the sign-in state
+diagram is in docs/architecture.md.
 """
 
 from __future__ import annotations
