@@ -8,7 +8,15 @@ from django.test import Client
 
 from tests.conftest import SmsOutbox
 from tests.peers.harness import SAML_MFA, SamlIdp
-from tests.sso.saml import acme_idp, connect, sign_in, start  # noqa: F401
+from tests.sso.saml import (  # noqa: F401
+    acme_idp,
+    at_idp,
+    connect,
+    post_to_acs,
+    redirect_of,
+    sign_in,
+    start,
+)
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.organizations.models import Membership
@@ -107,3 +115,50 @@ def test_start_redirects_to_the_connections_identity_provider(
 
     assert answer["Location"].startswith(acme_idp.sso_url + "?SAMLRequest=")
     assert start  # the helper used by the other tests starts the same way
+
+
+def api_start(client: Client) -> str:
+    """An SPA starts "Sign in with SSO": discover the provider, then allauth's redirect."""
+    found = client.post(
+        "/api/v1/auth/sso", '{"email": "bob@acme.test"}', content_type="application/json"
+    )
+    provider = found.json()["data"]["provider"]["id"]
+    redirect = client.post(
+        "/_allauth/browser/v1/auth/provider/redirect",
+        {"provider": provider, "process": "login", "callback_url": "/app/callback"},
+    )
+    assert redirect.status_code == 302, redirect.content[:500]
+    return str(redirect["Location"])
+
+
+def test_api_client_signs_in_with_sso_and_returns_to_its_app(
+    acme_idp: SamlIdp,  # noqa: F811
+    connection: SamlConnection,
+    member: Membership,
+) -> None:
+    link(member, connection)
+    client = Client()
+
+    posted = at_idp(acme_idp, redirect_of(api_start(client)), email="bob@acme.test")
+    answer = post_to_acs(client, posted)
+
+    assert answer.status_code == 302
+    assert answer["Location"] == "/app/callback"
+    session = client.get("/_allauth/browser/v1/auth/session").json()
+    assert session["data"]["user"]["email"] == "bob@acme.test"
+
+
+def test_api_client_refused_with_sso_returns_to_its_app_with_an_error(
+    acme_idp: SamlIdp,  # noqa: F811
+    connection: SamlConnection,
+    member: Membership,
+) -> None:
+    client = Client()  # bob is not linked at the connection
+
+    posted = at_idp(acme_idp, redirect_of(api_start(client)), email="bob@acme.test")
+    answer = post_to_acs(client, posted)
+
+    assert answer.status_code == 302
+    assert answer["Location"].startswith("/app/callback?")
+    assert "error=denied" in answer["Location"]
+    assert signed_in_user_id(client) is None
