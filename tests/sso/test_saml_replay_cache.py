@@ -1,0 +1,75 @@
+"""SAML assertion ids are kept until they expire, in the cache every worker and instance shares
+(the database cache on SQLite, Redis on the services pass): an assertion is accepted once."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.db import connection as db_connection
+
+from twofold import clock
+from twofold.organizations.models import Membership
+from twofold.sso.models import SamlConnection
+from twofold.sso.saml import remember_assertion
+
+
+def close_cache_connections() -> None:
+    """Each thread has its own cache client; Redis's pools stay open until disconnected."""
+    client = caches["default"].__dict__.get("_cache")  # this thread's client, when Redis
+    for pool in getattr(client, "_pools", {}).values():
+        pool.disconnect()
+
+
+def make_connection(membership: Membership, slug: str) -> SamlConnection:
+    return SamlConnection.objects.create(
+        organization=membership.organization,
+        slug=slug,
+        name=slug,
+        idp_entity_id=f"urn:{slug}",
+        idp_sso_url="https://idp.test/sso",
+        idp_certificate="-",
+    )
+
+
+@pytest.mark.django_db
+def test_an_assertion_id_is_accepted_once_per_connection(administrator: Membership) -> None:
+    acme = make_connection(administrator, "acme")
+    other = make_connection(administrator, "other")
+    expires = clock.now() + timedelta(minutes=5)
+
+    assert remember_assertion(acme, "_a1", expires) is True
+    assert remember_assertion(acme, "_a1", expires) is False
+    assert remember_assertion(acme, "_a2", expires) is True
+    assert remember_assertion(other, "_a1", expires) is True  # keyed by connection
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_assertion_posted_by_20_workers_at_once_is_accepted_exactly_once(
+    administrator: Membership,
+) -> None:
+    acme = make_connection(administrator, "acme")
+    expires = clock.now() + timedelta(minutes=5)
+    barrier = threading.Barrier(20)
+    outcomes: list[bool] = []
+    lock = threading.Lock()
+
+    def accept() -> None:
+        try:
+            barrier.wait()
+            accepted = remember_assertion(acme, "_concurrent", expires)
+        finally:
+            db_connection.close()
+            close_cache_connections()
+        with lock:
+            outcomes.append(accepted)
+
+    threads = [threading.Thread(target=accept) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+
+    assert sorted(outcomes) == [False] * 19 + [True]
