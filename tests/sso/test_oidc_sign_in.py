@@ -113,7 +113,7 @@ def test_a_callback_allauth_refuses_is_audited(google: OidcProvider, member: Mem
     assert event.detail == {"provider": "google", "reason": "unknown"}
 
 
-def test_a_subject_linked_at_google_does_not_sign_in_through_microsoft(
+def test_asvs_6_8_1_a_subject_linked_at_google_does_not_sign_in_through_microsoft(
     microsoft: OidcProvider, member: Membership
 ) -> None:
     link(member, "google", "same-sub")

@@ -35,7 +35,9 @@ def make_connection(membership: Membership, slug: str) -> SamlConnection:
 
 
 @pytest.mark.django_db
-def test_an_assertion_id_is_accepted_once_per_connection(administrator: Membership) -> None:
+def test_asvs_6_8_3_an_assertion_id_is_accepted_once_per_connection(
+    administrator: Membership,
+) -> None:
     acme = make_connection(administrator, "acme")
     other = make_connection(administrator, "other")
     expires = clock.now() + timedelta(minutes=5)
@@ -47,7 +49,7 @@ def test_an_assertion_id_is_accepted_once_per_connection(administrator: Membersh
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_assertion_posted_by_20_workers_at_once_is_accepted_exactly_once(
+def test_asvs_6_8_3_an_assertion_posted_by_20_workers_at_once_is_accepted_once(
     administrator: Membership,
 ) -> None:
     acme = make_connection(administrator, "acme")

@@ -47,7 +47,7 @@ def google_sign_in(client: Client, google: OidcProvider, **asserted: Any) -> Any
 # --- Google / Microsoft: the account's policy -----------------------------------------------------
 
 
-def test_require_idp_mfa_is_met_by_amr_mfa(
+def test_asvs_6_8_4_require_idp_mfa_is_met_by_amr_mfa(
     google: OidcProvider, member_with_sms: Membership
 ) -> None:
     link(member_with_sms, "google", "g-bob")
@@ -75,7 +75,7 @@ def test_require_idp_mfa_is_met_by_a_configured_acr(
     assert signed_in_as(client) == str(member_with_sms.user.pk)
 
 
-def test_without_asserted_mfa_the_fallback_asks_for_our_sms_code(
+def test_asvs_6_8_4_without_asserted_mfa_the_fallback_asks_for_our_sms_code(
     google: OidcProvider, member_with_sms: Membership, sms_outbox: SmsOutbox
 ) -> None:
     link(member_with_sms, "google", "g-bob")
@@ -89,7 +89,7 @@ def test_without_asserted_mfa_the_fallback_asks_for_our_sms_code(
     assert len(sms_outbox.messages()) == 1
 
 
-def test_without_asserted_mfa_refuse_means_refused_and_audited(
+def test_asvs_6_8_4_without_asserted_mfa_refuse_means_refused_and_audited(
     google: OidcProvider, member_with_sms: Membership, sms_outbox: SmsOutbox
 ) -> None:
     link(member_with_sms, "google", "g-bob")
