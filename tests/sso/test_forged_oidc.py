@@ -39,7 +39,7 @@ pytestmark = [pytest.mark.usefixtures("sso_through_proxies"), pytest.mark.django
 EMAIL = "bob@acme.test"
 SUB = "idp-sub-bob"
 PAGES = {  # the human message of each refusal page
-    401: "An error occurred while attempting to login via your third-party account.",
+    401: "Your identity provider's answer could not be accepted, so nobody was signed in.",
     403: "Sign-in refused",
 }
 
