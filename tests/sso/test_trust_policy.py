@@ -259,3 +259,22 @@ def test_saml_always_ours_asks_for_our_code_even_with_an_mfa_context(
 
     assert answer["Location"] == SECOND_STEP
     assert len(sms_outbox.messages()) == 1
+
+
+@pytest.mark.parametrize("grace_days", [None, 14], ids=["2fa-not-required", "grace-period"])
+def test_always_ours_leaves_no_later_to_a_member_without_2fa(
+    google: OidcProvider, member: Membership, grace_days: int | None
+) -> None:
+    if grace_days is not None:
+        require_two_factor(member.organization, grace_days=grace_days)
+    link(member, "google", "g-bob")
+    set_account_policy(member, TrustPolicy.ALWAYS_OURS)
+    client = Client()
+    assert google_sign_in(client, google)["Location"] == ENROLLMENT
+
+    page = client.get(ENROLLMENT, follow=True).content.decode()
+    later = client.post(f"{ENROLLMENT}later/")
+
+    assert "Later" not in page
+    assert later["Location"] != "/"
+    assert signed_in_as(client) is None

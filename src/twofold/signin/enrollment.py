@@ -39,8 +39,15 @@ def applies(user: User) -> bool:
     return rule_for(user).required and not has_second_factor(user)
 
 
-def days_left(user: User, now: datetime | None = None) -> int:
-    """How many more days the member may postpone; 0 when they must set it up now."""
+# Set by the stage when an SSO sign-in's policy asks for our 2FA: no postponing then.
+SSO_REQUIRES_OURS = "sso_requires_our_two_factor"
+
+
+def days_left(user: User, state: dict[str, Any] | None = None, now: datetime | None = None) -> int:
+    """How many more days the member may postpone; 0 when they must set it up now (always
+    during an SSO sign-in whose policy asks for our 2FA)."""
+    if state is not None and state.get(SSO_REQUIRES_OURS):
+        return 0
     return rule_for(user).days_left(now or clock.now())
 
 
@@ -95,7 +102,7 @@ def postpone(user: User, state: dict[str, Any], now: datetime | None = None) -> 
     """
     rule = rule_for(user)
     left = rule.days_left(now or clock.now())
-    if rule.required and left <= 0:
+    if (rule.required and left <= 0) or state.get(SSO_REQUIRES_OURS):
         raise Conflict(
             "Your account requires two-factor authentication now: set it up to sign in.",
             code="postpone_not_allowed",

@@ -58,7 +58,7 @@ class _StageView(AuthenticationStageAPIView):
             if pending.verified_at is None
             else "backup_codes"
         )
-        days_left = enrollment.days_left(user)
+        days_left = enrollment.days_left(user, self.stage.state)
         return {
             "step": step,
             "phone": formatted(pending.phone) if pending else None,

@@ -33,8 +33,8 @@ def _stage(request: HttpRequest) -> LoginStage:
 
 
 def _render(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
-    user = _stage(request).login.user
-    context.setdefault("days_left", enrollment.days_left(user))
+    stage = _stage(request)
+    context.setdefault("days_left", enrollment.days_left(stage.login.user, stage.state))
     return render(request, f"signin/{template}", context)
 
 
@@ -50,7 +50,8 @@ def _start_again(request: HttpRequest, error: FlowError) -> HttpResponse:
 @in_enrollment_stage
 def start(request: HttpRequest) -> HttpResponse:
     """With a grace period left: "Set up now" or "Later". Otherwise straight to the number."""
-    if not enrollment.days_left(_stage(request).login.user):
+    stage = _stage(request)
+    if not enrollment.days_left(stage.login.user, stage.state):
         return redirect(PHONE)
     return _render(request, "enroll_start.html")
 

@@ -85,6 +85,8 @@ class TwoFactorEnrollmentStage(LoginStage):
         if user is None or sso_policy.satisfies_second_factor(self.login):
             return None, True
         sso_wants_ours = sso_policy.requires_our_two_factor(self.login)
-        if not (enrollment.applies(user) or (sso_wants_ours and not second_factor.applies(user))):
+        if sso_wants_ours and not second_factor.applies(user):
+            self.state[enrollment.SSO_REQUIRES_OURS] = True
+        elif not enrollment.applies(user):
             return None, True
         return headed_redirect_response(self.urlname), True
