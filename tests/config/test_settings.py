@@ -8,7 +8,7 @@ from django.conf import settings
 def test_cache_is_shared_between_workers_never_per_process():
     backend = settings.CACHES["default"]["BACKEND"]
     assert backend in (
-        "django.core.cache.backends.db.DatabaseCache",
+        "twofold.config.cache.DatabaseCache",
         "django.core.cache.backends.redis.RedisCache",
     )
 

@@ -133,7 +133,7 @@ else:
     # Never a per-process cache: a TOTP code was accepted twice with LocMemCache and two workers.
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "twofold.config.cache.DatabaseCache",
             "LOCATION": "twofold_cache",
         }
     }
