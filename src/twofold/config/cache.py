@@ -15,7 +15,7 @@ from __future__ import annotations
 import base64
 import pickle
 import secrets
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
@@ -38,10 +38,12 @@ class DatabaseCache(DjangoDatabaseCache):
         now = tz_now().replace(microsecond=0)
         adapt = connection.ops.adapt_datetimefield_value
         pickled = base64.b64encode(pickle.dumps(value, self.pickle_protocol)).decode("latin1")
+        # Only quoted identifiers of our own table are formatted in; values are parameters.
         sql = (
-            f"INSERT INTO {table} ({key_column}, {value_column}, {expires_column}) "
+            f"INSERT INTO {table} ({key_column}, {value_column}, {expires_column}) "  # noqa: S608
             f"VALUES (%s, %s, %s) ON CONFLICT ({key_column}) DO UPDATE SET "
-            f"{value_column} = EXCLUDED.{value_column}, {expires_column} = EXCLUDED.{expires_column}"
+            f"{value_column} = EXCLUDED.{value_column}, "
+            f"{expires_column} = EXCLUDED.{expires_column}"
         )
         params = [key, pickled, adapt(self._expiry(timeout))]
         if mode == "add":  # only over an entry that has expired: atomic in one statement
@@ -49,7 +51,8 @@ class DatabaseCache(DjangoDatabaseCache):
             params.append(adapt(now))
         with connection.cursor() as cursor:
             if secrets.randbelow(CULL_EVERY) == 0:
-                cursor.execute(f"DELETE FROM {table} WHERE {expires_column} < %s", [adapt(now)])
+                cull = f"DELETE FROM {table} WHERE {expires_column} < %s"  # noqa: S608
+                cursor.execute(cull, [adapt(now)])
             cursor.execute(sql, params)
             return bool(cursor.rowcount)
 
@@ -57,4 +60,4 @@ class DatabaseCache(DjangoDatabaseCache):
         seconds = self.get_backend_timeout(timeout)
         if seconds is None:
             return datetime.max.replace(microsecond=0)
-        return datetime.fromtimestamp(seconds, tz=timezone.utc).replace(microsecond=0)
+        return datetime.fromtimestamp(seconds, tz=UTC).replace(microsecond=0)
