@@ -29,11 +29,11 @@ CULL_EVERY = 256
 class DatabaseCache(DjangoDatabaseCache):
     def _base_set(self, mode: str, key: str, value: Any, timeout: Any = DEFAULT_TIMEOUT) -> bool:
         if mode == "touch":
-            return bool(super()._base_set(mode, key, value, timeout))
+            return bool(super()._base_set(mode, key, value, timeout))  # type: ignore[misc]
         db = router.db_for_write(self.cache_model_class)
         connection = connections[db]
         quote = connection.ops.quote_name
-        table, key_column = quote(self._table), quote("cache_key")
+        table, key_column = quote(self._table), quote("cache_key")  # type: ignore[attr-defined]
         value_column, expires_column = quote("value"), quote("expires")
         now = tz_now().replace(microsecond=0)
         adapt = connection.ops.adapt_datetimefield_value
