@@ -1,13 +1,15 @@
 """Organization isolation: an administrator of one account can neither read nor change another's.
 
 Two accounts, acme (administrator + member) and globex (other_administrator + member), each with
-a deactivated member and a pending invitation. Every case runs in both directions.
+a deactivated member, a pending invitation, a SAML connection and a claimed email domain. Every
+case runs in both directions.
 
 To extend it when a page or endpoint is added:
 - it takes an id of organization data: add ``(method, url template, body)`` to ``ID_CASES``; the
-  template names the other account's ids as ``{administrator}``, ``{member}``, ``{deactivated}``
-  or ``{invitation}`` (add a field to :class:`Account` for a new kind of object). /api/ paths
-  must answer a JSON 404; pages must redirect with an error message. Nothing may change.
+  template names the other account's ids as ``{administrator}``, ``{member}``, ``{deactivated}``,
+  ``{invitation}``, ``{connection}`` or ``{domain}`` (add a field to :class:`Account` for a new
+  kind of object). /api/ paths must answer a JSON 404; pages must redirect with an error message
+  (those under ``NOT_FOUND_PAGES`` answer 404). Nothing may change.
 - it shows organization data: add its URL to ``LISTING_CASES``; it must show none of the other
   account's names or addresses. Each person of both accounts has an audit event (a sign-in).
 """
@@ -21,12 +23,14 @@ from typing import Any
 
 import pytest
 from allauth.account.models import EmailAddress
+from allauth.socialaccount.models import SocialAccount
 from django.contrib.sessions.models import Session
 from django.http import HttpResponse
 from django.test import Client
 
 from tests.api.conftest import assert_api_response
 from tests.conftest import PASSWORD, give_sms_factor, require_two_factor
+from tests.sso.certificates import certificate_pem
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.audit.record import record
@@ -35,6 +39,7 @@ from twofold.factors.sms.models import SmsFactor
 from twofold.organizations import flows
 from twofold.organizations.models import Invitation, Membership, Organization
 from twofold.sms.numbers import mask
+from twofold.sso.models import AccountSso, EmailDomain, SamlConnection
 from twofold.users.models import User
 
 ID_CASES: list[tuple[str, str, dict[str, str] | None]] = [
@@ -50,6 +55,11 @@ ID_CASES: list[tuple[str, str, dict[str, str] | None]] = [
     ("POST", "/api/v1/members/{member}/reset-two-factor", None),
     ("POST", "/api/v1/members/{administrator}/reset-two-factor", None),
     ("DELETE", "/api/v1/invitations/{invitation}", None),
+    ("GET", "/api/v1/organization/sso/connections/{connection}", None),
+    ("PATCH", "/api/v1/organization/sso/connections/{connection}", {"name": "Taken over"}),
+    ("DELETE", "/api/v1/organization/sso/connections/{connection}", None),
+    ("PATCH", "/api/v1/organization/sso/domains/{domain}", {"just_in_time": "true"}),
+    ("DELETE", "/api/v1/organization/sso/domains/{domain}", None),
     # Pages
     ("POST", "/account/members/{member}/role", {"role": "administrator"}),
     ("POST", "/account/members/{administrator}/role", {"role": "member"}),
@@ -60,7 +70,16 @@ ID_CASES: list[tuple[str, str, dict[str, str] | None]] = [
     ("POST", "/account/members/{member}/reset-two-factor", None),
     ("POST", "/account/members/{administrator}/reset-two-factor", None),
     ("POST", "/account/invitations/{invitation}/revoke", None),
+    ("GET", "/account/sso/connections/{connection}/", None),
+    ("POST", "/account/sso/connections/{connection}/", {"name": "Taken over"}),
+    ("GET", "/account/sso/connections/{connection}/delete", None),
+    ("POST", "/account/sso/connections/{connection}/delete", None),
+    ("POST", "/account/sso/connections/{connection}/test", None),
+    ("POST", "/account/sso/domains/{domain}", None),
+    ("POST", "/account/sso/domains/{domain}/remove", None),
 ]
+# Pages answering another account's id with a 404 (the others redirect with a message).
+NOT_FOUND_PAGES = "/account/sso/"
 
 LISTING_CASES: list[str] = [
     "/api/v1/me",
@@ -78,6 +97,9 @@ LISTING_CASES: list[str] = [
     "/api/v1/audit-events",
     "/api/v1/audit-events.csv",
     "/api/v1/me/security-events",
+    "/account/sso/",
+    "/api/v1/organization/sso/connections",
+    "/api/v1/organization/sso/domains",
 ]
 
 
@@ -87,6 +109,8 @@ class Account:
     member: Membership
     deactivated: Membership
     invitation: Invitation
+    connection: SamlConnection
+    domain: EmailDomain
 
     def ids(self) -> dict[str, int]:
         return {
@@ -94,6 +118,8 @@ class Account:
             "member": self.member.pk,
             "deactivated": self.deactivated.pk,
             "invitation": self.invitation.pk,
+            "connection": self.connection.pk,
+            "domain": self.domain.pk,
         }
 
     def visible_data(self) -> list[str]:
@@ -103,6 +129,9 @@ class Account:
             self.administrator.organization.name,
             self.invitation.email,
             *(m.user.email for m in people),
+            self.connection.name,
+            self.connection.idp_entity_id,
+            self.domain.domain,
         ]
 
 
@@ -119,7 +148,17 @@ def _account(administrator: Membership, member: Membership) -> Account:
     invitation = flows.invite_member(administrator, f"ivy@{domain}").invitation
     for person in (administrator, member):
         record(Event.SIGN_IN_SUCCEEDED, subject=person.user, factor="password")
-    return Account(administrator, member, deactivated, invitation)
+    connection = SamlConnection.objects.create(
+        organization=administrator.organization,
+        name=f"IdP of {domain}",
+        idp_entity_id=f"https://idp.{domain}/metadata",
+        idp_sso_url=f"https://idp.{domain}/sso",
+        idp_certificate=certificate_pem(common_name=f"idp.{domain}"),
+    )
+    claimed = EmailDomain.objects.create(
+        organization=administrator.organization, domain=f"sso.{domain}", connection=connection
+    )
+    return Account(administrator, member, deactivated, invitation, connection, claimed)
 
 
 @pytest.fixture
@@ -183,6 +222,26 @@ def snapshot() -> list[Any]:
         sorted(Session.objects.values_list("session_key", flat=True)),
         list(SmsFactor.objects.order_by("pk").values_list("pk", "user_id", "phone")),
         list(BackupCode.objects.order_by("pk").values_list("pk", "user_id", "used_at")),
+        list(
+            SamlConnection.objects.order_by("pk").values_list(
+                "pk",
+                "organization_id",
+                "name",
+                "idp_entity_id",
+                "idp_sso_url",
+                "idp_certificate",
+                "trust",
+                "mfa_contexts",
+                "allow_idp_initiated",
+            )
+        ),
+        list(
+            EmailDomain.objects.order_by("pk").values_list(
+                "pk", "organization_id", "domain", "connection_id", "just_in_time"
+            )
+        ),
+        list(AccountSso.objects.order_by("pk").values()),
+        list(SocialAccount.objects.order_by("pk").values_list("pk", "user_id", "provider")),
     ]
 
 
@@ -190,6 +249,8 @@ def assert_refused(client: Client, path: str, response: HttpResponse) -> None:
     if path.startswith("/api/"):
         assert response.status_code == 404
         assert [e["code"] for e in response.json()["errors"]] == ["not_found"]
+    elif path.startswith(NOT_FOUND_PAGES):
+        assert response.status_code == 404
     else:
         assert response.status_code == 302
         assert response["Location"] == "/account/members/"
@@ -200,7 +261,7 @@ def assert_refused(client: Client, path: str, response: HttpResponse) -> None:
 
 def assert_reached(client: Client, path: str, response: HttpResponse) -> None:
     """Answered by the flow (success or a rule such as last_administrator), not "no such"."""
-    if path.startswith("/api/"):
+    if path.startswith(("/api/", NOT_FOUND_PAGES)):
         assert response.status_code != 404
     else:
         assert response.status_code == 302

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from twofold.api import audit, security, sso_sign_in, two_factor, views
+from twofold.api import audit, security, sso, sso_sign_in, two_factor, views
 
 urlpatterns = [
     path("me", views.me, name="api_me"),
@@ -12,6 +12,15 @@ urlpatterns = [
         security.sign_out_members_without_two_factor,
         name="api_sign_out_members_without_two_factor",
     ),
+    path("organization/sso", sso.sso_settings, name="api_sso_settings"),
+    path("organization/sso/connections", sso.connections, name="api_sso_connections"),
+    path(
+        "organization/sso/connections/<int:connection_id>",
+        sso.connection,
+        name="api_sso_connection",
+    ),
+    path("organization/sso/domains", sso.domains, name="api_sso_domains"),
+    path("organization/sso/domains/<int:domain_id>", sso.domain, name="api_sso_domain"),
     path("members", views.members, name="api_members"),
     path("members/<int:membership_id>", views.member, name="api_member"),
     path(

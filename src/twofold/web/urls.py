@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from twofold.web import account, views
 
@@ -12,6 +12,7 @@ urlpatterns = [
         account.sign_out_members_without_two_factor,
         name="account_sign_out_without_two_factor",
     ),
+    path("account/sso/", include("twofold.web.sso_urls")),
     path("account/members/", views.members, name="members"),
     path("account/members/<int:pk>/role", views.change_role, name="member_role"),
     path(
