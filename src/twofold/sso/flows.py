@@ -9,6 +9,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
 
 from twofold.errors import NotFound
+from twofold.sso.domains import domain_of_email
 from twofold.sso.models import EmailDomain, SamlConnection
 from twofold.users.models import User
 
@@ -39,7 +40,7 @@ NO_SSO_FOR_DOMAIN = (
 
 def connection_for_email(email: str) -> SamlConnection:
     """ "Sign in with SSO": the SAML connection of the account that claims the email's domain."""
-    domain = email.strip().lower().rpartition("@")[2] if "@" in email else ""
+    domain = domain_of_email(email)
     claimed = (
         EmailDomain.objects.select_related("connection").filter(domain=domain).first()
         if domain

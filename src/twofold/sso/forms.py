@@ -8,13 +8,13 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-import idna
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 
 from twofold import clock
 from twofold.sso import idp_metadata
+from twofold.sso.domains import ascii_domain
 from twofold.sso.idp_metadata import InvalidIdp
 from twofold.sso.models import SamlConnection, TrustPolicy, WhenMfaMissing
 
@@ -72,11 +72,9 @@ def tenant_id(value: str) -> str:
 
 def normalized_domain(value: str) -> str:
     """A hostname as DNS stores it: lower case, international names as A-labels (IDNA)."""
-    name = value.strip().lower().removeprefix("@").rstrip(".")
-    try:
-        name = idna.encode(name, uts46=True).decode("ascii")
-    except idna.IDNAError:
-        raise ValidationError(DOMAIN_MESSAGE, code="invalid") from None
+    name = ascii_domain(value)
+    if name is None:
+        raise ValidationError(DOMAIN_MESSAGE, code="invalid")
     labels = name.split(".")
     if (
         len(labels) < 2

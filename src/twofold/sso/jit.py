@@ -21,6 +21,7 @@ from django.db import transaction
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.organizations.models import Membership, Organization, Role
+from twofold.sso.domains import domain_of_email
 from twofold.sso.models import EmailDomain
 from twofold.sso.oidc import id_token_claims
 from twofold.sso.saml import connection_of_provider
@@ -34,17 +35,13 @@ def email_of(sociallogin: SocialLogin) -> str:
     return addresses[0].email.strip().lower() if addresses else ""
 
 
-def domain_of(email: str) -> str:
-    return email.rpartition("@")[2] if "@" in email else ""
-
-
 def organization_for(sociallogin: SocialLogin) -> Organization | None:
     """The account this newcomer would join, if one claims their domain for just in time and
     their identity provider vouches for it."""
     email = email_of(sociallogin)
     claimed = (
         EmailDomain.objects.select_related("organization")
-        .filter(domain=domain_of(email), just_in_time=True)
+        .filter(domain=domain_of_email(email), just_in_time=True)
         .first()
     )
     if not email or claimed is None:
@@ -83,6 +80,6 @@ def join(sociallogin: SocialLogin, organization: Organization) -> User:
             subject=user,
             organization=organization,
             factor="sso",
-            detail={"provider": sociallogin.account.provider, "domain": domain_of(email)},
+            detail={"provider": sociallogin.account.provider, "domain": domain_of_email(email)},
         )
     return user
