@@ -162,3 +162,24 @@ def test_api_client_refused_with_sso_returns_to_its_app_with_an_error(
     assert answer["Location"].startswith("/app/callback?")
     assert "error=denied" in answer["Location"]
     assert signed_in_user_id(client) is None
+
+
+def test_sp_metadata_names_our_entity_id_and_acs_for_the_identity_providers_administrator(
+    connection: SamlConnection,
+) -> None:
+    answer = Client().get("/accounts/saml/acme/metadata/")
+
+    assert answer.status_code == 200
+    assert answer["Content-Type"].startswith("text/xml")
+    xml = answer.content.decode()
+    assert 'entityID="http://testserver/accounts/saml/acme/metadata/"' in xml
+    assert 'Location="http://testserver/accounts/saml/acme/acs/"' in xml
+    assert 'WantAssertionsSigned="true"' in xml
+
+
+def test_sp_metadata_of_an_unknown_connection_is_not_found() -> None:
+    assert Client().get("/accounts/saml/nope/metadata/").status_code == 404
+
+
+def test_saml_single_logout_is_not_offered(connection: SamlConnection) -> None:
+    assert Client().get("/accounts/saml/acme/sls/?SAMLRequest=x").status_code == 404
