@@ -18,6 +18,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -120,11 +121,12 @@ def _healthy(url: str) -> bool:
         return False
 
 
-@pytest.fixture(scope="session")
-def twofold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwofoldServer]:
-    data_dir = tmp_path_factory.mktemp("twofold-e2e")
-    port = _free_port()
+@contextmanager
+def serve(data_dir: Path, port: int, **settings: str) -> Iterator[TwofoldServer]:
+    """``twofold migrate`` then ``twofold serve`` on ``port`` until the block ends; ``settings``
+    are more ``TWOFOLD_*`` variables, named without the prefix (``GOOGLE_CLIENT_ID="..."``)."""
     environ = _server_environment(data_dir, port)
+    environ.update({f"TWOFOLD_{name}": value for name, value in settings.items()})
     server = TwofoldServer(
         url=f"http://127.0.0.1:{port}",
         data_dir=data_dir,
@@ -158,6 +160,12 @@ def twofold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twofold
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def twofold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwofoldServer]:
+    with serve(tmp_path_factory.mktemp("twofold-e2e"), _free_port()) as server:
+        yield server
 
 
 # --- The mailbox -------------------------------------------------------------------------------
@@ -225,19 +233,28 @@ def _chromium() -> str | None:
     return next((p for p in CHROMIUM_PATHS if os.access(p, os.X_OK)), None)
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Chromium for one test module (a module scope: Playwright's sync API keeps an event loop
-    on the main thread, which would make Django refuse ORM calls in later test modules)."""
+@contextmanager
+def chromium(*args: str) -> Iterator[Browser]:
+    """Headless Chromium with ``CHROMIUM_ARGS`` and ``args`` until the block ends."""
     executable = _chromium()
     if executable is None:
         require_or_skip(f"Chromium is not installed (looked for {', '.join(CHROMIUM_PATHS)})")
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        launched = playwright.chromium.launch(
+            executable_path=executable, args=[*CHROMIUM_ARGS, *args]
+        )
         try:
-            yield chromium
+            yield launched
         finally:
-            chromium.close()
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Chromium for one test module (a module scope: Playwright's sync API keeps an event loop
+    on the main thread, which would make Django refuse ORM calls in later test modules)."""
+    with chromium() as launched:
+        yield launched
 
 
 @pytest.fixture(scope="session")
