@@ -27,7 +27,7 @@ from pathlib import Path
 
 import requests
 
-from bench import ceiling, driver
+from bench import ceiling, driver, soak
 from bench.population import PASSWORD, Member, members
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -274,6 +274,48 @@ def load_table(
     return lines
 
 
+# Sign-in throughput must not fall, nor memory grow, over a long run at 80 % of the maximum.
+SOAK_SHARE = 0.8
+TARGET_MEMORY_GROWTH = 0.10
+
+
+def soak_at_80_percent(
+    url: str,
+    master: int,
+    pools: dict[str, driver.MemberPool],
+    outbox: driver.Outbox,
+    results: dict[str, list[tuple[driver.LoadResult, float]]],
+    args: argparse.Namespace,
+) -> soak.SoakResult:
+    """The soak alternates the two kinds, so its maximum is their harmonic mean."""
+    best = [max(result.per_second for result, _ in results[kind]) for kind in KINDS]
+    rate = SOAK_SHARE * len(best) / sum(1 / b for b in best)
+    print(f"Soak: {rate:.1f} sign-ins/s for {args.soak_minutes:g} minutes ...", flush=True)
+    soaked = soak.run_soak(
+        url, [pools[kind] for kind in KINDS], outbox, master, rate, args.soak_minutes * 60
+    )
+    print(f"  {soaked.completed} sign-ins, {len(soaked.errors)} errors", flush=True)
+    for error in soaked.errors[:3]:
+        print(f"    {error}", flush=True)
+    return soaked
+
+
+def soak_report(soaked: soak.SoakResult) -> list[str]:
+    ms = [driver.percentile(soaked.latencies, p) * 1000 for p in (50, 95, 99)]
+    kib = [m for _, m in soaked.memory]
+    return [
+        f"### Soak ({soaked.seconds / 60:.0f} minutes at {SOAK_SHARE:.0%} of the best rate)",
+        "",
+        "| rate /s | sign-ins | errors | p50 ms | p95 ms | p99 ms "
+        "| server memory first → last minute | growth |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
+        f"| {soaked.rate:.1f} | {soaked.completed} | {len(soaked.errors)} "
+        f"| {ms[0]:.0f} | {ms[1]:.0f} | {ms[2]:.0f} "
+        f"| {kib[0] / 1024:.0f} → {kib[-1] / 1024:.0f} MiB "
+        f"| {soaked.memory_growth():+.1%} (target < {TARGET_MEMORY_GROWTH:.0%}) |",
+    ]
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--members", type=int, default=1000, help="seeded members (1,000)")
@@ -281,6 +323,12 @@ def main() -> int:
     parser.add_argument("--duration", type=float, default=6, help="seconds per level (6)")
     parser.add_argument("--ceiling-seconds", type=float, default=5, help="argon2id run (5)")
     parser.add_argument("--session-seconds", type=float, default=5, help="/api/v1/me run (5)")
+    parser.add_argument(
+        "--soak-minutes",
+        type=float,
+        default=0,
+        help="then sign in at 80%% of the best rate for this long, memory sampled (0: no soak)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
@@ -322,6 +370,8 @@ def main() -> int:
                     )
                     for error in result.errors[:3]:
                         print(f"    {error}", flush=True)
+            if args.soak_minutes:
+                soaked = soak_at_80_percent(url, server.pid, pools, outbox, results, args)
             cookie = session_cookie(url, next(m for m in population if not m.has_sms))
             if shutil.which("wrk"):
                 checks = session_checks_wrk(url, cookie, args.session_seconds)
@@ -367,8 +417,17 @@ def main() -> int:
         f"connections, {args.session_seconds:.0f} s), {checks.errors} errors "
         f"(target ≥ {TARGET_SESSION_CHECKS:,}).",
     ]
+    if args.soak_minutes:
+        report += ["", *soak_report(soaked)]
+        summary["soak"] = {
+            "rate": soaked.rate,
+            "errors": len(soaked.errors),
+            "memory_growth": soaked.memory_growth(),
+        }
     print("\n".join(report))
     if args.json:
         args.json.write_text(json.dumps(summary, indent=2) + "\n")
     failed = sum(len(r.errors) for kind in KINDS for r, _ in results[kind])
+    if args.soak_minutes:
+        failed += len(soaked.errors)
     return 1 if failed or checks.errors else 0

@@ -13,38 +13,61 @@ import json
 import sys
 import time
 
+from bench.population import ACCOUNT_SIZE, PASSWORD, Member
+
 BATCH = 5_000
+CHUNK = 50_000  # members per transaction, a multiple of ACCOUNT_SIZE
 
 
 def seed(count: int) -> dict[str, object]:
-    from allauth.account.models import EmailAddress
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
+
+    started = time.monotonic()
+    password_hash = make_password(PASSWORD)  # the configured hasher and parameters
+    # In chunks of whole accounts, one transaction each: memory stays flat for a million.
+    accounts = 0
+    for first in range(0, count, CHUNK):
+        accounts += _seed_chunk(first, min(first + CHUNK, count), password_hash)
+    return {
+        "members": count,
+        "accounts": accounts,
+        "argon2": dict(settings.TWOFOLD_ARGON2),
+        "password_hash_prefix": password_hash.split("$")[1:4],
+        "seconds": round(time.monotonic() - started, 2),
+    }
+
+
+def _seed_chunk(first: int, end: int, password_hash: str) -> int:
+    """Members ``first`` to ``end`` (exclusive; ``first`` starts an account): the number of
+    accounts made."""
+    from allauth.account.models import EmailAddress
     from django.db import transaction
 
-    from bench.population import ACCOUNT_SIZE, PASSWORD, members
     from twofold import clock
     from twofold.factors.sms.models import SmsFactor
     from twofold.organizations.models import Membership, Organization, Role
     from twofold.users.models import User
 
-    started = time.monotonic()
-    password_hash = make_password(PASSWORD)  # the configured hasher and parameters
     now = clock.now()
-    everyone = members(count)
+    chunk = [Member(i) for i in range(first, end)]
     with transaction.atomic():
-        accounts = Organization.objects.bulk_create(
-            [Organization(name=f"Bench account {n}") for n in range(-(-count // ACCOUNT_SIZE))],
-            batch_size=BATCH,
+        numbers = sorted({m.account for m in chunk})
+        accounts = dict(
+            zip(
+                numbers,
+                Organization.objects.bulk_create(
+                    [Organization(name=f"Bench account {n}") for n in numbers], batch_size=BATCH
+                ),
+                strict=True,
+            )
         )
         users = User.objects.bulk_create(
-            [User(email=m.email, password=password_hash) for m in everyone], batch_size=BATCH
+            [User(email=m.email, password=password_hash) for m in chunk], batch_size=BATCH
         )
+        pairs = list(zip(chunk, users, strict=True))
         EmailAddress.objects.bulk_create(
-            [
-                EmailAddress(user=u, email=m.email, primary=True, verified=True)
-                for m, u in zip(everyone, users, strict=True)
-            ],
+            [EmailAddress(user=u, email=m.email, primary=True, verified=True) for m, u in pairs],
             batch_size=BATCH,
         )
         Membership.objects.bulk_create(
@@ -54,25 +77,15 @@ def seed(count: int) -> dict[str, object]:
                     organization=accounts[m.account],
                     role=Role.ADMINISTRATOR if m.index % ACCOUNT_SIZE == 0 else Role.MEMBER,
                 )
-                for m, u in zip(everyone, users, strict=True)
+                for m, u in pairs
             ],
             batch_size=BATCH,
         )
         SmsFactor.objects.bulk_create(
-            [
-                SmsFactor(user=u, phone=m.phone, enabled_at=now)
-                for m, u in zip(everyone, users, strict=True)
-                if m.has_sms
-            ],
+            [SmsFactor(user=u, phone=m.phone, enabled_at=now) for m, u in pairs if m.has_sms],
             batch_size=BATCH,
         )
-    return {
-        "members": count,
-        "accounts": len(accounts),
-        "argon2": dict(settings.TWOFOLD_ARGON2),
-        "password_hash_prefix": password_hash.split("$")[1:4],
-        "seconds": round(time.monotonic() - started, 2),
-    }
+    return len(accounts)
 
 
 def main() -> int:

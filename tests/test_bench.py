@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import math
+import time
 from pathlib import Path
 
 import pytest
 from bench.driver import Outbox, SignInFailed, code_from_body, csrf_token, percentile
+from bench.soak import SoakResult, resident_kib
 
 BODY = "Your Twofold sign-in code is 123456.\nIt expires in 5 minutes.\n\n@127.0.0.1 #{code}"
 
@@ -65,3 +67,24 @@ def test_csrf_token_is_taken_from_the_form() -> None:
     assert csrf_token(page) == "a&b"
     with pytest.raises(SignInFailed):
         csrf_token("<form></form>")
+
+
+def test_soak_memory_growth_compares_the_last_minute_with_the_first() -> None:
+    soaked = SoakResult(rate=10, seconds=600)
+    soaked.memory = [(t, 100_000 if t < 300 else 108_000) for t in range(0, 601, 5)]
+    assert soaked.memory_growth() == pytest.approx(0.08)
+    assert math.isnan(SoakResult(rate=10, seconds=600).memory_growth())
+
+
+def test_resident_memory_counts_the_process_and_its_children() -> None:
+    import os
+    import subprocess
+    import sys
+
+    alone = resident_kib(os.getpid())
+    with subprocess.Popen([sys.executable, "-c", "import time; time.sleep(5)"]) as child:
+        try:
+            time.sleep(0.3)  # the child has started (not a timing assertion)
+            assert resident_kib(os.getpid()) > alone > 0
+        finally:
+            child.kill()
