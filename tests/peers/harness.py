@@ -271,6 +271,8 @@ class SamlIdp:
     audience: str
     certificate: str  # PEM
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    # Its signing key (PEM), so tests can re-sign a response changed in one checked property.
+    key: str = field(default="", repr=False, compare=False)
 
     @property
     def sso_url(self) -> str:
@@ -360,4 +362,6 @@ def saml_idp(
         url = f"http://127.0.0.1:{port}"
         ready = f"{url}/metadata"
         with running("saml-idp", command, cwd=folder, ready_url=ready, env={}) as process:
-            yield SamlIdp(url, entity_id, acs_url, audience, cert.read_text(), process)
+            yield SamlIdp(
+                url, entity_id, acs_url, audience, cert.read_text(), process, key.read_text()
+            )

@@ -24,7 +24,9 @@ from allauth.socialaccount.helpers import complete_social_login
 from allauth.socialaccount.sessions import LoginSession
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from lxml import etree
 from onelogin.saml2.errors import OneLogin_Saml2_Error
+from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 from xmlsec import Error as XmlSecError
 
 from twofold.sso import refusal, saml
@@ -66,10 +68,13 @@ def _finish(
     auth = saml.build_auth(posted, connection.slug, provider.app)
     try:
         auth.process_response(request_id=None)
-    except (binascii.Error, ValueError, OneLogin_Saml2_Error, XmlSecError):
+    except (binascii.Error, ValueError, OneLogin_Saml2_Error, XmlSecError, etree.LxmlError):
+        # Not base64 or not XML (lxml's syntax error is no ValueError): a refusal, not a 500.
         return refuse(INVALID, "invalid_response")
     if auth.get_errors() or not auth.is_authenticated():
-        return refuse(INVALID, _reason(auth))
+        # The unverified InResponseTo only finds this session's own state, so that an API
+        # client's browser returns to its app with error= instead of stopping on our page.
+        return refuse(INVALID, _reason(auth), _state(request, provider, _claimed_request(auth)))
     request_id = auth.get_last_response_in_response_to()
     state = _state(request, provider, request_id)
     if request_id and state is None:
@@ -111,6 +116,18 @@ def _state(
     except PermissionDenied:
         return None
     return state
+
+
+def _claimed_request(auth: saml.StrictAuth) -> str | None:
+    """The ``InResponseTo`` an unverified response names (python3-saml keeps it for valid ones)."""
+    xml = auth.get_last_response_xml()
+    if not xml:
+        return None
+    try:
+        claimed = OneLogin_Saml2_XML.to_etree(xml).get("InResponseTo")
+    except (ValueError, etree.LxmlError):
+        return None
+    return str(claimed) if claimed else None
 
 
 def _reason(auth: saml.StrictAuth) -> str:
