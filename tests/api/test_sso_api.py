@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.test import Client
 
+from tests.conftest import PASSWORD, freshly_signed_in, signed_in
 from tests.sso.certificates import ENTITY_ID, SSO_URL, certificate_pem, metadata_xml
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
@@ -21,6 +22,12 @@ SETTINGS = "/api/v1/organization/sso"
 CONNECTIONS = "/api/v1/organization/sso/connections"
 DOMAINS = "/api/v1/organization/sso/domains"
 TENANT = "9188040d-6c67-4c5b-b112-36a304b66dad"
+
+
+@pytest.fixture
+def administrator_client(administrator: Membership) -> Client:
+    """Signed in just now: the changes here need a recent authentication (ASVS 7.5.1)."""
+    return freshly_signed_in(Client(), administrator)
 
 
 def send(client: Client, method: str, path: str, body: Any = None) -> Any:
@@ -333,8 +340,8 @@ def test_another_accounts_connection_and_domain_are_404(
     other_administrator: Membership, administrator: Membership, connection: SamlConnection
 ) -> None:
     claimed = EmailDomain.objects.create(organization=administrator.organization, domain="a.test")
-    client = Client()
-    client.force_login(other_administrator.user)
+    # Signed in just now: the 404 is the account boundary, not a re-authentication prompt.
+    client = freshly_signed_in(Client(), other_administrator)
 
     for method, path, body in requests_of(connection, claimed):
         if path in (SETTINGS, CONNECTIONS, DOMAINS):
@@ -344,3 +351,30 @@ def test_another_accounts_connection_and_domain_are_404(
     assert SamlConnection.objects.get().name == "Acme IdP"
     assert EmailDomain.objects.get().just_in_time is False
     assert send(client, "GET", CONNECTIONS).json()["data"] == []
+
+
+def test_asvs_7_5_1_sso_changes_require_recent_authentication(
+    administrator: Membership, connection: SamlConnection
+) -> None:
+    """API: every change is a 401 naming the re-authentication flow until the administrator
+    confirms the password; reading stays open."""
+    claimed = EmailDomain.objects.create(organization=administrator.organization, domain="a.test")
+    stale = signed_in(Client(), administrator)  # no authentication within 5 minutes
+
+    for method, path, body in requests_of(connection, claimed):
+        answer = send(stale, method, path, body)
+        if method == "GET":
+            assert answer.status_code == 200, f"{method} {path}"
+            continue
+        assert answer.status_code == 401, f"{method} {path}"
+        assert errors(answer) == [("reauthentication_required", None)], f"{method} {path}"
+        assert "/auth/reauthenticate" in answer.json()["errors"][0]["message"]
+    assert not AccountSso.objects.filter(require_sso=True).exists()
+    assert [c.name for c in SamlConnection.objects.all()] == ["Acme IdP"]
+    assert list(EmailDomain.objects.values_list("domain", "just_in_time")) == [("a.test", False)]
+
+    again = send(stale, "POST", "/_allauth/browser/v1/auth/reauthenticate", {"password": PASSWORD})
+    assert again.status_code == 200
+    changed = send(stale, "PATCH", SETTINGS, {"require_sso": True})
+    assert changed.status_code == 200
+    assert changed.json()["data"]["require_sso"] is True

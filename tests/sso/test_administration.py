@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from allauth.socialaccount.models import SocialAccount
@@ -13,6 +14,7 @@ from django.contrib.messages import get_messages
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
+from tests.conftest import PASSWORD, freshly_signed_in, signed_in
 from tests.peers.harness import SamlIdp, local_browser
 from tests.sso.certificates import (
     ENTITY_ID,
@@ -44,6 +46,12 @@ POLICY = {
     "mfa_contexts": "https://refeds.org/profile/mfa",
     "when_mfa_missing": "our_two_factor",
 }
+
+
+@pytest.fixture
+def administrator_client(administrator: Membership) -> Client:
+    """Signed in just now: the changes here need a recent authentication (ASVS 7.5.1)."""
+    return freshly_signed_in(Client(), administrator)
 
 
 def pasted(**fields: str) -> dict[str, str]:
@@ -528,13 +536,47 @@ def test_flows_refuse_members(member: Membership, connection: SamlConnection) ->
 def test_another_accounts_connection_is_a_404(
     other_administrator: Membership, connection: SamlConnection
 ) -> None:
-    client = Client()
-    client.force_login(other_administrator.user)
+    # Signed in just now: the 404 is the account boundary, not a re-authentication prompt.
+    client = freshly_signed_in(Client(), other_administrator)
 
     for path in (f"{CONNECTIONS}{connection.pk}/", f"{CONNECTIONS}{connection.pk}/delete"):
         assert client.get(path).status_code == 404
         assert client.post(path, pasted(name="Taken over")).status_code == 404
     assert SamlConnection.objects.get().name == "Acme IdP"
+
+
+def test_asvs_7_5_1_sso_changes_require_recent_authentication(
+    administrator: Membership, connection: SamlConnection
+) -> None:
+    """Pages: without a recent authentication, re-authenticate first; the change resumes."""
+    claimed = EmailDomain.objects.create(organization=administrator.organization, domain="a.test")
+    stale = signed_in(Client(), administrator)  # no authentication within 5 minutes
+    pages = [
+        ("GET", SSO, {}),
+        ("POST", SETTINGS, {**POLICY, "require_sso": "on"}),
+        ("POST", CONNECTIONS, pasted(name="Another IdP", idp_entity_id="urn:another")),
+        ("GET", f"{CONNECTIONS}{connection.pk}/", {}),
+        ("POST", f"{CONNECTIONS}{connection.pk}/", pasted(name="Renamed")),
+        ("POST", f"{CONNECTIONS}{connection.pk}/delete", {}),
+        ("POST", f"{CONNECTIONS}{connection.pk}/test", {}),
+        ("POST", DOMAINS, {"domain": "b.test"}),
+        ("POST", f"{DOMAINS}{claimed.pk}", {f"domain-{claimed.pk}-just_in_time": "on"}),
+        ("POST", f"{DOMAINS}{claimed.pk}/remove", {}),
+    ]
+    for method, path, body in pages:
+        answer = stale.post(path, body) if method == "POST" else stale.get(path)
+        assert answer.status_code == 302, f"{method} {path}"
+        assert answer["Location"] == f"/accounts/reauthenticate/?next={quote(path, safe='')}", path
+    assert not AccountSso.objects.filter(require_sso=True).exists()
+    assert [c.name for c in SamlConnection.objects.all()] == ["Acme IdP"]
+    assert list(EmailDomain.objects.values_list("domain", "just_in_time")) == [("a.test", False)]
+
+    stale.post(SETTINGS, {**POLICY, "require_sso": "on"})  # suspended until re-authentication
+    resumed = stale.post(f"/accounts/reauthenticate/?next={SETTINGS}", {"password": PASSWORD})
+
+    assert resumed["Location"] == SSO
+    assert AccountSso.objects.get(organization=administrator.organization).require_sso is True
+    assert stale.get(SSO).status_code == 200  # recent now: no further prompt
 
 
 # --- With the real saml-idp peer ------------------------------------------------------------------

@@ -1,5 +1,8 @@
 """The account's single sign-on in the JSON API (administrators): the same flows and forms as
-the "Single sign-on" pages. A PATCH changes only the fields it names."""
+the "Single sign-on" pages. A PATCH changes only the fields it names.
+
+Every change needs the administrator's recent authentication (ASVS 7.5.1): 401
+``reauthentication_required`` otherwise; reading does not."""
 
 from __future__ import annotations
 
@@ -10,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
 from twofold.organizations.flows import require_administrator
+from twofold.signin.reauthentication import require_recent_authentication
 from twofold.sso import connections as connection_flows
 from twofold.sso import saml, settings_flows
 from twofold.sso.forms import (
@@ -58,11 +62,18 @@ def _domain(claimed: EmailDomain) -> dict[str, Any]:
     }
 
 
+def _fresh(call: Call) -> None:
+    """After the administrator check: a member hears 403, not a re-authentication prompt."""
+    assert call.user is not None
+    require_recent_authentication(call.session, call.user)
+
+
 @endpoint("GET", "PATCH")
 def sso_settings(call: Call) -> HttpResponse:
     actor = call.membership
     current = settings_flows.sso_settings(actor)  # a member hears 403, whatever the body
     if call.request.method == "PATCH":
+        _fresh(call)
         data = call.validated(SsoSettingsForm, _settings(current))
         current = settings_flows.change_settings(actor, data)
     return responses.ok(_settings(current))
@@ -73,6 +84,7 @@ def connections(call: Call) -> HttpResponse:
     actor = call.membership
     require_administrator(actor)
     if call.request.method == "POST":
+        _fresh(call)
         data = call.validated(ConnectionForm, _connection_defaults(SamlConnection()))
         created = connection_flows.create_connection(actor, data)
         return responses.ok(_connection(call.request, created), status=201)
@@ -87,7 +99,9 @@ def _connection_defaults(connection: SamlConnection) -> dict[str, Any]:
 @endpoint("GET", "PATCH", "DELETE")
 def connection(call: Call, connection_id: int) -> HttpResponse:
     actor = call.membership
-    found = connection_flows.get_connection(actor, connection_id)
+    found = connection_flows.get_connection(actor, connection_id)  # 403, then 404
+    if call.request.method != "GET":
+        _fresh(call)
     if call.request.method == "DELETE":
         connection_flows.delete_connection(actor, connection_id)
         return HttpResponse(status=204)
@@ -102,6 +116,7 @@ def domains(call: Call) -> HttpResponse:
     actor = call.membership
     require_administrator(actor)
     if call.request.method == "POST":
+        _fresh(call)
         data = call.validated(EmailDomainForm)
         claimed = settings_flows.add_domain(
             actor,
@@ -116,7 +131,8 @@ def domains(call: Call) -> HttpResponse:
 @endpoint("PATCH", "DELETE")
 def domain(call: Call, domain_id: int) -> HttpResponse:
     actor = call.membership
-    found = settings_flows.get_domain(actor, domain_id)
+    found = settings_flows.get_domain(actor, domain_id)  # 403, then 404
+    _fresh(call)
     if call.request.method == "DELETE":
         settings_flows.remove_domain(actor, domain_id)
         return HttpResponse(status=204)

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
 
+from twofold.errors import ReauthenticationRequired
 from twofold.signin import assurance
 
 
@@ -27,3 +28,14 @@ def recently_authenticated(
         if not second_factor or record.get("method") == "mfa":
             return True
     return False
+
+
+def require_recent_authentication(session: SessionBase, user: AbstractBaseUser) -> None:
+    """The API's answer to a stale session: 401 with the password re-authentication flow.
+
+    Check the actor's role first, so that a member hears 403 however recently they signed in.
+    """
+    if not recently_authenticated(session, user):
+        raise ReauthenticationRequired(
+            "Confirm your password first (POST /_allauth/{client}/v1/auth/reauthenticate)."
+        )

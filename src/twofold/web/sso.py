@@ -3,7 +3,8 @@ domains, and the Google / Microsoft settings.
 
 Thin skins over ``sso/connections.py`` and ``sso/settings_flows.py`` with the forms of
 ``sso/forms.py``, as the JSON API.
-An id of another account's connection or domain is a 404.
+An id of another account's connection or domain is a 404. Every page asks for the
+administrator's recent authentication (ASVS 7.5.1), as the SMS settings pages do.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError, NotFound
+from twofold.factors.sms.views import fresh_authentication
 from twofold.organizations.models import Membership
 from twofold.sso import connections as connection_flows
 from twofold.sso import saml, settings_flows, test_sign_in
@@ -85,11 +87,13 @@ def _add_error(form: forms.Form, error: FlowError) -> None:
 
 
 @administrator_required
+@fresh_authentication
 def sso_page(request: HttpRequest) -> HttpResponse:
     return _render(request)
 
 
 @administrator_required
+@fresh_authentication
 @require_POST
 def save_settings(request: HttpRequest) -> HttpResponse:
     form = SsoSettingsForm(request.POST, auto_id=SETTINGS_IDS)
@@ -101,6 +105,7 @@ def save_settings(request: HttpRequest) -> HttpResponse:
 
 
 @administrator_required
+@fresh_authentication
 @require_POST
 def add_connection(request: HttpRequest) -> HttpResponse:
     form = ConnectionForm(request.POST, request.FILES, auto_id=NEW_CONNECTION_IDS)
@@ -127,6 +132,7 @@ def _connection(request: HttpRequest, pk: int) -> SamlConnection:
 
 
 @administrator_required
+@fresh_authentication
 def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The connection, Twofold's values for the identity provider, and the form to change it."""
     connection = _connection(request, pk)
@@ -155,6 +161,7 @@ def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
+@fresh_authentication
 def delete_connection(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     connection = _connection(request, pk)
@@ -170,6 +177,7 @@ def delete_connection(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
+@fresh_authentication
 @require_POST
 def test_connection(request: HttpRequest, pk: int) -> HttpResponse:
     """Off to the identity provider; the result page shows what it asserted."""
@@ -177,6 +185,7 @@ def test_connection(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
+@fresh_authentication
 @require_POST
 def add_domain(request: HttpRequest) -> HttpResponse:
     actor = _membership(request)
@@ -199,6 +208,7 @@ def add_domain(request: HttpRequest) -> HttpResponse:
 
 
 @administrator_required
+@fresh_authentication
 @require_POST
 def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _membership(request)
@@ -224,6 +234,7 @@ def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
+@fresh_authentication
 @require_POST
 def remove_domain(request: HttpRequest, pk: int) -> HttpResponse:
     try:
