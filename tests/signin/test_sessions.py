@@ -181,3 +181,22 @@ def test_reauthenticated_session_still_ends_when_the_member_is_deactivated(
     flows.reactivate_member(administrator, member.pk)
     # Reactivation lets the member sign in again; it does not revive the ended session.
     assert client.get("/").status_code == 302
+
+
+def test_device_list_drops_ended_sessions_at_the_next_sign_in_and_keeps_live_ones(member):
+    from allauth.usersessions.models import UserSession
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    ended, expired, live = Client(), Client(), Client()
+    for browser in (ended, expired, live):
+        sign_in(browser, member.user.email)
+    ended_key, expired_key = ended.session.session_key, expired.session.session_key
+    ended.post("/accounts/logout/")
+    Session.objects.filter(session_key=expired_key).update(expire_date=timezone.now())
+    sign_in(Client(), member.user.email)
+    listed = set(UserSession.objects.filter(user=member.user).values_list("session_key", flat=True))
+    assert live.session.session_key in listed
+    assert ended_key not in listed
+    assert expired_key not in listed
+    assert len(listed) == 2  # the live browser and the new sign-in

@@ -139,3 +139,25 @@ def test_retry_after_waits_for_enough_texts_to_leave_when_over_a_lowered_limit(m
 )  # fmt: skip
 def test_waits_are_said_in_words_rounded_up(seconds, words):
     assert in_words(seconds) == words
+
+
+def test_the_four_daily_limits_are_counted_in_one_query(member, django_assert_num_queries):
+    for n, scope in enumerate(["number", "user", "ip", "organization"]):
+        record(ago=timedelta(hours=1), **shared(scope, member, n))
+    with django_assert_num_queries(1):  # was four COUNT(*), one per limit (issue 7)
+        attempt(member)
+
+
+def test_each_limit_is_counted_through_its_own_index(member):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the plan is SQLite's; PostgreSQL plans by its statistics")
+    with CaptureQueriesContext(connection) as counting:
+        attempt(member)
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {counting.captured_queries[0]['sql']}")
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
+    for column in ("to_hash", "user_id", "ip", "organization_id"):
+        assert f"({column}=? AND status=? AND created_at>? AND created_at<?)" in plan

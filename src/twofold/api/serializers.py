@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
+
+from django.contrib.sessions.backends.base import SessionBase
 
 from twofold.audit.models import AuditEvent
 from twofold.factors.registry import FactorSummary
 from twofold.organizations.models import Invitation, Membership, Organization
+from twofold.signin import assurance
 
 
 def organization(org: Organization) -> dict[str, Any]:
     return {"id": org.pk, "name": org.name, "default_country": org.default_country}
+
+
+def signed_in_as(m: Membership, session: SessionBase | Mapping[str, Any]) -> dict[str, Any]:
+    """``GET /api/v1/me``: who is signed in, how (AMR) and how strongly (AAL)."""
+    recorded = assurance.records(session, m.user)
+    return {
+        "user": {"id": m.user.pk, "email": m.user.email},
+        "organization": {"id": m.organization_id, "name": m.organization.name},
+        "role": m.role,
+        "amr": assurance.amr(recorded),
+        "aal": assurance.session_level(recorded),
+    }
 
 
 def member(m: Membership, factors: FactorSummary | None = None) -> dict[str, Any]:
@@ -31,6 +47,7 @@ def two_factor_summary(factors: FactorSummary) -> dict[str, Any]:
     return {
         "enabled": factors.enabled,
         "method": factors.method,
+        "methods": list(factors.methods),
         "masked_phone": factors.masked_phone,
         "backup_codes_left": factors.backup_codes_left,
     }

@@ -4,11 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from allauth.account import signals as allauth_signals
 from allauth.account.signals import authentication_step_completed
+from allauth.usersessions import signals as usersessions_signals
 from allauth.usersessions.models import UserSession
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.signals import user_logged_in
+from django.contrib.sessions.models import Session
+from django.db.models import Exists, OuterRef
 from django.dispatch import receiver
 from django.http import HttpRequest
+from django.utils import timezone
 
 from twofold.signin import timeouts
 
@@ -36,3 +42,29 @@ def rotate_session_on_reauthentication(sender: Any, request: HttpRequest, **kwar
     request.session.cycle_key()
     # Keep the session on the member's device list, so ending all sessions still reaches it.
     UserSession.objects.filter(session_key=old_key).update(session_key=request.session.session_key)
+
+
+def purge_ended_sessions(user: AbstractBaseUser) -> int:
+    """Delete ``user``'s device-list rows whose session has ended, in one statement.
+
+    allauth does this at every sign-in by loading each live session of the member and its user
+    (3 queries per session, issue 7). Both session engines Twofold uses keep every session in
+    the database, so an ended session is a missing or expired row. Rows of live sessions that no
+    longer authenticate (a password changed elsewhere) are purged by allauth's device list page.
+    """
+    # Correlated per row (the session's primary key), never a scan of every live session.
+    now = timezone.now()
+    live = Session.objects.filter(session_key=OuterRef("session_key"), expire_date__gt=now)
+    deleted, _ = UserSession.objects.filter(~Exists(live), user_id=user.pk).delete()
+    return deleted
+
+
+def record_device(sender: Any, request: HttpRequest, user: AbstractBaseUser, **kwargs: Any) -> None:
+    """allauth's ``on_user_logged_in`` (usersessions), with the purge above instead of its own."""
+    purge_ended_sessions(user)
+    UserSession.objects.create_from_request(request)
+
+
+# In place of allauth's receiver, connected by allauth.usersessions (installed before us).
+allauth_signals.user_logged_in.disconnect(receiver=usersessions_signals.on_user_logged_in)
+allauth_signals.user_logged_in.connect(receiver=record_device)
