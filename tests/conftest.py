@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,17 @@ def signed_in(client: Client, membership: Membership) -> Client:
     return client
 
 
+def freshly_signed_in(client: Client, membership: Membership) -> Client:
+    """Signed in with the password just now, as the sign-in form records it: changes that
+    need a recent authentication (ASVS 7.5.1) go through without a re-authentication."""
+    signed_in(client, membership)
+    session = client.session
+    session["account_authentication_methods"] = [{"method": "password", "at": time.time()}]
+    session["account_authentication_methods_user"] = str(membership.user.pk)
+    session.save()
+    return client
+
+
 @pytest.fixture
 def administrator_client(administrator: Membership) -> Client:
     """A browser of its own, signed in as the administrator."""
@@ -153,6 +165,32 @@ def give_sms_factor(membership: Membership, phone: str = MOBILE) -> Membership:
     backup_codes.create_pending(membership.user)
     backup_codes.activate_pending(membership.user)
     return membership
+
+
+def give_totp_factor(membership: Membership) -> str:
+    """Add an authenticator app for ``membership`` as a finished set-up would (with backup codes
+    when the member had none); return its secret, to compute codes as the app does."""
+    from allauth.mfa.models import Authenticator
+
+    from twofold.factors.backup_codes import flows as backup_codes
+    from twofold.factors.totp import codes, crypto
+
+    secret = codes.generate_totp_secret()
+    user = membership.user
+    Authenticator.objects.create(
+        user=user, type=Authenticator.Type.TOTP, data={"secret": crypto.encrypt(secret)}
+    )
+    if not backup_codes.remaining(user):
+        backup_codes.create_pending(user)
+        backup_codes.activate_pending(user)
+    return secret
+
+
+@pytest.fixture
+def member_with_totp(member: Membership) -> Membership:
+    """A member whose only second factor is an authenticator app (``member.totp_secret``)."""
+    member.totp_secret = give_totp_factor(member)  # type: ignore[attr-defined]
+    return member
 
 
 @pytest.fixture

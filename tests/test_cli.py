@@ -11,7 +11,10 @@ from pathlib import Path
 
 import pytest
 
+from twofold.config import env
+
 PROD_KEY = secrets.token_urlsafe(50)
+FACTOR_KEY = env.new_factor_key()
 
 
 def twofold(
@@ -60,6 +63,7 @@ def test_check_runs_deploy_checks_in_production(tmp_path):
         data_dir=tmp_path,
         MODE="production",
         SECRET_KEY=PROD_KEY,
+        FACTOR_KEY=FACTOR_KEY,
         PUBLIC_URL="https://login.example.com",
         SMS_GATEWAYS="webhook",
         SMS_WEBHOOK_URL="https://sms.example.com/send",
@@ -74,6 +78,7 @@ def test_check_in_production_fails_while_sms_codes_stay_on_the_machine(tmp_path)
         data_dir=tmp_path,
         MODE="production",
         SECRET_KEY=PROD_KEY,
+        FACTOR_KEY=FACTOR_KEY,
         PUBLIC_URL="https://login.example.com",
     )
     assert result.returncode != 0
@@ -98,6 +103,7 @@ def test_production_cookies_are_secure_host_prefixed_with_hsts(tmp_path):
         "SECURE_SSL_REDIRECT",
         MODE="production",
         SECRET_KEY=PROD_KEY,
+        FACTOR_KEY=FACTOR_KEY,
         PUBLIC_URL="https://login.example.com",
     )
     assert values["SESSION_COOKIE_SECURE"] is True

@@ -17,8 +17,20 @@ from twofold.factors.sms.models import SmsFactor
 from twofold.organizations.models import Membership
 
 MASKED_MOBILE = "+41 •• ••• •• 67"
-SMS_ON = {"enabled": True, "method": "sms", "masked_phone": MASKED_MOBILE, "backup_codes_left": 10}
-OFF = {"enabled": False, "method": None, "masked_phone": None, "backup_codes_left": 0}
+SMS_ON = {
+    "enabled": True,
+    "method": "sms",
+    "methods": ["sms"],
+    "masked_phone": MASKED_MOBILE,
+    "backup_codes_left": 10,
+}
+OFF = {
+    "enabled": False,
+    "method": None,
+    "methods": [],
+    "masked_phone": None,
+    "backup_codes_left": 0,
+}
 
 
 def post(client: Client, path: str, body: dict | None = None):

@@ -8,9 +8,10 @@ from typing import Any
 import pytest
 from django.test import Client
 
-from tests.conftest import PASSWORD, require_two_factor
+from tests.conftest import PASSWORD, freshly_signed_in, require_two_factor, signed_in
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
+from twofold.factors import registry
 from twofold.organizations.models import Organization
 
 POLICY = "/api/v1/organization/security"
@@ -33,9 +34,13 @@ def policy_of(organization: Organization) -> tuple[bool, int]:
 
 @pytest.fixture
 def administrator_with_sms_client(administrator_with_sms) -> Client:
-    client = Client()
-    client.force_login(administrator_with_sms.user)
-    return client
+    """Signed in just now: changing the policy needs a recent authentication (ASVS 7.5.1)."""
+    return freshly_signed_in(Client(), administrator_with_sms)
+
+
+@pytest.fixture
+def administrator_client(administrator) -> Client:
+    return freshly_signed_in(Client(), administrator)
 
 
 def test_administrator_reads_the_policy(administrator_client, member):
@@ -47,6 +52,8 @@ def test_administrator_reads_the_policy(administrator_client, member):
         "grace_ends_at": None,
         "grace_days_left": 0,
         "members_without_two_factor": 2,
+        "allowed_two_factor_methods": list(registry.METHODS),
+        "allow_remembered_devices": True,
     }
 
 
@@ -150,3 +157,22 @@ def test_members_get_403(member_client, administrator, method, path, body):
 def test_anonymous_callers_get_401(db, method, path):
     response = send(Client(), method, path, {})
     assert response.status_code == 401
+
+
+def test_asvs_7_5_1_security_policy_changes_require_recent_authentication(administrator_with_sms):
+    """A PATCH is a 401 naming the re-authentication flow until the administrator confirms the
+    password; reading the policy stays open."""
+    stale = signed_in(Client(), administrator_with_sms)  # no authentication within 5 minutes
+    body = {"require_two_factor": True, "two_factor_grace_days": 7}
+
+    assert stale.get(POLICY).status_code == 200
+    refused = send(stale, "PATCH", POLICY, body)
+
+    assert refused.status_code == 401
+    assert errors(refused) == [("reauthentication_required", None)]
+    assert "/auth/reauthenticate" in refused.json()["errors"][0]["message"]
+    assert policy_of(administrator_with_sms.organization) == (False, 0)
+    again = send(stale, "POST", "/_allauth/browser/v1/auth/reauthenticate", {"password": PASSWORD})
+    assert again.status_code == 200
+    assert send(stale, "PATCH", POLICY, body).status_code == 200
+    assert policy_of(administrator_with_sms.organization) == (True, 7)

@@ -16,6 +16,7 @@ def production(tmp_path: Path, gateways: str) -> env.TwofoldSettings:
             "TWOFOLD_DATA_DIR": str(tmp_path),
             "TWOFOLD_MODE": "production",
             "TWOFOLD_SECRET_KEY": "k" * 60,
+            "TWOFOLD_FACTOR_KEY": env.new_factor_key(),
             "TWOFOLD_PUBLIC_URL": "https://login.example.com",
             "TWOFOLD_SMS_GATEWAYS": gateways,
             "TWOFOLD_SMS_WEBHOOK_URL": "https://sms.example.com/send",

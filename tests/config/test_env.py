@@ -61,12 +61,34 @@ def test_production_requires_https(tmp_path):
 
 def test_production_with_https_and_key_is_accepted(tmp_path):
     settings = load(
-        tmp_path, MODE="production", SECRET_KEY="k" * 60, PUBLIC_URL="https://login.example.com"
+        tmp_path,
+        MODE="production",
+        SECRET_KEY="k" * 60,
+        FACTOR_KEY=env.new_factor_key(),
+        PUBLIC_URL="https://login.example.com",
     )
     assert settings.is_production
     assert settings.uses_https
     assert "login.example.com" in settings.allowed_hosts
     assert not (tmp_path / "secret_key").exists()
+    assert not (tmp_path / "factor_key").exists()
+
+
+def test_production_requires_a_factor_key_kept_outside_the_database(tmp_path):
+    with pytest.raises(ConfigurationError, match="TWOFOLD_FACTOR_KEY is required in production"):
+        load(tmp_path, MODE="production", SECRET_KEY="k" * 60, PUBLIC_URL="https://x.example")
+
+
+def test_development_factor_key_is_generated_once_and_private(tmp_path):
+    first, second = load(tmp_path), load(tmp_path)
+    assert str(first.factor_key) == str(second.factor_key)
+    assert env.valid_factor_key(str(first.factor_key))
+    assert stat.S_IMODE((tmp_path / "factor_key").stat().st_mode) == 0o600
+
+
+def test_a_malformed_factor_key_is_refused(tmp_path):
+    with pytest.raises(ConfigurationError, match="TWOFOLD_FACTOR_KEY must be 32 bytes"):
+        load(tmp_path, FACTOR_KEY="too-short")
 
 
 @pytest.mark.parametrize(

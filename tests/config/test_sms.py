@@ -20,6 +20,7 @@ WEBHOOK = {"SMS_GATEWAYS": "webhook", "SMS_WEBHOOK_URL": "https://relay.example.
 PRODUCTION = {
     "MODE": "production",
     "SECRET_KEY": "k" * 60,
+    "FACTOR_KEY": env.new_factor_key(),
     "PUBLIC_URL": "https://login.example.com",
 }
 

@@ -196,12 +196,14 @@ def test_api_shows_the_pending_enrollment_and_completes_it(
     assert app.get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 401
     state = app.get("/_allauth/app/v1/auth/2fa/enroll", HTTP_X_SESSION_TOKEN=token).json()
     assert state["data"] | {"resend_in": 0} == {
+        "method": "sms",
         "step": "phone",
         "phone": None,
         "resend_in": 0,
         "default_country": "CH",
         "days_left": 0,
         "may_postpone": False,
+        "methods": ["totp", "sms"],
     }
 
     started = api(app, "/auth/2fa/enroll/sms", {"phone": "079 123 45 67"}, token)

@@ -6,7 +6,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 
-from tests.conftest import MOBILE, PASSWORD, require_two_factor
+from tests.conftest import MOBILE, PASSWORD, freshly_signed_in, require_two_factor, signed_in
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.factors.sms.models import SmsFactor
@@ -34,9 +34,13 @@ def messages_of(response) -> list[str]:
 
 @pytest.fixture
 def administrator_with_sms_client(administrator_with_sms) -> Client:
-    client = Client()
-    client.force_login(administrator_with_sms.user)
-    return client
+    """Signed in just now: changing the policy needs a recent authentication (ASVS 7.5.1)."""
+    return freshly_signed_in(Client(), administrator_with_sms)
+
+
+@pytest.fixture
+def administrator_client(administrator) -> Client:
+    return freshly_signed_in(Client(), administrator)
 
 
 def test_page_offers_the_tickbox_with_its_effect(administrator_client):
@@ -141,3 +145,17 @@ def test_members_get_403(member_client, administrator, path, data):
     response = member_client.post(path, data)
     assert response.status_code == 403
     assert policy_of(administrator.organization) == (True, 3)
+
+
+def test_asvs_7_5_1_security_policy_changes_require_recent_authentication(administrator_with_sms):
+    """Without a recent authentication the policy form leads to re-authentication, then the
+    change resumes."""
+    stale = signed_in(Client(), administrator_with_sms)  # no authentication within 5 minutes
+
+    asked = stale.post(POLICY, {"require_two_factor": "on", "two_factor_grace_days": "7"})
+
+    assert asked["Location"] == f"/accounts/reauthenticate/?next={POLICY.replace('/', '%2F')}"
+    assert policy_of(administrator_with_sms.organization) == (False, 0)
+    resumed = stale.post(f"/accounts/reauthenticate/?next={POLICY}", {"password": PASSWORD})
+    assert resumed["Location"] == ACCOUNT
+    assert policy_of(administrator_with_sms.organization) == (True, 7)

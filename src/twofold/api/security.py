@@ -12,8 +12,9 @@ from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
 from twofold.organizations import policy
 from twofold.organizations.flows import require_administrator
-from twofold.organizations.forms import SecurityPolicyForm
+from twofold.organizations.forms import MethodPolicyForm, SecurityPolicyForm
 from twofold.organizations.models import Organization
+from twofold.signin.reauthentication import require_recent_authentication
 
 
 def _policy(organization: Organization) -> dict[str, Any]:
@@ -26,26 +27,49 @@ def _policy(organization: Organization) -> dict[str, Any]:
         "grace_ends_at": ends.isoformat() if ends else None,
         "grace_days_left": rule.days_left(clock.now()),
         "members_without_two_factor": policy.members_without_two_factor(organization).count(),
+        "allowed_two_factor_methods": list(policy.allowed_methods_of(organization)),
+        "allow_remembered_devices": organization.allow_remembered_devices,
     }
+
+
+METHOD_POLICY_FIELDS = {"allowed_two_factor_methods", "allow_remembered_devices"}
 
 
 @endpoint("GET", "PATCH")
 def security_policy(call: Call) -> HttpResponse:
-    """PATCH ``{require_two_factor?, two_factor_grace_days?}``: what is left out stays."""
+    """PATCH ``{require_two_factor?, two_factor_grace_days?, allowed_two_factor_methods?,
+    allow_remembered_devices?}``: what is left out stays."""
     actor = call.membership
     require_administrator(actor)  # a member hears 403, whatever the body
     if call.request.method == "PATCH":
+        assert call.user is not None
+        # Changes how members authenticate: the administrator's recent authentication (ASVS 7.5.1).
+        require_recent_authentication(call.session, call.user)
         current = policy.rule_of(actor.organization)
         defaults = {
             "require_two_factor": current.required,
             "two_factor_grace_days": current.grace_days,
         }
+        method_policy = None
+        if METHOD_POLICY_FIELDS & call.body.keys():  # the method policy: its own form
+            organization = actor.organization
+            method_defaults = {
+                "allowed_two_factor_methods": list(policy.allowed_methods_of(organization)),
+                "allow_remembered_devices": organization.allow_remembered_devices,
+            }
+            method_policy = call.validated(MethodPolicyForm, method_defaults)
         data = call.validated(SecurityPolicyForm, defaults)
         policy.change_policy(
             actor,
             require_two_factor=data["require_two_factor"],
             grace_days=data["two_factor_grace_days"],
         )
+        if method_policy is not None:
+            policy.change_method_policy(
+                actor,
+                methods=method_policy["allowed_two_factor_methods"],
+                allow_remembered_devices=method_policy["allow_remembered_devices"],
+            )
     return responses.ok(_policy(actor.organization))
 
 

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from twofold.api import audit, security, sso, sso_sign_in, two_factor, views
+from twofold.api import (
+    audit,
+    remembered_devices,
+    security,
+    sessions,
+    sso,
+    sso_sign_in,
+    two_factor,
+    views,
+    webauthn,
+)
 
 urlpatterns = [
     path("me", views.me, name="api_me"),
@@ -44,8 +54,45 @@ urlpatterns = [
     path("audit-events", audit.audit_events, name="api_audit_events"),
     path("audit-events.csv", audit.audit_events_csv, name="api_audit_events_csv"),
     path("me/security-events", audit.own_security_events, name="api_own_security_events"),
+    path("sessions", sessions.session_list, name="api_sessions"),
+    path(
+        "remembered-devices",
+        remembered_devices.remembered_devices,
+        name="api_remembered_devices",
+    ),
+    path(
+        "remembered-devices/<int:device_id>",
+        remembered_devices.remembered_device,
+        name="api_remembered_device",
+    ),
+    path("sessions/others", sessions.other_sessions, name="api_other_sessions"),
+    path("sessions/<int:session_id>", sessions.session, name="api_session"),
     path("two-factor", two_factor.two_factor, name="api_two_factor"),
     path("two-factor/sms", two_factor.sms_start, name="api_two_factor_sms"),
+    path("two-factor/totp", two_factor.totp, name="api_two_factor_totp"),
+    path("two-factor/totp/confirm", two_factor.totp_confirm, name="api_two_factor_totp_confirm"),
+    path(
+        "two-factor/totp/backup-codes",
+        two_factor.totp_backup_codes,
+        name="api_two_factor_totp_backup_codes",
+    ),
+    path(
+        "two-factor/totp/activate",
+        two_factor.totp_activate,
+        name="api_two_factor_totp_activate",
+    ),
+    path("two-factor/totp/cancel", two_factor.totp_cancel, name="api_two_factor_totp_cancel"),
+    path("two-factor/preferred", two_factor.preferred, name="api_two_factor_preferred"),
+    path("two-factor/webauthn", webauthn.keys, name="api_webauthn"),
+    path("two-factor/webauthn/complete", webauthn.complete, name="api_webauthn_complete"),
+    path(
+        "two-factor/webauthn/backup-codes",
+        webauthn.backup_codes,
+        name="api_webauthn_backup_codes",
+    ),
+    path("two-factor/webauthn/activate", webauthn.activate, name="api_webauthn_activate"),
+    path("two-factor/webauthn/cancel", webauthn.cancel, name="api_webauthn_cancel"),
+    path("two-factor/webauthn/<int:key_id>", webauthn.key, name="api_webauthn_key"),
     path("two-factor/sms/resend", two_factor.sms_resend, name="api_two_factor_sms_resend"),
     path("two-factor/sms/confirm", two_factor.sms_confirm, name="api_two_factor_sms_confirm"),
     path("two-factor/backup-codes", two_factor.backup_codes_show, name="api_backup_codes"),

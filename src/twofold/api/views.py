@@ -19,27 +19,15 @@ from twofold.organizations.forms import (
     RoleForm,
 )
 from twofold.organizations.models import Membership
-from twofold.signin import assurance
 from twofold.signin.reauthentication import recently_authenticated
 
 
 @endpoint("GET")
 def me(call: Call) -> HttpResponse:
-    """Who is signed in, how (AMR) and how strongly (AAL): for the host application."""
-    membership = call.membership
-    recorded = assurance.records(call.session, membership.user)
-    return responses.ok(
-        {
-            "user": {"id": membership.user.pk, "email": membership.user.email},
-            "organization": {
-                "id": membership.organization_id,
-                "name": membership.organization.name,
-            },
-            "role": membership.role,
-            "amr": assurance.amr(recorded),
-            "aal": assurance.session_level(recorded),
-        }
-    )
+    """Who is signed in, how (AMR) and how strongly (AAL): for the host application.
+
+    A browser session's check is usually answered earlier by api/session_check.py."""
+    return responses.ok(serializers.signed_in_as(call.membership, call.session))
 
 
 @endpoint("GET", "PATCH")

@@ -12,6 +12,8 @@ class Event(models.TextChoices):
     SECOND_FACTOR_FAILED = "second_factor.failed", "Second factor failed"
     SECOND_FACTOR_LOCKED = "second_factor.locked", "Second factor locked"
     SIGNED_OUT = "sign_out", "Signed out"
+    SESSION_ENDED = "session.ended", "Session ended (another device signed out)"
+    OTHER_SESSIONS_ENDED = "session.others_ended", "All other sessions signed out"
     # Sign-in with Google / Microsoft (SSO).
     SSO_SIGN_IN_REFUSED = "sso.sign_in_refused", "Single sign-on refused"
     SSO_LINKED = "sso.linked", "Identity provider linked"
@@ -31,7 +33,12 @@ class Event(models.TextChoices):
     TWO_FACTOR_RESET = "two_factor.reset", "Two-factor authentication reset by an administrator"
     TWO_FACTOR_POSTPONED = "two_factor.postponed", "Two-factor set-up postponed (grace period)"
     PHONE_CHANGED = "two_factor.phone_changed", "Mobile number changed"
+    FACTOR_ADDED = "two_factor.factor_added", "Second factor added"
+    FACTOR_REMOVED = "two_factor.factor_removed", "Second factor removed"
+    PREFERRED_FACTOR_CHANGED = "two_factor.preferred_changed", "Preferred second factor changed"
     BACKUP_CODE_USED = "backup_codes.used", "Backup code used"
+    DEVICE_REMEMBERED = "two_factor.device_remembered", "Device remembered for 30 days"
+    DEVICE_FORGOTTEN = "two_factor.device_forgotten", "Remembered device forgotten"
     BACKUP_CODES_REGENERATED = "backup_codes.regenerated", "Backup codes regenerated"
     SMS_SEND_FAILED = "sms.send_failed", "SMS could not be sent"
     # The account and its members.

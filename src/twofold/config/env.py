@@ -6,6 +6,8 @@ Start-up refuses a missing or contradictory setting with a message that says wha
 
 from __future__ import annotations
 
+import base64
+import binascii
 import difflib
 import os
 import secrets
@@ -49,6 +51,7 @@ class TwofoldSettings:
     mode: Mode
     data_dir: Path
     secret_key: Secret
+    factor_key: Secret
     host: str
     port: int
     public_url: str
@@ -93,6 +96,8 @@ KNOWN_VARIABLES: dict[str, str] = {
     "MODE": "`development` (default) or `production`",
     "DATA_DIR": "where state lives (SQLite database, secret key, mail); default `var/`",
     "SECRET_KEY": "required in production; otherwise generated and kept under the data dir",
+    "FACTOR_KEY": "key encrypting second-factor secrets (TOTP) at rest, 32 bytes in URL-safe "
+    "base64; required in production; otherwise generated and kept under the data dir",
     "HOST": "address to listen on; default `127.0.0.1`",
     "PORT": "port to listen on; default `8000`",
     "PUBLIC_URL": "the URL people use, e.g. `https://login.example.com`; default `http://HOST:PORT`",
@@ -169,6 +174,7 @@ class _Reader:
             mode=mode,
             data_dir=data_dir,
             secret_key=self._secret_key(mode, data_dir),
+            factor_key=self._factor_key(mode, data_dir),
             host=host,
             port=port,
             public_url=public_url,
@@ -256,6 +262,22 @@ class _Reader:
             return Secret("")
         return Secret(_stored_secret_key(data_dir))
 
+    def _factor_key(self, mode: str, data_dir: Path) -> Secret:
+        """Outside the database (DESIGN.md): a stolen database alone reveals no TOTP secret."""
+        given = self.env.get("FACTOR_KEY")
+        if given:
+            if not valid_factor_key(given):
+                self.problems.append(
+                    f"{PREFIX}FACTOR_KEY must be 32 bytes in URL-safe base64 ({FACTOR_KEY_HINT})"
+                )
+            return Secret(given)
+        if mode == "production":
+            self.problems.append(
+                f"{PREFIX}FACTOR_KEY is required in production ({FACTOR_KEY_HINT})"
+            )
+            return Secret("")
+        return Secret(_stored_secret(data_dir / "factor_key", new_factor_key))
+
     def _allowed_hosts(self, public_url: str, host: str) -> tuple[str, ...]:
         parts = urlsplit(public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -300,13 +322,34 @@ class _Reader:
                 self.problems.append(f"{PREFIX}{name} must start with one of: {starts}")
 
 
+FACTOR_KEY_HINT = (
+    "generate one with: python -c "
+    '"import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"'
+)
+
+
+def new_factor_key() -> str:
+    return base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()
+
+
+def valid_factor_key(value: str) -> bool:
+    try:
+        return len(base64.urlsafe_b64decode(value.encode())) == 32
+    except (ValueError, binascii.Error):
+        return False
+
+
 def _stored_secret_key(data_dir: Path) -> str:
     """Generate the development secret key once and keep it, readable by its owner only."""
-    path = data_dir / "secret_key"
+    return _stored_secret(data_dir / "secret_key", lambda: secrets.token_urlsafe(50))
+
+
+def _stored_secret(path: Path, generate: Callable[[], str]) -> str:
+    """Generate a development secret once and keep it, readable by its owner only."""
     if path.exists():
         return path.read_text().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = generate()
     # O_EXCL: two workers starting at once must not write two different keys.
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

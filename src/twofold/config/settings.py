@@ -32,6 +32,7 @@ INSTALLED_APPS = [
     "allauth.socialaccount.providers.openid_connect",
     "allauth.socialaccount.providers.saml",
     "allauth.headless",
+    "allauth.mfa",
     "allauth.usersessions",
     "twofold.config",
     "twofold.users",
@@ -48,6 +49,8 @@ MIDDLEWARE = [
     "twofold.web.health.HealthProbeMiddleware",
     "twofold.web.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Answers GET /api/v1/me without the rest of the stack when it can check every rule itself.
+    "twofold.api.session_check.SessionCheckMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -99,6 +102,8 @@ def _database() -> dict[str, Any]:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": TWOFOLD.data_dir / "twofold.sqlite3",
+        # Kept open across requests: reopening ran three PRAGMAs per request (issue 7).
+        "CONN_MAX_AGE": 600,
         **_sqlite_options(),
     }
 
@@ -225,6 +230,22 @@ SOCIALACCOUNT_STORE_TOKENS = False
 # Linking and unlinking an identity provider need a password entered in the last 5 minutes.
 SOCIALACCOUNT_REAUTHENTICATION_REQUIRED = True
 USERSESSIONS_TRACK_ACTIVITY = False
+# Ending a session through allauth's endpoint is audited as through Twofold's (signin/sessions.py).
+USERSESSIONS_ADAPTER = "twofold.signin.sessions.UserSessionsAdapter"
+
+# allauth.mfa holds the authenticator apps (TOTP) under Twofold's own flows and login stage
+# (factors/totp/): its own login stage is not in LOGIN_STAGES, its recovery codes are not used
+# (Twofold's backup codes are hashed), and its own pages and endpoints are not mounted
+# (config/urls.py). Secrets are encrypted with TWOFOLD_FACTOR_KEY (DESIGN.md).
+MFA_ADAPTER = "twofold.factors.totp.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp"]
+MFA_TOTP_ISSUER = "Twofold"
+# One 30-second step either side for clock drift (RFC 6238 section 6); a used code stays refused
+# for the whole window (factors/totp/codes.py).
+MFA_TOTP_TOLERANCE = 1
+# allauth's own "use your authenticator app" re-authentication is not mounted: Twofold's is
+# (signin/second_factor.py, with the lockout); so allauth offers password (and email code) only.
+ACCOUNT_REAUTHENTICATION_METHODS = ("password", "code")
 
 HEADLESS_ONLY = False
 HEADLESS_SERVE_SPECIFICATION = True

@@ -19,8 +19,18 @@ def _send(user: User, template: str, **context: Any) -> None:
     ).send()
 
 
-def send_two_factor_enabled(user: User, masked_phone: str) -> None:
+def send_two_factor_enabled(user: User, masked_phone: str | None) -> None:
+    """``masked_phone`` None: turned on with an authenticator app."""
     _send(user, "enabled", masked_phone=masked_phone)
+
+
+def send_factor_added(user: User, factor: str) -> None:
+    """``factor``: what the member reads, e.g. "Authenticator app"."""
+    _send(user, "factor_added", factor=factor)
+
+
+def send_factor_removed(user: User, factor: str) -> None:
+    _send(user, "factor_removed", factor=factor)
 
 
 def send_two_factor_disabled(user: User) -> None:

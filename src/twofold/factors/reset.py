@@ -19,9 +19,8 @@ from django.db import transaction
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict
-from twofold.factors import lockout, notifications, policy, registry
-from twofold.factors.backup_codes import flows as backup_codes
-from twofold.factors.sms.models import PendingSmsEnrollment, SmsCode, SmsFactor
+from twofold.factors import lockout, manage, notifications, policy, registry
+from twofold.factors.sms.models import SmsCode, SmsFactor
 from twofold.organizations.flows import get_member, require_administrator
 from twofold.organizations.models import Membership
 from twofold.signin.sessions import end_all_sessions
@@ -61,13 +60,14 @@ def reset_two_factor(actor: Membership, membership_id: int) -> Membership:
     everywhere. Refused as :func:`resettable` says."""
     found = resettable(actor, membership_id)
     user = found.member.user
-    masked_phone = _remove_factors(user)
+    masked_phone, removed = _remove_factors(user)
     end_all_sessions(user)
     notifications.send_two_factor_reset(
         user, administrator=actor.user, required=found.enrolls_again
     )
     detail = {"masked_phone": masked_phone}  # never the full number in the audit log
-    record(Event.TWO_FACTOR_RESET, subject=user, actor=actor.user, factor="sms", detail=detail)
+    factor = ",".join(removed)
+    record(Event.TWO_FACTOR_RESET, subject=user, actor=actor.user, factor=factor, detail=detail)
     return get_member(actor, membership_id)  # afresh: ``found`` still holds the old factor
 
 
@@ -77,16 +77,16 @@ def _no_factor(user: User) -> Conflict:
     )
 
 
-def _remove_factors(user: User) -> str:
-    """Delete every trace of the user's second factors in one transaction; the masked number."""
+def _remove_factors(user: User) -> tuple[str | None, list[str]]:
+    """Delete every trace of the user's second factors (SMS, authenticator app) in one
+    transaction; the masked number, if there was one, and the methods removed."""
     with transaction.atomic():
         factor = SmsFactor.objects.filter(user=user).first()
-        # The deleted count decides: of two administrators resetting at once, one resets.
-        if factor is None or not SmsFactor.objects.filter(pk=factor.pk).delete()[0]:
+        # The deleted counts decide: of two administrators resetting at once, one resets.
+        removed = manage.remove_all(user)
+        if not removed:
             raise _no_factor(user)
-        PendingSmsEnrollment.objects.filter(user=user).delete()
         SmsCode.objects.filter(user=user).delete()
-        backup_codes.remove_all(user)
         # The failure count of the old factor must not lock the member out of enrolling anew.
         lockout.record_success(user.pk)
-    return mask(factor.phone)
+    return (mask(factor.phone) if factor else None), removed

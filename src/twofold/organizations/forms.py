@@ -6,8 +6,9 @@ from typing import Any
 
 from django import forms
 
+from twofold.factors import registry
 from twofold.organizations.models import MAX_GRACE_DAYS, Role
-from twofold.organizations.policy import GRACE_DAYS_MESSAGE
+from twofold.organizations.policy import GRACE_DAYS_MESSAGE, METHODS_MESSAGE
 from twofold.users.models import User
 from twofold.users.passwords import check_context_words
 
@@ -103,6 +104,36 @@ class SecurityPolicyForm(forms.Form):
             "max_value": GRACE_DAYS_MESSAGE,
         },
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
+
+
+def _method_choices() -> list[tuple[str, str]]:
+    return [(method, registry.LABELS.get(method, method)) for method in registry.METHODS]
+
+
+class MethodPolicyForm(forms.Form):
+    """The second factors members may use and whether browsers may be remembered, on "Account &
+    Security" and in ``PATCH /api/v1/organization/security``."""
+
+    allowed_two_factor_methods = forms.MultipleChoiceField(
+        label="Two-factor methods members may use",
+        choices=_method_choices,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=(
+            "Members keep a method you untick, but it no longer works at sign-in: "
+            "members who have no other are asked to add an allowed one at their next sign-in. "
+            "Backup codes always work."
+        ),
+        error_messages={"required": METHODS_MESSAGE},
+    )
+    allow_remembered_devices = forms.BooleanField(
+        label='Members may tick "Remember this device for 30 days" when they sign in',
+        required=False,
+        help_text=(
+            "On a remembered browser, members sign in with their password alone for 30 days, "
+            "until their two-factor methods change. Unticking it ends every remembered browser "
+            "at its next use."
+        ),
     )
 
 

@@ -42,6 +42,15 @@ class Organization(models.Model):
     two_factor_required_since = models.DateTimeField(
         null=True, blank=True, help_text="when 2FA became required; cleared when no longer"
     )
+    # The second factors members may use ("Account & Security"); empty: every method, including
+    # one added to the registry later. organizations/policy.py reads and changes it.
+    allowed_two_factor_methods = models.JSONField(
+        default=list, blank=True, help_text="registry method names members may use; [] = all"
+    )
+    # "Remember this device for 30 days" on the second-factor step (signin/remembered.py).
+    allow_remembered_devices = models.BooleanField(
+        default=True, help_text="members may skip the second step on a remembered browser"
+    )
 
     def __str__(self) -> str:
         return self.name

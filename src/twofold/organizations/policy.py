@@ -11,6 +11,7 @@ not restart it.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +22,7 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
+from twofold.factors import registry
 from twofold.factors.registry import has_second_factor, users_with_second_factor
 from twofold.organizations.flows import require_administrator
 from twofold.organizations.models import (
@@ -166,3 +168,71 @@ def sign_out_members_without_two_factor(actor: Membership) -> SignedOut:
     detail = {"members": result.members, "sessions": result.sessions}
     record(Event.MEMBERS_SIGNED_OUT, actor=actor.user, organization=organization, detail=detail)
     return result
+
+
+# --- Method policy: which second factors members may use ----------------------------------------
+
+METHODS_MESSAGE = "Allow at least one two-factor method."
+
+
+def allowed_methods_of(organization: Organization) -> tuple[str, ...]:
+    """The second factors the account's members may use, strongest first (default: all)."""
+    chosen = organization.allowed_two_factor_methods or registry.METHODS
+    return tuple(method for method in registry.METHODS if method in chosen)
+
+
+def allowed_methods_for(user: User) -> tuple[str, ...]:
+    """The methods of the user's account (a user without one may use every method)."""
+    membership = membership_of(user)
+    return allowed_methods_of(membership.organization) if membership else registry.METHODS
+
+
+def remembered_devices_allowed(user: User) -> bool:
+    """The user's account lets members skip the second step on a remembered browser."""
+    membership = membership_of(user)
+    return membership.organization.allow_remembered_devices if membership else True
+
+
+def change_method_policy(
+    actor: Membership,
+    *,
+    methods: Sequence[str] | None = None,
+    allow_remembered_devices: bool | None = None,
+) -> Organization:
+    """Choose which second factors members may use (at least one, known to the registry), and
+    whether they may skip the second step on a remembered browser; ``None`` leaves it as is.
+
+    Members keep the factors no longer allowed, but those are no longer accepted at sign-in
+    (``signin/second_factor.py``); a member left with none is led to add an allowed one
+    (``signin/enrollment.py``). Backup codes stay valid whatever the factors. Remembered
+    browsers of an account that turns them off no longer count, from their next use.
+    """
+    require_administrator(actor)
+    after = None
+    if methods is not None:
+        unknown = [method for method in methods if method not in registry.METHODS]
+        if unknown or not methods:
+            message = METHODS_MESSAGE if not unknown else f"Unknown method: {', '.join(unknown)}."
+            raise FlowError(message, code="methods_invalid", param="allowed_two_factor_methods")
+        after = tuple(method for method in registry.METHODS if method in methods)
+    with transaction.atomic():
+        organization = Organization.objects.select_for_update().get(pk=actor.organization_id)
+        before = (allowed_methods_of(organization), organization.allow_remembered_devices)
+        if after is not None:
+            # Every method stored as "all": a method added to the registry later is allowed too.
+            organization.allowed_two_factor_methods = (
+                [] if after == registry.METHODS else list(after)
+            )
+        if allow_remembered_devices is not None:
+            organization.allow_remembered_devices = allow_remembered_devices
+        organization.save(update_fields=["allowed_two_factor_methods", "allow_remembered_devices"])
+    now = (allowed_methods_of(organization), organization.allow_remembered_devices)
+    changes: dict[str, Any] = {}
+    if before[0] != now[0]:
+        changes["allowed_two_factor_methods"] = {"from": list(before[0]), "to": list(now[0])}
+    if before[1] != now[1]:
+        changes["allow_remembered_devices"] = {"from": before[1], "to": now[1]}
+    if changes:
+        record(Event.POLICY_CHANGED, actor=actor.user, organization=organization, detail=changes)
+    actor.organization = organization
+    return organization

@@ -1,7 +1,10 @@
 """The second-factor sign-in step in allauth's headless API (browser and app clients).
 
-Mounted beside allauth's own endpoints: ``/_allauth/{client}/v1/auth/2fa/sms`` (GET: where the
-code went; POST ``{code}``: verify), ``…/auth/2fa/sms/resend`` and ``…/auth/2fa/backup-code``.
+Mounted beside allauth's own endpoints: ``/_allauth/{client}/v1/auth/2fa/verify`` (GET: the
+factor asked for and the member's others; POST ``{method, code}``: verify an authenticator-app,
+SMS or backup code), ``…/auth/2fa/method`` (POST ``{method}``: "try another way"),
+``…/auth/2fa/sms`` (GET: where the code went; POST ``{code}``: verify), ``…/auth/2fa/sms/resend``
+and ``…/auth/2fa/backup-code``.
 A pending login shows the flow ``{"id": "twofold_second_factor", "is_pending": true}``; after
 success the answer is allauth's usual authentication response.
 """
@@ -21,8 +24,9 @@ from django.urls import URLPattern, path
 
 from twofold.api import responses
 from twofold.errors import FlowError, TooManyRequests
-from twofold.signin import enrollment_api, second_factor
-from twofold.signin.forms import BackupCodeForm, SmsCodeForm
+from twofold.factors import registry
+from twofold.signin import enrollment_api, remembered, second_factor
+from twofold.signin.forms import BackupCodeForm, ChooseMethodForm, SmsCodeForm, VerifyForm
 from twofold.signin.stages import SecondFactorStage
 from twofold.users.models import User
 
@@ -32,6 +36,14 @@ class SmsCodeInput(SmsCodeForm, Input):
 
 
 class BackupCodeInput(BackupCodeForm, Input):
+    pass
+
+
+class ChooseMethodInput(ChooseMethodForm, Input):
+    pass
+
+
+class VerifyInput(VerifyForm, Input):
     pass
 
 
@@ -56,6 +68,8 @@ class _StageView(AuthenticationStageAPIView):
     def challenge(self) -> dict[str, Any]:
         user = self.stage.login.user
         return {
+            "method": second_factor.method(user, self.stage.state),
+            "methods": [*second_factor.methods(user), "backup_code"],
             "masked_phone": second_factor.masked_phone(user),
             "resend_in": second_factor.seconds_until_resend(user),
             "send_error": self.stage.state.get("send_error"),
@@ -76,6 +90,49 @@ class SmsChallengeView(_StageView):
         except FlowError as error:
             return _error(error)
         return self.respond_next_stage()
+
+
+class VerifyView(_StageView):
+    """GET: the factor this login asks for, and every way the member has.
+    POST ``{method, code}``: verify."""
+
+    input_class = {"POST": VerifyInput}
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return responses.ok(self.challenge())
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user, data = self.stage.login.user, self.input.cleaned_data
+        try:
+            if data["method"] == registry.TOTP:
+                second_factor.verify_totp_code(request, user, data["code"])
+            elif data["method"] == registry.SMS:
+                second_factor.verify_sms_code(request, user, self.stage.state, data["code"])
+            else:
+                second_factor.verify_backup_code(request, user, data["code"])
+        except FlowError as error:
+            return _error(error)
+        response = self.respond_next_stage()
+        if data["remember_device"]:
+            remembered.remember(request, user, response)
+        return response
+
+
+class ChooseMethodView(_StageView):
+    """POST ``{method}``: "try another way"; ``sms`` texts a code (cooldown and limits apply)."""
+
+    input_class = {"POST": ChooseMethodInput}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            second_factor.choose(
+                request, self.stage.login.user, self.stage.state, self.input.cleaned_data["method"]
+            )
+        except FlowError as error:
+            return _error(error)
+        finally:
+            stash_login(request, self.stage.login)
+        return responses.ok(self.challenge())
 
 
 class ResendView(_StageView):
@@ -135,6 +192,8 @@ def urlpatterns_for(client: Client) -> list[URLPattern]:
     return [
         *enrollment_api.urlpatterns_for(client),
         path("auth/2fa/reauthenticate", ReauthenticateView.as_api_view(client=client)),
+        path("auth/2fa/verify", VerifyView.as_api_view(client=client)),
+        path("auth/2fa/method", ChooseMethodView.as_api_view(client=client)),
         path("auth/2fa/sms", SmsChallengeView.as_api_view(client=client)),
         path("auth/2fa/sms/resend", ResendView.as_api_view(client=client)),
         path("auth/2fa/backup-code", BackupCodeView.as_api_view(client=client)),

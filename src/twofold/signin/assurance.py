@@ -29,6 +29,8 @@ _AMR = {
     # An SSO sign-in whose 2FA policy was met: ``mfa`` when the identity provider asserted it
     # (OIDC ``amr``/``acr``, SAML AuthnContextClassRef), else no AMR value of its own.
     "mfa:idp": "mfa",
+    # A remembered browser (signin/remembered.py): no authenticator, so no second factor.
+    "remembered_device": "remembered",
 }
 _IDP = "mfa:idp"
 _SECOND_FACTORS = {"otp", "sms", "hwk"}
@@ -37,7 +39,9 @@ _RECORDS_KEY = "account_authentication_methods"
 _RECORDS_USER_KEY = "account_authentication_methods_user"
 
 
-def records(session: SessionBase, user: AbstractBaseUser) -> list[Mapping[str, Any]]:
+def records(
+    session: SessionBase | Mapping[str, Any], user: AbstractBaseUser
+) -> list[Mapping[str, Any]]:
     """The methods recorded in ``session`` by allauth, if they were recorded for ``user``."""
     if session.get(_RECORDS_USER_KEY) != str(user.pk):
         return []
@@ -52,9 +56,11 @@ def amr(recorded: Iterable[Mapping[str, Any]]) -> list[str]:
         key = f"mfa:{entry.get('type')}" if method == "mfa" else method
         if key == _IDP and not entry.get("asserted"):
             continue
-        value = _AMR.get(key, method)
-        if value not in values:
-            values.append(value)
+        found = [_AMR.get(key, method)]
+        if key == "mfa:webauthn" and entry.get("passwordless"):
+            # A passkey: possession, and user verification on the device (RFC 8176 "user").
+            found.append("user")
+        values.extend(value for value in found if value not in values)
     return values
 
 
@@ -62,6 +68,8 @@ def level(amr_values: Iterable[str], *, federated_mfa: bool = False) -> AAL:
     """aal2 when a second factor joined the first, or an SSO login whose policy is satisfied."""
     values = set(amr_values)
     if "pwd" in values and values & _SECOND_FACTORS:
+        return "aal2"
+    if {"hwk", "user"} <= values:  # a passkey: multi-factor on its own (NIST SP 800-63B-4 3.1.7)
         return "aal2"
     if "fed" in values and federated_mfa:
         return "aal2"

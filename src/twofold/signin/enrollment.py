@@ -5,6 +5,10 @@ have set it up: number → code → backup codes → activation (DESIGN.md; ASVS
 the sign-in, a password reset included, ends here). During the account's grace period the member
 may choose "Later" instead, and signs in at aal1.
 
+The member may set up an authenticator app instead (QR code → code → backup codes → activation,
+``factors/totp/flows.py``; ``state["method"]`` says which): its set-up lives in this browser's
+session, so it too cannot be finished elsewhere.
+
 The steps are the settings page's own flows (``factors/sms/flows.py``). This module binds them to
 the pending login: it continues only the enrollment this login started (its binding is kept in
 the stage's state, with the pending login in the server-side session), so an enrollment begun
@@ -18,25 +22,50 @@ from typing import Any
 
 from allauth.account.internal.flows.login import record_authentication
 from allauth.core.internal.httpkit import get_client_ip
+from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
 
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
+from twofold.factors import policy as factor_policy
+from twofold.factors import registry
 from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.models import PendingSmsEnrollment
-from twofold.organizations.policy import rule_for
+from twofold.factors.totp import flows as totp_flows
+from twofold.organizations.policy import allowed_methods_for, rule_for
 from twofold.users.models import User
 
 STAGE_KEY = "twofold_two_factor_enrollment"
+TOTP = "totp"
 
 
 def applies(user: User) -> bool:
-    """The account requires 2FA and the member has none (a member with 2FA is challenged)."""
-    return rule_for(user).required and not has_second_factor(user)
+    """The account requires 2FA and the member has none (a member with 2FA is challenged), or
+    the member's factors are all of methods the account no longer allows: having signed in with
+    one (or a backup code) in the step before, they add an allowed one."""
+    if rule_for(user).required and not has_second_factor(user):
+        return True
+    return factor_policy.needs_allowed_factor(user)
+
+
+def completed(user: User) -> bool:
+    """Nothing is left to set up: a member replacing a factor no longer allowed has an allowed
+    one as soon as its code is confirmed (their backup codes stay as they are)."""
+    return has_second_factor(user) and not applies(user)
+
+
+# The methods this stage can set up, strongest first.
+ENROLLABLE = (registry.TOTP, registry.SMS)
+
+
+def offered(user: User) -> tuple[str, ...]:
+    """The methods this step offers: those it can set up that the account allows."""
+    allowed = allowed_methods_for(user)
+    return tuple(method for method in ENROLLABLE if method in allowed)
 
 
 # Set by the stage when an SSO sign-in's policy asks for our 2FA: no postponing then.
@@ -70,6 +99,29 @@ def start(request: HttpRequest, user: User, state: dict[str, Any], raw_phone: st
     """Text a code to the number; a new number starts afresh (the earlier code stops working)."""
     enrollment = flows.start(user, raw_phone, sender=_sender(request))
     state["binding"] = enrollment.binding
+    state["method"] = "sms"
+
+
+def start_totp(request: HttpRequest, user: User, state: dict[str, Any]) -> totp_flows.Setup:
+    """The authenticator app instead: the QR code and key of this browser's set-up."""
+    setup = totp_flows.start(user, request.session)
+    if current(user, state) is not None:
+        flows.cancel(user)  # the number this login started with is not used after all
+    state["method"] = TOTP
+    return setup
+
+
+def totp_setup(request: HttpRequest, user: User, state: dict[str, Any]) -> totp_flows.Setup | None:
+    """The app set-up of this login, if the member chose the app."""
+    if state.get("method") != TOTP:
+        return None
+    return totp_flows.pending(user, request.session)
+
+
+def confirm_totp(request: HttpRequest, user: User, state: dict[str, Any], code: str) -> None:
+    if totp_setup(request, user, state) is None:
+        raise FlowError("Start again: scan the QR code with your app.", code="enrollment_missing")
+    totp_flows.confirm(user, request.session, code)
 
 
 def resend(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
@@ -82,33 +134,50 @@ def confirm_code(user: User, state: dict[str, Any], code: str) -> None:
     flows.confirm_code(user, code)
 
 
-def show_backup_codes(user: User, state: dict[str, Any]) -> list[str]:
+def show_backup_codes(
+    user: User, state: dict[str, Any], session: SessionBase | None = None
+) -> list[str]:
     """A new set at each call; only the last set shown becomes active."""
+    if state.get("method") == TOTP and session is not None:
+        return totp_flows.show_backup_codes(user, session)
     _require_current(user, state)
     return flows.show_backup_codes(user)
 
 
 def activate(request: HttpRequest, user: User, state: dict[str, Any], *, saved: bool) -> None:
-    """2FA is on; the member proved the phone with its code, so the login is at aal2."""
+    """2FA is on; the member proved the phone (or the app) with its code: the login is aal2."""
+    if state.get("method") == TOTP:
+        totp_flows.activate(user, request.session, saved_backup_codes=saved)
+        record_authentication(request, user, "mfa", type="totp")
+        return
     _require_current(user, state)
     flows.activate(user, saved_backup_codes=saved)
     record_authentication(request, user, "mfa", type="sms")
 
 
-def postpone(user: User, state: dict[str, Any], now: datetime | None = None) -> int:
+def postpone(
+    user: User,
+    state: dict[str, Any],
+    now: datetime | None = None,
+    *,
+    session: SessionBase | None = None,
+) -> int:
     """ "Later": allowed while the grace period lasts, or once 2FA is no longer required.
 
     Returns the days left to set it up (0 when it is no longer required).
     """
     rule = rule_for(user)
     left = rule.days_left(now or clock.now())
-    if (rule.required and left <= 0) or state.get(SSO_REQUIRES_OURS):
+    replacing = factor_policy.needs_allowed_factor(user)  # "Later" only while a grace runs
+    if ((rule.required or replacing) and left <= 0) or state.get(SSO_REQUIRES_OURS):
         raise Conflict(
             "Your account requires two-factor authentication now: set it up to sign in.",
             code="postpone_not_allowed",
         )
     if current(user, state) is not None:
         flows.cancel(user)  # nothing half-done stays behind
+    if state.get("method") == TOTP and session is not None:
+        totp_flows.cancel(user, session)
     if rule.required:
         record(Event.TWO_FACTOR_POSTPONED, subject=user, detail={"days_left": left})
     return left

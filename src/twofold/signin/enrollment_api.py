@@ -5,7 +5,8 @@ Under ``/_allauth/{client}/v1/auth/2fa/enroll``: GET where the enrollment stands
 ``{phone, country?}`` texts a code; ``…/sms/resend``; ``…/sms/confirm`` ``{code}`` answers the
 backup codes (shown once); ``…/backup-codes`` a new set; ``…/activate``
 ``{saved_backup_codes: true}`` and, in the grace period, ``…/postpone`` complete the login with
-allauth's usual authentication response.
+allauth's usual authentication response. An authenticator app instead: POST ``…/totp`` answers
+the key and QR code; ``…/totp/confirm`` ``{code}`` answers the backup codes; then ``…/activate``.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from twofold.api import responses
 from twofold.errors import FlowError, TooManyRequests
 from twofold.factors.sms import flows
 from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.factors.totp.forms import TotpCodeForm
 from twofold.signin import enrollment
 from twofold.signin.stages import TwoFactorEnrollmentStage
 from twofold.sms.numbers import formatted
@@ -37,6 +39,10 @@ class ConfirmCodeInput(ConfirmCodeForm, Input):
 
 
 class ActivateInput(ActivateForm, Input):
+    pass
+
+
+class TotpCodeInput(TotpCodeForm, Input):
     pass
 
 
@@ -58,14 +64,19 @@ class _StageView(AuthenticationStageAPIView):
             if pending.verified_at is None
             else "backup_codes"
         )
+        app = enrollment.totp_setup(self.request, user, self.stage.state)
+        if app is not None:
+            step = "backup_codes" if app.confirmed else "totp_code"
         days_left = enrollment.days_left(user, self.stage.state)
         return {
+            "method": "totp" if app is not None else "sms",
             "step": step,
             "phone": formatted(pending.phone) if pending else None,
             "resend_in": enrollment.resend_in(user, self.stage.state),
             "default_country": flows.default_country(user),
             "days_left": days_left,
             "may_postpone": days_left > 0,
+            "methods": list(enrollment.offered(user)),
         }
 
 
@@ -103,7 +114,42 @@ class ConfirmView(_StageView):
         user, state = self.stage.login.user, self.stage.state
         try:
             enrollment.confirm_code(user, state, self.input.cleaned_data["code"])
-            codes = enrollment.show_backup_codes(user, state)
+            if enrollment.completed(user):  # a factor no longer allowed replaced
+                return self.respond_next_stage()
+            codes = enrollment.show_backup_codes(user, state, request.session)
+        except FlowError as error:
+            return _error(error)
+        return responses.ok({"codes": codes})
+
+
+class TotpStartView(_StageView):
+    """POST: the authenticator app instead of SMS: its key and QR code (the same until used)."""
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            setup = enrollment.start_totp(request, self.stage.login.user, self.stage.state)
+        except FlowError as error:
+            return _error(error)
+        stash_login(request, self.stage.login)  # keep the method chosen with the pending login
+        data = {
+            "secret": setup.grouped_secret,
+            "otpauth_uri": setup.uri,
+            "qr_code_svg": setup.qr_data_uri,
+            "confirmed": setup.confirmed,
+        }
+        return responses.ok(data, status=202)
+
+
+class TotpConfirmView(_StageView):
+    input_class = {"POST": TotpCodeInput}
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user, state = self.stage.login.user, self.stage.state
+        try:
+            enrollment.confirm_totp(request, user, state, self.input.cleaned_data["code"])
+            if enrollment.completed(user):  # a factor no longer allowed replaced
+                return self.respond_next_stage()
+            codes = enrollment.show_backup_codes(user, state, request.session)
         except FlowError as error:
             return _error(error)
         return responses.ok({"codes": codes})
@@ -112,7 +158,9 @@ class ConfirmView(_StageView):
 class BackupCodesView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            codes = enrollment.show_backup_codes(self.stage.login.user, self.stage.state)
+            codes = enrollment.show_backup_codes(
+                self.stage.login.user, self.stage.state, request.session
+            )
         except FlowError as error:
             return _error(error)
         return responses.ok({"codes": codes})
@@ -133,7 +181,7 @@ class ActivateView(_StageView):
 class PostponeView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            enrollment.postpone(self.stage.login.user, self.stage.state)
+            enrollment.postpone(self.stage.login.user, self.stage.state, session=request.session)
         except FlowError as error:
             return _error(error)
         return self.respond_next_stage()
@@ -145,6 +193,8 @@ def urlpatterns_for(client: Client) -> list[URLPattern]:
         path("auth/2fa/enroll/sms", StartView.as_api_view(client=client)),
         path("auth/2fa/enroll/sms/resend", ResendView.as_api_view(client=client)),
         path("auth/2fa/enroll/sms/confirm", ConfirmView.as_api_view(client=client)),
+        path("auth/2fa/enroll/totp", TotpStartView.as_api_view(client=client)),
+        path("auth/2fa/enroll/totp/confirm", TotpConfirmView.as_api_view(client=client)),
         path("auth/2fa/enroll/backup-codes", BackupCodesView.as_api_view(client=client)),
         path("auth/2fa/enroll/activate", ActivateView.as_api_view(client=client)),
         path("auth/2fa/enroll/postpone", PostponeView.as_api_view(client=client)),

@@ -10,13 +10,18 @@ from allauth.account.internal.stagekit import stash_login
 from allauth.account.stages import LoginStage
 from django import forms
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
+from twofold.factors import policy as factor_policy
+from twofold.factors import registry
 from twofold.factors.sms import flows
 from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.factors.totp.forms import TotpCodeForm
 from twofold.signin import enrollment
 from twofold.sms.numbers import formatted
 
@@ -26,6 +31,7 @@ in_enrollment_stage = login_stage_required(
 PHONE = "two_factor_enrollment_phone"
 CONFIRM = "two_factor_enrollment_confirm"
 BACKUP_CODES = "two_factor_enrollment_backup_codes"
+APP = "two_factor_enrollment_app"
 
 
 def _stage(request: HttpRequest) -> LoginStage:
@@ -35,11 +41,19 @@ def _stage(request: HttpRequest) -> LoginStage:
 def _render(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
     stage = _stage(request)
     context.setdefault("days_left", enrollment.days_left(stage.login.user, stage.state))
+    context.setdefault("offered", enrollment.offered(stage.login.user))
+    context.setdefault("replacing", factor_policy.needs_allowed_factor(stage.login.user))
     return render(request, f"signin/{template}", context)
 
 
 def _show_error(form: forms.Form, error: FlowError) -> None:
     form.add_error(error.param if error.param in form.fields else None, error.message)
+
+
+def _replaced(request: HttpRequest, stage: LoginStage) -> HttpResponse:
+    """A member replacing a factor the account no longer allows: the allowed one is added."""
+    messages.success(request, "Your new two-factor method is on. Your backup codes stay valid.")
+    return stage.exit()
 
 
 def _start_again(request: HttpRequest, error: FlowError) -> HttpResponse:
@@ -60,6 +74,8 @@ def start(request: HttpRequest) -> HttpResponse:
 def phone(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     user = stage.login.user
+    if registry.SMS not in enrollment.offered(user):
+        return redirect(APP)  # the account does not allow SMS
     pending = enrollment.current(user, stage.state)
     pending_phone = formatted(pending.phone) if pending else None
     initial = {"country": flows.default_country(user), "phone": pending_phone}
@@ -93,6 +109,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
                 return _start_again(request, error)
             _show_error(form, error)
         else:
+            if enrollment.completed(user):
+                return _replaced(request, stage)
             return redirect(BACKUP_CODES)
     context = {
         "form": form,
@@ -100,6 +118,34 @@ def confirm(request: HttpRequest) -> HttpResponse:
         "resend_in": enrollment.resend_in(user, stage.state),
     }
     return _render(request, "enroll_confirm.html", **context)
+
+
+@in_enrollment_stage
+@never_cache  # the page carries the app's secret
+def app(request: HttpRequest) -> HttpResponse:
+    """An authenticator app instead of SMS: the QR code and key; POST a current code."""
+    stage = _stage(request)
+    user = stage.login.user
+    try:
+        setup = enrollment.start_totp(request, user, stage.state)
+    except FlowError as error:
+        if registry.SMS not in enrollment.offered(user):
+            raise PermissionDenied(error.message) from None  # nothing else to offer
+        return _start_again(request, error)
+    stash_login(request, stage.login)  # keep the method chosen with the pending login
+    if setup.confirmed:
+        return redirect(BACKUP_CODES)
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            enrollment.confirm_totp(request, user, stage.state, form.cleaned_data["code"])
+        except FlowError as error:
+            _show_error(form, error)
+        else:
+            if enrollment.completed(user):
+                return _replaced(request, stage)
+            return redirect(BACKUP_CODES)
+    return _render(request, "enroll_app.html", form=form, setup=setup)
 
 
 @in_enrollment_stage
@@ -127,10 +173,12 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _activate(request, stage)
     try:
-        shown = enrollment.show_backup_codes(user, stage.state)
+        shown = enrollment.show_backup_codes(user, stage.state, request.session)
     except FlowError as error:
         if error.code == "phone_not_confirmed":
             return redirect(CONFIRM)
+        if error.code == "totp_not_confirmed":
+            return redirect(APP)
         return _start_again(request, error)
     return _render(
         request, "enroll_backup_codes.html", codes=shown, form=ActivateForm(), email=user.email
@@ -157,7 +205,7 @@ def _activate(request: HttpRequest, stage: LoginStage) -> HttpResponse:
 def later(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     try:
-        left = enrollment.postpone(stage.login.user, stage.state)
+        left = enrollment.postpone(stage.login.user, stage.state, session=request.session)
     except FlowError as error:
         messages.error(request, error.message)
         return redirect(PHONE)

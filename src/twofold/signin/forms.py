@@ -2,12 +2,31 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
+from twofold.factors import registry
 from twofold.factors.sms.forms import ConfirmCodeForm
+from twofold.factors.totp.forms import TotpCodeForm
+
+__all__ = [
+    "BackupCodeForm",
+    "ChooseMethodForm",
+    "RememberDeviceForm",
+    "SmsCodeForm",
+    "TotpCodeForm",
+    "VerifyForm",
+]
 
 # The same 6-digit code input as when confirming a number: one validator per input.
 SmsCodeForm = ConfirmCodeForm
+
+
+class ChooseMethodForm(forms.Form):
+    """ "Try another way": the factor to be asked for instead."""
+
+    method = forms.ChoiceField(choices=[(m, m) for m in registry.METHODS])
 
 
 class BackupCodeForm(forms.Form):
@@ -16,3 +35,35 @@ class BackupCodeForm(forms.Form):
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )
+
+
+class RememberDeviceForm(forms.Form):
+    """ "Remember this device for 30 days" on the second-factor step (``signin/remembered.py``)."""
+
+    remember_device = forms.BooleanField(required=False)
+
+    def wanted(self) -> bool:
+        return self.is_valid() and bool(self.cleaned_data["remember_device"])
+
+
+class VerifyForm(forms.Form):
+    """The API's one input for any factor: ``{method, code, remember_device?}``, each code by
+    its own rule."""
+
+    # A security key answers with a signed assertion, not a code: ``…/auth/2fa/webauthn``.
+    method = forms.ChoiceField(
+        choices=[(m, m) for m in (*registry.METHODS, "backup_code") if m != registry.WEBAUTHN]
+    )
+    code = forms.CharField(max_length=32)
+    remember_device = forms.BooleanField(required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        method, code = cleaned.get("method"), cleaned.get("code")
+        if method and code and method != "backup_code":
+            digits = ConfirmCodeForm({"code": code})
+            if not digits.is_valid():
+                self.add_error("code", digits.errors["code"])
+            else:
+                cleaned["code"] = digits.cleaned_data["code"]
+        return cleaned

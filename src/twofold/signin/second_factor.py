@@ -1,8 +1,11 @@
 """The second-factor step of sign-in, shared by the page and the JSON API.
 
-Codes are bound to this login (``state["binding"]``, kept in the pending login in the server-side
-session). Success records the method for assurance (AMR ``sms`` or ``otp``); the stage then ends
-and allauth signs the member in with a new session id.
+A member with several factors is asked for their preferred one first (``state["method"]``) and
+can "try another way": another factor, or a backup code. A text is sent only when SMS is the
+method in use. Codes are bound to this login (``state["binding"]``, kept in the pending login in
+the server-side session). Success records the method for assurance (AMR ``otp`` for an
+authenticator app or a backup code, ``sms``); the stage then ends and allauth signs the member
+in with a new session id.
 
 The factor can disappear while a login waits (an administrator's reset): the step then no longer
 applies, and the pages and the API let allauth go on with the next stage.
@@ -12,17 +15,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from allauth.account.internal.flows.login import record_authentication
+from allauth.account.internal.flows.login import (
+    record_authentication,
+)
 from allauth.account.models import Login
 from allauth.core.internal.httpkit import get_client_ip
 from django.http import HttpRequest
 
 from twofold import clock
-from twofold.errors import Conflict, FlowError
+from twofold.errors import Conflict, FlowError, NotAllowed
+from twofold.factors import policy, registry
 from twofold.factors.backup_codes.flows import consume_backup_code
 from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import codes
 from twofold.factors.sms.models import SmsFactor
+from twofold.factors.totp import flows as totp
+from twofold.factors.webauthn import flows as webauthn
 from twofold.sms.numbers import mask
 from twofold.sso import policy as sso_policy
 from twofold.users.models import User
@@ -57,13 +65,83 @@ def _factor(user: User) -> SmsFactor:
 
 def start(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     state["binding"] = codes.new_binding()
-    send_code(request, user, state)
+    state["method"] = registry.preferred(user, methods(user))
+    if state["method"] == registry.SMS:
+        send_code(request, user, state)
+
+
+def methods(user: User) -> list[str]:
+    """The member's factors this step accepts: those the account's method policy allows (all of
+    them when none is: the member then adds an allowed one in the enrollment stage)."""
+    return policy.usable_methods(user)
+
+
+def _require_usable(user: User, method: str) -> None:
+    if policy.method_allowed(user, method):
+        return  # the common case: no need to read the member's factors
+    if method not in methods(user):
+        raise NotAllowed(
+            "Your account no longer accepts this method: use another one, or a backup code.",
+            code="method_not_allowed",
+            param="method",
+        )
+
+
+def method(user: User, state: dict[str, Any]) -> str | None:
+    """The factor this login asks for now (a login from before several factors: SMS)."""
+    available = methods(user)
+    current = state.get("method", registry.SMS)
+    return current if current in available else registry.preferred(user, available)
+
+
+def choose(request: HttpRequest, user: User, state: dict[str, Any], chosen: str) -> None:
+    """ "Try another way": ask for ``chosen`` instead; choosing SMS texts a code."""
+    if chosen not in registry.methods(user):
+        raise FlowError(
+            "This method is not set up for your account.", code="factor_missing", param="method"
+        )
+    _require_usable(user, chosen)
+    state["method"] = chosen
+    open_code = codes.has_open_code(user, PURPOSE, state["binding"], clock.now())
+    if chosen == registry.SMS and not open_code:
+        send_code(request, user, state)
+
+
+def verify_totp_code(request: HttpRequest, user: User, code: str) -> None:
+    codes.require_active(user)  # deactivated while the login waited
+    _require_usable(user, registry.TOTP)  # the account's method policy, even if it changed
+    totp.verify(user, code)
+    record_authentication(request, user, "mfa", type="totp")
+
+
+def webauthn_options(request: HttpRequest, user: User) -> dict[str, Any]:
+    """What ``navigator.credentials.get()`` needs to sign this login's challenge with a key."""
+    codes.require_active(user)
+    _require_usable(user, registry.WEBAUTHN)
+    rp = webauthn.relying_party(request.get_host())
+    return webauthn.begin_assertion(request.session, rp, user)
+
+
+def verify_webauthn(request: HttpRequest, user: User, credential: dict[str, Any]) -> None:
+    codes.require_active(user)  # deactivated while the login waited
+    _require_usable(user, registry.WEBAUTHN)  # the account's method policy, even if it changed
+    rp = webauthn.relying_party(request.get_host())
+    found = webauthn.verify(user, request.session, rp, credential)
+    record_authentication(request, user, "mfa", type="webauthn", id=found.pk)
+
+
+def passkey_used(login: Login) -> bool:
+    """This login began with a passkey (two factors at once): no second step."""
+    from twofold.signin.passkey import PASSKEY_STATE  # passkey builds on this module
+
+    return login.state.get(PASSKEY_STATE) is not None
 
 
 def send_code(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     """Text a (new) code for this login; the cooldown and send limits apply."""
     state.pop("send_error", None)
     factor = _factor(user)
+    _require_usable(user, registry.SMS)
     codes.issue_code(
         user,
         factor.phone,
@@ -80,6 +158,7 @@ def seconds_until_resend(user: User) -> int:
 def verify_sms_code(request: HttpRequest, user: User, state: dict[str, Any], code: str) -> None:
     now = clock.now()
     codes.require_active(user)  # deactivated while the login waited
+    _require_usable(user, registry.SMS)  # the account's method policy, even if it changed
     codes.verify_code(user, code, purpose=PURPOSE, binding=state["binding"], now=now)
     SmsFactor.objects.filter(user=user).update(last_used_at=now)
     record_authentication(request, user, "mfa", type="sms")

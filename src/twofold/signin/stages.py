@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
-from twofold.signin import enrollment, second_factor
+from twofold.signin import enrollment, remembered, second_factor
 from twofold.sso import policy as sso_policy
 
 
@@ -42,9 +42,10 @@ class SsoRequiredStage(LoginStage):
 
 
 class SecondFactorStage(LoginStage):
-    """The member has 2FA: no session until a code sent by SMS (or a backup code) is right.
+    """The member has 2FA: no session until a code of their preferred factor (authenticator
+    app or SMS), of another of their factors, or a backup code is right.
 
-    The code is texted as soon as the stage starts, bound to this login (ASVS 6.6.2).
+    With SMS, the code is texted as soon as the stage starts, bound to this login (ASVS 6.6.2).
     """
 
     key = second_factor.STAGE_KEY
@@ -55,8 +56,12 @@ class SecondFactorStage(LoginStage):
         if user is not None and sso_policy.satisfies_second_factor(self.login):
             second_factor.record_federated(self.request, user, self.login)
             return None, True
+        if user is not None and second_factor.passkey_used(self.login):
+            return None, True  # a passkey is two factors at once (aal2)
         if user is None or not second_factor.applies(user):
             return None, True
+        if "binding" not in self.state and remembered.recognizes(self.request, user):
+            return None, True  # a remembered browser: the password alone, aal1
         if "binding" not in self.state:
             try:
                 second_factor.start(self.request, user, self.state)

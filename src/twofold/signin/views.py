@@ -1,4 +1,5 @@
-"""Pages of the second-factor sign-in step: SMS code, resend, backup code."""
+"""Pages of the second-factor sign-in step: the code of the factor in use (authenticator app or
+SMS), resend, "try another way", backup code."""
 
 from __future__ import annotations
 
@@ -20,8 +21,15 @@ from django.views.decorators.http import require_POST
 from twofold.errors import FlowError
 from twofold.factors import registry
 from twofold.factors.backup_codes.flows import FEW_LEFT
-from twofold.signin import second_factor
-from twofold.signin.forms import BackupCodeForm, SmsCodeForm
+from twofold.organizations.policy import remembered_devices_allowed
+from twofold.signin import remembered, second_factor, webauthn_views
+from twofold.signin.forms import (
+    BackupCodeForm,
+    ChooseMethodForm,
+    RememberDeviceForm,
+    SmsCodeForm,
+    TotpCodeForm,
+)
 from twofold.users.models import User
 
 View = Callable[[HttpRequest], HttpResponse]
@@ -47,9 +55,19 @@ def _stage(request: HttpRequest) -> LoginStage:
     return request._login_stage  # type: ignore[attr-defined]
 
 
+def _exit(request: HttpRequest, stage: LoginStage) -> HttpResponse:
+    """The second factor was right: on with the login, remembering this browser when asked."""
+    response = stage.exit()
+    if RememberDeviceForm(request.POST).wanted():
+        remembered.remember(request, stage.login.user, response)
+    return response
+
+
 def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str, Any]:
     user = stage.login.user
     return {
+        "may_remember": remembered_devices_allowed(user),
+        "other_ways": len(second_factor.methods(user)) > 1,
         "masked_phone": second_factor.masked_phone(user),
         "resend_in": second_factor.seconds_until_resend(user),
         "send_error": stage.state.get("send_error"),
@@ -59,7 +77,13 @@ def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str,
 
 @in_second_factor_stage
 def sms_code(request: HttpRequest) -> HttpResponse:
+    """The code of the factor this login asks for: the preferred one, or the one chosen."""
     stage = _stage(request)
+    current = second_factor.method(stage.login.user, stage.state)
+    if current == registry.TOTP:
+        return _totp_code(request, stage)
+    if current == registry.WEBAUTHN:
+        return webauthn_views.key_step(request, stage)
     form = SmsCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -69,8 +93,39 @@ def sms_code(request: HttpRequest) -> HttpResponse:
         except FlowError as error:
             form.add_error("code", error.message)
         else:
-            return stage.exit()
+            return _exit(request, stage)
     return render(request, "signin/sms_code.html", _context(request, stage, form=form))
+
+
+def _totp_code(request: HttpRequest, stage: LoginStage) -> HttpResponse:
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.verify_totp_code(request, stage.login.user, form.cleaned_data["code"])
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            return _exit(request, stage)
+    return render(request, "signin/totp_code.html", _context(request, stage, form=form))
+
+
+@in_second_factor_stage
+def other_ways(request: HttpRequest) -> HttpResponse:
+    """ "Try another way": the member's other factors, and backup codes. POST picks one."""
+    stage = _stage(request)
+    user = stage.login.user
+    form = ChooseMethodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.choose(request, user, stage.state, form.cleaned_data["method"])
+        except FlowError as error:
+            messages.error(request, error.message)
+        stash_login(request, stage.login)  # keep the method chosen
+        return redirect("second_factor")
+    current = second_factor.method(user, stage.state)
+    others = [(m, registry.LABELS[m]) for m in second_factor.methods(user) if m != current]
+    context = {"others": others, "masked_phone": second_factor.masked_phone(user)}
+    return render(request, "signin/other_ways.html", context)
 
 
 @in_second_factor_stage
@@ -107,8 +162,9 @@ def backup_code(request: HttpRequest) -> HttpResponse:
                     f"You used a backup code; {left} left. "
                     "Create new ones in Password and Two-Factor Authentication.",
                 )
-            return stage.exit()
-    return render(request, "signin/backup_code.html", {"form": form})
+            return _exit(request, stage)
+    context = {"form": form, "may_remember": remembered_devices_allowed(stage.login.user)}
+    return render(request, "signin/backup_code.html", context)
 
 
 @login_required

@@ -18,9 +18,10 @@ from django.views.decorators.http import require_POST
 
 from twofold import clock
 from twofold.errors import FlowError
+from twofold.factors.sms.views import fresh_authentication
 from twofold.organizations import flows, policy
-from twofold.organizations.forms import OrganizationForm, SecurityPolicyForm
-from twofold.organizations.models import Membership
+from twofold.organizations.forms import MethodPolicyForm, OrganizationForm, SecurityPolicyForm
+from twofold.organizations.models import Membership, Organization
 from twofold.web.views import administrator_required
 
 
@@ -33,6 +34,7 @@ def _render(
     *,
     name_form: forms.Form | None = None,
     policy_form: forms.Form | None = None,
+    methods_form: forms.Form | None = None,
 ) -> HttpResponse:
     organization = _membership(request).organization
     rule = policy.rule_of(organization)
@@ -43,6 +45,7 @@ def _render(
     context: dict[str, Any] = {
         "form": name_form or OrganizationForm(initial={"name": organization.name}),
         "policy_form": policy_form or SecurityPolicyForm(initial=initial),
+        "methods_form": methods_form or _methods_form(organization),
         "rule": rule,
         "days_left": rule.days_left(clock.now()),
         "without_two_factor": policy.members_without_two_factor(organization).count(),
@@ -62,6 +65,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 
 @administrator_required
+@fresh_authentication  # changes how members authenticate (ASVS 7.5.1)
 @require_POST
 def security_policy(request: HttpRequest) -> HttpResponse:
     form = SecurityPolicyForm(request.POST)
@@ -79,6 +83,38 @@ def security_policy(request: HttpRequest) -> HttpResponse:
         form.add_error(error.param if error.param in form.fields else None, error.message)
         return _render(request, policy_form=form)
     messages.success(request, "The security policy was saved.")
+    return redirect("account_settings")
+
+
+def _methods_form(organization: Organization) -> MethodPolicyForm:
+    return MethodPolicyForm(initial=_method_policy(organization))
+
+
+def _method_policy(organization: Organization) -> dict[str, Any]:
+    return {
+        "allowed_two_factor_methods": list(policy.allowed_methods_of(organization)),
+        "allow_remembered_devices": organization.allow_remembered_devices,
+    }
+
+
+@administrator_required
+@fresh_authentication  # changes how members authenticate (ASVS 7.5.1)
+@require_POST
+def allowed_methods(request: HttpRequest) -> HttpResponse:
+    """Which second factors members may use, and whether browsers may be remembered."""
+    form = MethodPolicyForm(request.POST)
+    if form.is_valid():
+        try:
+            policy.change_method_policy(
+                _membership(request),
+                methods=form.cleaned_data["allowed_two_factor_methods"],
+                allow_remembered_devices=form.cleaned_data["allow_remembered_devices"],
+            )
+        except FlowError as error:
+            form.add_error(error.param if error.param in form.fields else None, error.message)
+    if not form.is_valid():
+        return _render(request, methods_form=form)
+    messages.success(request, "The two-factor methods were saved.")
     return redirect("account_settings")
 
 

@@ -1,12 +1,29 @@
 from django.urls import include, path
 
-from twofold.web import account, views
+from twofold.web import account, remembered, sessions, views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("settings/security/", views.security_settings, name="security_settings"),
+    path("settings/sessions/", sessions.session_list, name="sessions"),
+    path(
+        "settings/security/devices/<int:pk>/forget",
+        remembered.forget,
+        name="remembered_device_forget",
+    ),
+    path(
+        "settings/security/devices/forget-all",
+        remembered.forget_all,
+        name="remembered_devices_forget_all",
+    ),
+    path("settings/sessions/<int:pk>/end", sessions.end_session, name="sessions_end"),
+    path("settings/sessions/end-others", sessions.end_other_sessions, name="sessions_end_others"),
+    path(
+        "settings/sessions/keep-others", sessions.keep_other_sessions, name="sessions_keep_others"
+    ),
     path("account/", account.account_settings, name="account_settings"),
     path("account/security/", account.security_policy, name="account_security_policy"),
+    path("account/security/methods", account.allowed_methods, name="account_allowed_methods"),
     path(
         "account/security/sign-out-members-without-2fa",
         account.sign_out_members_without_two_factor,

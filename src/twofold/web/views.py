@@ -14,9 +14,10 @@ from django.views.decorators.http import require_POST
 
 from twofold.audit import flows as audit_flows
 from twofold.errors import FlowError
-from twofold.factors import reset
+from twofold.factors import registry, reset
 from twofold.factors.sms import flows as sms_flows
 from twofold.factors.sms.views import fresh_authentication
+from twofold.factors.totp import flows as totp_flows
 from twofold.organizations import flows
 from twofold.organizations.forms import (
     AcceptInvitationForm,
@@ -25,6 +26,8 @@ from twofold.organizations.forms import (
     RoleForm,
 )
 from twofold.organizations.models import Membership
+from twofold.organizations.policy import allowed_methods_for
+from twofold.signin import remembered, sessions
 from twofold.sms.numbers import formatted
 from twofold.sso import flows as sso_flows
 from twofold.users.models import User
@@ -57,12 +60,20 @@ def security_settings(request: HttpRequest) -> HttpResponse:
     """ "Password and Two-Factor Authentication"."""
     user: User = request.user  # type: ignore[assignment]
     enrollment = sms_flows.pending(user)
+    status = sms_flows.status(user)
     context = {
-        "two_factor": sms_flows.status(user),
+        "two_factor": status,
+        "totp": totp_flows.authenticator(user),
+        "factor_choices": [(m, registry.LABELS[m]) for m in status.methods],
+        "allowed_methods": allowed_methods_for(user),  # the account's method policy
+        "remembered_devices": [
+            (device, remembered.is_current(request, device)) for device in remembered.listed(user)
+        ],
         "pending": enrollment,
         "pending_phone": formatted(enrollment.phone) if enrollment else None,
         "security_events": audit_flows.own_recent_events(user),
         "identity_providers": sso_flows.identity_providers(user),
+        "offer": sessions.pending_offer(user, request.session),  # ASVS 7.4.3
     }
     return render(request, "twofold/security_settings.html", context)
 

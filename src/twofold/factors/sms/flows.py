@@ -16,8 +16,8 @@ from django.db import transaction
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
-from twofold.errors import Conflict, FlowError, NotAllowed
-from twofold.factors import notifications, policy
+from twofold.errors import Conflict, FlowError
+from twofold.factors import manage, notifications, policy, registry
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.factors.sms import codes
 from twofold.factors.sms.codes import UNKNOWN_SENDER, Sender
@@ -31,14 +31,20 @@ Purpose = PendingSmsEnrollment.Purpose
 
 @dataclass(frozen=True)
 class Status:
-    """What the settings page and ``GET /api/v1/two-factor`` show."""
+    """What the settings page and ``GET /api/v1/two-factor`` show: 2FA as a whole, and SMS."""
 
-    enabled: bool
+    enabled: bool  # any second factor
     masked_phone: str | None
     enabled_at: datetime | None
     last_used_at: datetime | None
     backup_codes_left: int
     required: bool
+    methods: tuple[str, ...] = ()  # strongest first
+    preferred: str | None = None
+
+    @property
+    def sms(self) -> bool:
+        return registry.SMS in self.methods
 
     @property
     def few_backup_codes_left(self) -> bool:
@@ -47,13 +53,16 @@ class Status:
 
 def status(user: User) -> Status:
     factor = SmsFactor.objects.filter(user=user).first()
+    methods = registry.methods(user)
     return Status(
-        enabled=factor is not None,
+        enabled=bool(methods),
         masked_phone=mask(factor.phone) if factor else None,
         enabled_at=factor.enabled_at if factor else None,
         last_used_at=factor.last_used_at if factor else None,
-        backup_codes_left=backup_codes.remaining(user) if factor else 0,
+        backup_codes_left=backup_codes.remaining(user) if methods else 0,
         required=policy.two_factor_required(user),
+        methods=tuple(methods),
+        preferred=registry.preferred(user, methods),
     )
 
 
@@ -77,6 +86,8 @@ def start(
     now = now or clock.now()
     phone = parse_mobile(raw_phone, default_country(user))
     factor = SmsFactor.objects.filter(user=user).first()
+    if factor is None:
+        policy.require_allowed(user, registry.SMS)  # the account's method policy
     if factor is not None and factor.phone == phone:
         raise FlowError("This is already your number.", code="phone_unchanged", param="phone")
     purpose = Purpose.CHANGE_NUMBER if factor else Purpose.ENROLL
@@ -115,9 +126,21 @@ def confirm_code(user: User, code: str, *, now: datetime | None = None) -> Pendi
         notifications.send_phone_changed(user, mask(enrollment.phone))
         record(Event.PHONE_CHANGED, subject=user, factor="sms", detail=_masked(enrollment.phone))
         return enrollment
+    if registry.has_second_factor(user):
+        # Another factor is on, with the member's one set of backup codes: SMS is added now.
+        _add_factor(user, enrollment, now)
+        return enrollment
     enrollment.verified_at = now
     enrollment.save(update_fields=["verified_at"])
     return enrollment
+
+
+def _add_factor(user: User, enrollment: PendingSmsEnrollment, now: datetime) -> None:
+    with transaction.atomic():
+        SmsFactor.objects.create(user=user, phone=enrollment.phone, enabled_at=now)
+        enrollment.delete()
+    notifications.send_factor_added(user, registry.LABELS[registry.SMS])
+    record(Event.FACTOR_ADDED, subject=user, factor="sms", detail=_masked(enrollment.phone))
 
 
 def show_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
@@ -151,7 +174,7 @@ def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = Non
 
 def regenerate_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
     """A new set replaces the whole old one at once."""
-    if not SmsFactor.objects.filter(user=user).exists():
+    if not registry.has_second_factor(user):
         raise Conflict("Turn on two-factor authentication first.", code="two_factor_off")
     with transaction.atomic():
         shown = backup_codes.create_pending(user, now=now)
@@ -162,19 +185,8 @@ def regenerate_backup_codes(user: User, *, now: datetime | None = None) -> list[
 
 
 def disable(user: User) -> None:
-    if policy.two_factor_required(user):
-        raise NotAllowed(
-            "Your account requires two-factor authentication, so it cannot be turned off. "
-            "You can change your number instead.",
-            code="two_factor_required",
-        )
-    with transaction.atomic():
-        deleted, _ = SmsFactor.objects.filter(user=user).delete()
-        PendingSmsEnrollment.objects.filter(user=user).delete()
-        backup_codes.remove_all(user)
-    if deleted:
-        notifications.send_two_factor_disabled(user)
-        record(Event.TWO_FACTOR_DISABLED, subject=user, factor="sms")
+    """Turn two-factor authentication off: every factor, whichever (``manage.turn_off``)."""
+    manage.turn_off(user)
 
 
 def cancel(user: User) -> None:

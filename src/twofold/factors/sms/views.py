@@ -27,6 +27,7 @@ from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
 from twofold.factors.sms.models import PendingSmsEnrollment
+from twofold.signin import sessions
 from twofold.signin.reauthentication import recently_authenticated
 from twofold.sms.numbers import formatted
 from twofold.users.models import User
@@ -89,6 +90,11 @@ def _back_to_step(request: HttpRequest, error: FlowError) -> HttpResponse:
     return redirect(_STEP_OF_ERROR.get(error.code, SETTINGS))
 
 
+def factors_changed(request: HttpRequest) -> None:
+    """Offer to sign out the member's other sessions, on the settings page (ASVS 7.4.3)."""
+    sessions.offer_to_end_other_sessions(_user(request), request.session)
+
+
 def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
     messages.info(request, "There is no two-factor set-up in progress. Start again from here.")
     return redirect(SETTINGS)
@@ -99,7 +105,7 @@ def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
 
 @fresh_authentication
 def enable(request: HttpRequest) -> HttpResponse:
-    if flows.status(_user(request)).enabled:
+    if flows.status(_user(request)).sms:
         return redirect("two_factor_change_number")
     _remember_return_to(request)
     return _phone_step(request, changing=False)
@@ -115,7 +121,7 @@ def _remember_return_to(request: HttpRequest) -> None:
 @fresh_authentication
 def change_number(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    if not flows.status(user).enabled:
+    if not flows.status(user).sms:
         return redirect("two_factor_enable")
     # Binding a new number needs the current second factor too (DESIGN.md: aal2), as in the API.
     if not recently_authenticated(request.session, user, second_factor=True):
@@ -175,8 +181,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
 
 def _confirmed(request: HttpRequest, enrollment: PendingSmsEnrollment) -> HttpResponse:
     if enrollment.purpose == Purpose.CHANGE_NUMBER:
+        factors_changed(request)
         messages.success(request, "Your number was changed.")
         return redirect(SETTINGS)
+    if flows.pending(_user(request)) is None:  # added beside another factor: done already
+        factors_changed(request)
+        messages.success(request, "Text messages were added to your two-factor authentication.")
+        return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
     return redirect("two_factor_backup_codes")
 
 
@@ -242,6 +253,7 @@ def _activate(request: HttpRequest) -> HttpResponse:
         # The codes were shown once and are not shown again: the same set stays pending.
         context = {"codes": None, "form": form, "activating": True}
         return render(request, "factors/backup_codes.html", context)
+    factors_changed(request)
     messages.success(request, "Two-factor authentication is on.")
     return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
 
@@ -259,6 +271,7 @@ def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
         shown = flows.regenerate_backup_codes(_user(request))
     except FlowError as error:
         return _back_to_step(request, error)
+    factors_changed(request)
     return render(request, "factors/backup_codes.html", {"codes": shown, "activating": False})
 
 
@@ -271,5 +284,6 @@ def disable(request: HttpRequest) -> HttpResponse:
         flows.disable(_user(request))
     except FlowError as error:
         return _back_to_step(request, error)
+    factors_changed(request)
     messages.success(request, "Two-factor authentication is off. Your backup codes no longer work.")
     return redirect(SETTINGS)

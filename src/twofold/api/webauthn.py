@@ -1,0 +1,99 @@
+"""Security keys and passkeys in the JSON API: the same flows and forms as the settings pages.
+
+``POST /two-factor/webauthn`` ``{passkey}`` (recent password needed): the options of
+``navigator.credentials.create()``; ``POST …/webauthn/complete`` ``{name, credential}``; beside
+another factor the key is active now, otherwise ``…/backup-codes`` and ``…/activate`` follow.
+``GET /two-factor/webauthn``: the keys; ``PATCH …/<id>`` ``{name}``; ``DELETE …/<id>``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpResponse
+
+from twofold.api import responses
+from twofold.api.endpoint import Call, endpoint
+from twofold.api.two_factor import _factors_changed, _fresh, _status
+from twofold.factors.sms.forms import ActivateForm
+from twofold.factors.webauthn import flows
+from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
+
+
+def _rp(call: Call) -> flows.RelyingParty:
+    return flows.relying_party(call.request.get_host())
+
+
+def _key(key: flows.Key) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "passkey": key.passkey,
+        "created_at": key.created_at.isoformat(),
+        "last_used_at": key.last_used_at.isoformat() if key.last_used_at else None,
+    }
+
+
+def _keys(call: Call) -> dict[str, Any]:
+    assert call.user is not None
+    return {"keys": [_key(k) for k in flows.keys(call.user)]}
+
+
+@endpoint("GET", "POST")
+def keys(call: Call) -> HttpResponse:
+    """GET: the member's keys. POST ``{passkey}``: start registering one (recent password)."""
+    assert call.user is not None
+    if call.request.method == "GET":
+        return responses.ok(_keys(call))
+    _fresh(call)
+    passkey = call.validated(BeginForm)["passkey"]
+    options = flows.begin_registration(call.user, call.session, _rp(call), passkey=passkey)
+    return responses.ok({"creation_options": options}, status=202)
+
+
+@endpoint("POST")
+def complete(call: Call) -> HttpResponse:
+    """``{name, credential}``: the browser's answer. ``webauthn_active`` false: a first factor,
+    backup codes and activation follow."""
+    assert call.user is not None
+    data = call.validated(RegisterForm)
+    created = flows.complete_registration(
+        call.user, call.session, _rp(call), data["name"], data["credential"]
+    )
+    answer = {**_status(call), **_keys(call), "webauthn_active": created is not None}
+    return responses.ok(_factors_changed(call, answer) if created else answer)
+
+
+@endpoint("POST")
+def backup_codes(call: Call) -> HttpResponse:
+    assert call.user is not None
+    return responses.ok({"codes": flows.show_backup_codes(call.user, call.session)})
+
+
+@endpoint("POST")
+def activate(call: Call) -> HttpResponse:
+    """``{saved_backup_codes: true}``: the last step of a first factor; only now is 2FA on."""
+    assert call.user is not None
+    data = call.validated(ActivateForm)
+    flows.activate(call.user, call.session, saved_backup_codes=data["saved_backup_codes"])
+    return responses.ok(_factors_changed(call, {**_status(call), **_keys(call)}))
+
+
+@endpoint("POST")
+def cancel(call: Call) -> HttpResponse:
+    assert call.user is not None
+    flows.cancel(call.user, call.session)
+    return responses.ok(_status(call))
+
+
+@endpoint("PATCH", "DELETE")
+def key(call: Call, key_id: int) -> HttpResponse:
+    """PATCH ``{name}``: rename. DELETE: remove (recent password); the last key as removing
+    the factor (the last factor only as turning 2FA off)."""
+    assert call.user is not None
+    if call.request.method == "PATCH":
+        renamed = flows.rename(call.user, key_id, call.validated(NameForm)["name"])
+        return responses.ok(_key(renamed))
+    _fresh(call)
+    flows.remove(call.user, key_id)
+    return responses.ok(_factors_changed(call, {**_status(call), **_keys(call)}))

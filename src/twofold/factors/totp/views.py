@@ -1,0 +1,89 @@
+"""Settings pages of the authenticator app: thin skins over ``flows`` (shared with the API)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from twofold.errors import FlowError
+from twofold.factors.sms.forms import ActivateForm
+from twofold.factors.sms.views import SETTINGS, factors_changed, fresh_authentication, post_only
+from twofold.factors.totp import flows
+from twofold.factors.totp.forms import TotpCodeForm
+from twofold.users.models import User
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # the decorators let only members in
+
+
+@fresh_authentication
+@never_cache  # the page carries the secret: no copy in any cache
+def enable(request: HttpRequest) -> HttpResponse:
+    """The QR code and the key; POST a current code to confirm the app has it."""
+    user = _user(request)
+    try:
+        setup = flows.start(user, request.session)
+    except FlowError as error:
+        messages.info(request, error.message)
+        return redirect(SETTINGS)
+    if setup.confirmed:
+        return redirect("totp_backup_codes")
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            active = flows.confirm(user, request.session, form.cleaned_data["code"])
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            if active:
+                factors_changed(request)
+                messages.success(request, "Your authenticator app was added.")
+                return redirect(SETTINGS)
+            return redirect("totp_backup_codes")
+    return render(request, "factors/totp/enable.html", {"setup": setup, "form": form})
+
+
+@login_required
+@never_cache  # the codes are secrets: no copy in any cache, nor in the back button
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        return _activate(request)
+    try:
+        shown = flows.show_backup_codes(user, request.session)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect("totp_enable" if error.code == "totp_not_confirmed" else SETTINGS)
+    context = {"codes": shown, "form": ActivateForm()}
+    return render(request, "factors/totp/backup_codes.html", context)
+
+
+def _activate(request: HttpRequest) -> HttpResponse:
+    form = ActivateForm(request.POST)
+    saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
+    try:
+        flows.activate(_user(request), request.session, saved_backup_codes=saved)
+    except FlowError as error:
+        if error.param not in form.fields:
+            messages.error(request, error.message)
+            return redirect(SETTINGS)
+        form.add_error(error.param, error.message)
+        # The codes were shown once and are not shown again: the same set stays pending.
+        return render(request, "factors/totp/backup_codes.html", {"codes": None, "form": form})
+    factors_changed(request)
+    messages.success(request, "Two-factor authentication is on.")
+    return redirect(SETTINGS)
+
+
+@login_required
+@post_only(SETTINGS)
+def cancel(request: HttpRequest) -> HttpResponse:
+    flows.cancel(_user(request), request.session)
+    messages.info(request, "The authenticator app was not added.")
+    return redirect(SETTINGS)

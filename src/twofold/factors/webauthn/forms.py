@@ -1,0 +1,29 @@
+"""Inputs of the security-key pages and endpoints: one validator each, shared."""
+
+from __future__ import annotations
+
+from django import forms
+
+from twofold.factors.webauthn.flows import NAME_MAX_LENGTH
+
+
+class BeginForm(forms.Form):
+    passkey = forms.BooleanField(
+        required=False,
+        label="Use it to sign in without a password (a passkey)",
+        help_text="Your device asks for its PIN, fingerprint or face each time.",
+    )
+
+
+class NameForm(forms.Form):
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, label="Name", strip=True)
+
+
+class RegisterForm(NameForm):
+    credential = forms.JSONField(widget=forms.HiddenInput)
+
+    def clean_credential(self) -> dict[str, object]:
+        value = self.cleaned_data["credential"]
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Ask your security key again.", code="invalid")
+        return value

@@ -1,0 +1,121 @@
+"""Settings pages of security keys and passkeys: thin skins over ``flows`` (shared with the API).
+
+The browser's part (``navigator.credentials.create()``) is ``static/twofold/webauthn.js``: it
+fetches the options from the JSON API (``POST /api/v1/two-factor/webauthn``) and posts the
+answer here in the form's hidden ``credential`` field.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from twofold.errors import FlowError
+from twofold.factors.sms.forms import ActivateForm
+from twofold.factors.sms.views import SETTINGS, factors_changed, fresh_authentication, post_only
+from twofold.factors.webauthn import flows
+from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
+from twofold.users.models import User
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # the decorators let only members in
+
+
+@fresh_authentication
+def keys(request: HttpRequest) -> HttpResponse:
+    """The member's keys (rename, remove) and the form to add one; POST: the browser's answer."""
+    user = _user(request)
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rp = flows.relying_party(request.get_host())
+        data = form.cleaned_data
+        try:
+            created = flows.complete_registration(
+                user, request.session, rp, data["name"], data["credential"]
+            )
+        except FlowError as error:
+            form.add_error(None, error.message)
+        else:
+            if created is None:
+                return redirect("webauthn_backup_codes")
+            factors_changed(request)
+            messages.success(request, f"Your key “{created.data['name']}” was added.")
+            return redirect("webauthn_keys")
+    elif request.method == "POST":
+        form.add_error(None, "Name the key, then follow your browser's prompt.")
+    context = {"keys": flows.keys(user), "form": form, "begin": BeginForm()}
+    return render(request, "factors/webauthn/keys.html", context)
+
+
+@login_required
+@post_only("webauthn_keys")
+def rename(request: HttpRequest, key_id: int) -> HttpResponse:
+    form = NameForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise FlowError("Give the key a name (at most 60 characters).")
+        flows.rename(_user(request), key_id, form.cleaned_data["name"])
+    except FlowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The key was renamed.")
+    return redirect("webauthn_keys")
+
+
+@fresh_authentication
+@post_only("webauthn_keys")
+def remove(request: HttpRequest, key_id: int) -> HttpResponse:
+    try:
+        flows.remove(_user(request), key_id)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect("webauthn_keys")
+    factors_changed(request)
+    messages.success(request, "The key was removed.")
+    return redirect("webauthn_keys" if flows.keys(_user(request)) else SETTINGS)
+
+
+@login_required
+@never_cache  # the codes are secrets: no copy in any cache, nor in the back button
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if request.method == "POST":
+        return _activate(request)
+    try:
+        shown = flows.show_backup_codes(user, request.session)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect("webauthn_keys")
+    context = {"codes": shown, "form": ActivateForm()}
+    return render(request, "factors/webauthn/backup_codes.html", context)
+
+
+def _activate(request: HttpRequest) -> HttpResponse:
+    form = ActivateForm(request.POST)
+    saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
+    try:
+        flows.activate(_user(request), request.session, saved_backup_codes=saved)
+    except FlowError as error:
+        if error.param not in form.fields:
+            messages.error(request, error.message)
+            return redirect(SETTINGS)
+        form.add_error(error.param, error.message)
+        # The codes were shown once and are not shown again: the same set stays pending.
+        return render(request, "factors/webauthn/backup_codes.html", {"codes": None, "form": form})
+    factors_changed(request)
+    messages.success(request, "Two-factor authentication is on.")
+    return redirect(SETTINGS)
+
+
+@login_required
+@post_only(SETTINGS)
+def cancel(request: HttpRequest) -> HttpResponse:
+    flows.cancel(_user(request), request.session)
+    messages.info(request, "The key was not added.")
+    return redirect(SETTINGS)

@@ -1,0 +1,48 @@
+"""Sign in with a passkey, shared by the login page and the JSON API.
+
+A discoverable credential with user verification is possession and a second factor at once
+(NIST SP 800-63B-4 3.1.7, multi-factor cryptographic authenticator): it is recorded as allauth
+records one (``mfa``/``webauthn``, ``passwordless``), AMR ``hwk`` + ``user``, aal2, and the
+second-factor stage does not apply (``stages.SecondFactorStage``). The other login stages still
+run: an account that requires SSO refuses it, and mandatory 2FA is met.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.internal.flows.login import perform_login, record_authentication
+from allauth.account.models import Login
+from django.http import HttpRequest, HttpResponse
+
+from twofold.errors import FlowError
+from twofold.factors import policy, registry
+from twofold.factors.sms.codes import require_active
+from twofold.factors.webauthn import flows as webauthn
+
+PASSKEY_STATE = "twofold_passkey"  # in Login.state: the passkey this login began with
+
+
+def options(request: HttpRequest) -> dict[str, Any]:
+    """What ``navigator.credentials.get()`` needs: any passkey of this site, verified."""
+    return webauthn.begin_assertion(request.session, webauthn.relying_party(request.get_host()))
+
+
+def sign_in(
+    request: HttpRequest, credential: dict[str, Any], redirect_url: str | None = None
+) -> HttpResponse:
+    """Check the passkey's answer, then let allauth's login (and its stages) go on."""
+    rp = webauthn.relying_party(request.get_host())
+    found = webauthn.passkey_sign_in(request.session, rp, credential)
+    user = found.user
+    require_active(user)
+    if not policy.method_allowed(user, registry.WEBAUTHN):
+        raise FlowError(
+            "Your account no longer accepts security keys or passkeys: sign in with your password.",
+            code="method_not_allowed",
+        )
+    record_authentication(request, user, "mfa", type="webauthn", id=found.pk, passwordless=True)
+    # The mark travels with this login only: an earlier passkey login of the session (refused
+    # by a later stage, say) never lets a password login skip its second step.
+    login = Login(user=user, redirect_url=redirect_url, state={PASSKEY_STATE: found.pk})
+    return perform_login(request, login)
