@@ -86,12 +86,18 @@ def signed_in(client: Client, membership: Membership) -> Client:
     return client
 
 
-def freshly_signed_in(client: Client, membership: Membership) -> Client:
+def freshly_signed_in(
+    client: Client, membership: Membership, *, second_factor: str | None = None
+) -> Client:
     """Signed in with the password just now, as the sign-in form records it: changes that
-    need a recent authentication (ASVS 7.5.1) go through without a re-authentication."""
+    need a recent authentication (ASVS 7.5.1) go through without a re-authentication. With
+    ``second_factor`` ("sms", "totp"...), that factor was used just now too (aal2)."""
     signed_in(client, membership)
     session = client.session
-    session["account_authentication_methods"] = [{"method": "password", "at": time.time()}]
+    records: list[dict[str, Any]] = [{"method": "password", "at": time.time()}]
+    if second_factor:
+        records.append({"method": "mfa", "type": second_factor, "at": time.time()})
+    session["account_authentication_methods"] = records
     session["account_authentication_methods_user"] = str(membership.user.pk)
     session.save()
     return client

@@ -28,8 +28,10 @@ def _fresh(call: Call, *, second_factor: bool = False) -> None:
     if not recently_authenticated(call.session, call.user, second_factor=second_factor):
         if second_factor:
             raise ReauthenticationRequired(
-                "Confirm it is you with a code sent to your current number first "
-                "(POST /_allauth/{client}/v1/auth/2fa/reauthenticate).",
+                "Confirm it is you with your second factor first: a code texted to your "
+                "current number, from your authenticator app, a backup code "
+                "(POST /_allauth/{client}/v1/auth/2fa/reauthenticate) or a security key "
+                "(…/auth/2fa/reauthenticate/webauthn).",
             )
         raise ReauthenticationRequired(
             "Confirm your password first (POST /_allauth/{client}/v1/auth/reauthenticate)."
@@ -104,8 +106,8 @@ def sms_start(call: Call) -> HttpResponse:
         _fresh(call)
         manage.remove_factor(call.user, registry.SMS)
         return responses.ok(_factors_changed(call, _status(call)))
-    changing = flows.status(call.user).sms
-    _fresh(call, second_factor=changing)
+    # A new number, or a number beside another factor (an app, a key): aal2, as on the page.
+    _fresh(call, second_factor=registry.has_second_factor(call.user))
     data = call.validated(PhoneForm)
     flows.start(call.user, data["phone"], sender=_sender(call))
     return responses.ok(_status(call), status=202)
@@ -176,10 +178,13 @@ def totp(call: Call) -> HttpResponse:
     """POST: start setting up an app (recent password needed): the key and QR code to scan.
     DELETE: remove the app; the last factor only as turning 2FA off (recent password needed)."""
     assert call.user is not None
-    _fresh(call)
     if call.request.method == "DELETE":
+        _fresh(call)
         manage.remove_factor(call.user, registry.TOTP)
         return responses.ok(_factors_changed(call, _status(call)))
+    if totp_flows.authenticator(call.user) is None:  # else start() answers 409 totp_active
+        # Beside another factor, binding the app needs that factor too (aal2), as for a number.
+        _fresh(call, second_factor=registry.has_second_factor(call.user))
     return responses.ok(_totp_setup(call, totp_flows.start(call.user, call.session)), status=202)
 
 

@@ -15,6 +15,7 @@ from django.http import HttpResponse
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
 from twofold.api.two_factor import _factors_changed, _fresh, _status
+from twofold.factors import registry
 from twofold.factors.sms.forms import ActivateForm
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
@@ -45,7 +46,8 @@ def keys(call: Call) -> HttpResponse:
     assert call.user is not None
     if call.request.method == "GET":
         return responses.ok(_keys(call))
-    _fresh(call)
+    # Beside another factor, binding a key needs that factor too (aal2), as for a number.
+    _fresh(call, second_factor=registry.has_second_factor(call.user))
     passkey = call.validated(BeginForm)["passkey"]
     options = flows.begin_registration(call.user, call.session, _rp(call), passkey=passkey)
     return responses.ok({"creation_options": options}, status=202)

@@ -12,8 +12,9 @@ from django.shortcuts import redirect, render
 from twofold.errors import FlowError
 from twofold.factors import manage, registry
 from twofold.factors.sms import flows as sms_flows
-from twofold.factors.sms.views import SETTINGS, factors_changed, fresh_authentication, post_only
+from twofold.factors.sms.views import SETTINGS, factors_changed, post_only
 from twofold.factors.totp.forms import PreferredForm
+from twofold.signin.reauthentication import fresh_authentication
 from twofold.users.models import User
 
 

@@ -106,6 +106,8 @@ def change_policy(
         before = rule_of(organization)
         if require_two_factor and not before.required:
             _require_own_second_factor(actor)
+        if require_two_factor:
+            _require_enrollable(allowed_methods_of(organization), param="require_two_factor")
         organization.require_two_factor = require_two_factor
         organization.two_factor_grace_days = grace_days
         organization.two_factor_required_since = (
@@ -174,6 +176,21 @@ def sign_out_members_without_two_factor(actor: Membership) -> SignedOut:
 
 METHODS_MESSAGE = "Allow at least one two-factor method."
 
+# The methods a member can set up at sign-in, in forced enrollment (``signin/enrollment.py``),
+# strongest first. Security keys are set up only from the settings page, once signed in.
+ENROLLABLE = (registry.TOTP, registry.SMS)
+NO_ENROLLABLE_MESSAGE = (
+    "While two-factor authentication is mandatory, allow an authenticator app or SMS too: "
+    "members without a second factor set one of them up at sign-in (security keys are added "
+    "from the settings page, once signed in)."
+)
+
+
+def _require_enrollable(methods: Sequence[str], *, param: str) -> None:
+    """A mandatory 2FA must leave members without a factor something to set up at sign-in."""
+    if not any(method in ENROLLABLE for method in methods):
+        raise FlowError(NO_ENROLLABLE_MESSAGE, code="no_enrollable_method", param=param)
+
 
 def allowed_methods_of(organization: Organization) -> tuple[str, ...]:
     """The second factors the account's members may use, strongest first (default: all)."""
@@ -218,6 +235,8 @@ def change_method_policy(
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=actor.organization_id)
         before = (allowed_methods_of(organization), organization.allow_remembered_devices)
+        if after is not None and organization.require_two_factor:
+            _require_enrollable(after, param="allowed_two_factor_methods")
         if after is not None:
             # Every method stored as "all": a method added to the registry later is allowed too.
             organization.allowed_two_factor_methods = (

@@ -26,7 +26,13 @@ from twofold.api import responses
 from twofold.errors import FlowError, TooManyRequests
 from twofold.factors import registry
 from twofold.signin import enrollment_api, remembered, second_factor
-from twofold.signin.forms import BackupCodeForm, ChooseMethodForm, SmsCodeForm, VerifyForm
+from twofold.signin.forms import (
+    BackupCodeForm,
+    ChooseMethodForm,
+    ReauthenticateForm,
+    SmsCodeForm,
+    VerifyForm,
+)
 from twofold.signin.stages import SecondFactorStage
 from twofold.users.models import User
 
@@ -159,29 +165,47 @@ class BackupCodeView(_StageView):
         return self.respond_next_stage()
 
 
-class ReauthenticateInput(SmsCodeForm, Input):
-    """No ``code`` (or an empty one) asks for a code; a code follows the one 6-digit rule."""
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["code"].required = False
-
-    def clean_code(self) -> str:
-        return super().clean_code() if self.cleaned_data.get("code") else ""
+class ReauthenticateInput(ReauthenticateForm, Input):
+    pass
 
 
 class ReauthenticateView(AuthenticatedAPIView):
-    """``POST {}``: text a code to the current number. ``POST {code}``: confirm it (aal2)."""
+    """GET: the ways to confirm it is you. ``POST {}``: text a code to the current number.
+    ``POST {method?, code}``: confirm it (aal2) with a texted, app or backup code; a security
+    key: ``…/auth/2fa/reauthenticate/webauthn``."""
 
     input_class = {"POST": ReauthenticateInput}
 
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = cast(User, request.user)  # AuthenticatedAPIView let only members in
+        return responses.ok(
+            {
+                "method": second_factor.reauthentication_method(user),
+                "methods": second_factor.reauthentication_methods(user),
+                "masked_phone": second_factor.masked_phone(user),
+            }
+        )
+
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = cast(User, request.user)  # AuthenticatedAPIView let only members in
-        code = self.input.cleaned_data["code"]
+        data = self.input.cleaned_data
+        code = data["code"]
+        # No method: SMS for a member who has it (as before other factors), else the preferred.
+        method = data["method"] or (
+            registry.SMS
+            if second_factor.masked_phone(user)
+            else second_factor.reauthentication_method(user) or registry.SMS
+        )
         try:
             if code:
-                second_factor.reauthenticate(request, user, code)
+                second_factor.reauthenticate_with(request, user, method, code)
                 return AuthenticationResponse(request)
+            if method != registry.SMS:
+                raise FlowError(
+                    "Enter the code of your authenticator app or a backup code.",
+                    code="code_missing",
+                    param="code",
+                )
             second_factor.send_reauthentication_code(request, user)
         except FlowError as error:
             return _error(error)

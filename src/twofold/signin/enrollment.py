@@ -30,12 +30,12 @@ from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
 from twofold.factors import policy as factor_policy
-from twofold.factors import registry
 from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.models import PendingSmsEnrollment
 from twofold.factors.totp import flows as totp_flows
+from twofold.organizations import policy as org_policy
 from twofold.organizations.policy import allowed_methods_for, rule_for
 from twofold.users.models import User
 
@@ -58,8 +58,9 @@ def completed(user: User) -> bool:
     return has_second_factor(user) and not applies(user)
 
 
-# The methods this stage can set up, strongest first.
-ENROLLABLE = (registry.TOTP, registry.SMS)
+# The methods this stage can set up, strongest first (the method policy keeps one of them allowed
+# while 2FA is mandatory).
+ENROLLABLE = org_policy.ENROLLABLE
 
 
 def offered(user: User) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from twofold.factors.totp.forms import TotpCodeForm
 __all__ = [
     "BackupCodeForm",
     "ChooseMethodForm",
+    "ReauthenticateForm",
     "RememberDeviceForm",
     "SmsCodeForm",
     "TotpCodeForm",
@@ -63,7 +64,30 @@ class VerifyForm(forms.Form):
         if method and code and method != "backup_code":
             digits = ConfirmCodeForm({"code": code})
             if not digits.is_valid():
-                self.add_error("code", digits.errors["code"])
+                self.add_error("code", digits.errors.as_data()["code"])
+            else:
+                cleaned["code"] = digits.cleaned_data["code"]
+        return cleaned
+
+
+class ReauthenticateForm(forms.Form):
+    """The API's re-authentication at aal2: ``{method?, code?}``. No code asks for a text (SMS);
+    a code follows its method's rule (6 digits; a backup code up to 32 characters). No method:
+    SMS for a member who has it, else their preferred factor."""
+
+    method = forms.ChoiceField(
+        choices=[(m, m) for m in (*registry.METHODS, "backup_code") if m != registry.WEBAUTHN],
+        required=False,
+    )
+    code = forms.CharField(max_length=32, required=False)
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        method, code = cleaned.get("method"), cleaned.get("code")
+        if code and method != "backup_code":
+            digits = ConfirmCodeForm({"code": code})
+            if not digits.is_valid():
+                self.add_error("code", digits.errors.as_data()["code"])
             else:
                 cleaned["code"] = digits.cleaned_data["code"]
         return cleaned

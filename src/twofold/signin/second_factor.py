@@ -26,6 +26,7 @@ from twofold import clock
 from twofold.errors import Conflict, FlowError, NotAllowed
 from twofold.factors import policy, registry
 from twofold.factors.backup_codes.flows import consume_backup_code
+from twofold.factors.backup_codes.flows import remaining as remaining_backup_codes
 from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import codes
 from twofold.factors.sms.models import SmsFactor
@@ -211,3 +212,69 @@ def reauthenticate(request: HttpRequest, user: User, code: str) -> None:
     codes.verify_code(user, code, purpose=REAUTH_PURPOSE, binding=binding)
     del request.session[REAUTH_BINDING]
     record_authentication(request, user, "mfa", type="sms", reauthenticated=True)
+
+
+BACKUP_CODE = "backup_code"
+
+
+def reauthentication_methods(user: User) -> list[str]:
+    """The ways a member confirms it is them at aal2: their factors the account accepts,
+    strongest first, then backup codes while any is left."""
+    found = methods(user)
+    if remaining_backup_codes(user):
+        found.append(BACKUP_CODE)
+    return found
+
+
+def reauthentication_method(user: User, chosen: str | None = None) -> str | None:
+    """The way asked for: ``chosen`` when the member has it, else their preferred factor."""
+    available = reauthentication_methods(user)
+    if chosen in available:
+        return chosen
+    return registry.preferred(user, methods(user)) or (available[0] if available else None)
+
+
+def _require_reauthentication_method(user: User, method: str) -> None:
+    if not has_second_factor(user):
+        raise Conflict("Two-factor authentication is off for this account.", code="two_factor_off")
+    if method == BACKUP_CODE:
+        return  # spent whatever the factors (a wrong or used one counts in the lockout)
+    if method not in registry.methods(user):
+        raise FlowError(
+            "This method is not set up for your account.", code="factor_missing", param="method"
+        )
+    _require_usable(user, method)
+
+
+def reauthenticate_with(request: HttpRequest, user: User, method: str, code: str) -> None:
+    """Confirm it is you (aal2) with a code: texted (``reauthenticate``), from the
+    authenticator app, or a backup code. Wrong codes count in the second-factor lockout."""
+    _require_reauthentication_method(user, method)
+    if method == registry.SMS:
+        reauthenticate(request, user, code)
+    elif method == registry.TOTP:
+        totp.verify(user, code)
+        record_authentication(request, user, "mfa", type="totp", reauthenticated=True)
+    elif method == BACKUP_CODE:
+        consume_backup_code(user, code)
+        record_authentication(request, user, "mfa", type="backup_codes", reauthenticated=True)
+    else:  # a security key answers with an assertion: ``reauthenticate_with_key``
+        raise FlowError(
+            "Use your security key when your browser asks for it.",
+            code="credential_missing",
+            param="credential",
+        )
+
+
+def reauthentication_options(request: HttpRequest, user: User) -> dict[str, Any]:
+    """What ``navigator.credentials.get()`` needs to confirm it is you with a security key."""
+    _require_reauthentication_method(user, registry.WEBAUTHN)
+    rp = webauthn.relying_party(request.get_host())
+    return webauthn.begin_assertion(request.session, rp, user)
+
+
+def reauthenticate_with_key(request: HttpRequest, user: User, credential: dict[str, Any]) -> None:
+    _require_reauthentication_method(user, registry.WEBAUTHN)
+    rp = webauthn.relying_party(request.get_host())
+    found = webauthn.verify(user, request.session, rp, credential)
+    record_authentication(request, user, "mfa", type="webauthn", id=found.pk, reauthenticated=True)

@@ -10,6 +10,7 @@ from typing import Any, cast
 from allauth.account.internal.decorators import login_stage_required
 from allauth.account.internal.stagekit import stash_login
 from allauth.account.stages import LoginStage
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -30,6 +31,7 @@ from twofold.signin.forms import (
     SmsCodeForm,
     TotpCodeForm,
 )
+from twofold.signin.webauthn_api import CredentialForm
 from twofold.users.models import User
 
 View = Callable[[HttpRequest], HttpResponse]
@@ -169,11 +171,53 @@ def backup_code(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def reauthenticate(request: HttpRequest) -> HttpResponse:
-    """Confirm it is you with a code sent to your current number (before a new number)."""
+    """Confirm it is you with your second factor (before a new number): a code texted to your
+    current number, from your authenticator app, a security key, or a backup code."""
     user = cast(User, request.user)  # login_required let only members in
     next_url = _safe_next(request)
-    if not registry.has_second_factor(user):
+    chosen = request.GET.get("method") or request.POST.get("method")
+    method = second_factor.reauthentication_method(user, chosen)
+    if method is None:  # no second factor: nothing to confirm with
         return redirect(next_url)
+    context: dict[str, Any] = {
+        "next": next_url,
+        "method": method,
+        "others": [
+            (m, registry.LABELS.get(m, "A backup code"))
+            for m in second_factor.reauthentication_methods(user)
+            if m != method
+        ],
+        "masked_phone": second_factor.masked_phone(user),
+    }
+    if method == registry.SMS:
+        return _reauthenticate_by_text(request, user, context)
+    form: forms.Form
+    if method == registry.WEBAUTHN:
+        form = CredentialForm(request.POST or None)
+    elif method == registry.TOTP:
+        form = TotpCodeForm(request.POST or None)
+    else:
+        form = BackupCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if method == registry.WEBAUTHN:
+                second_factor.reauthenticate_with_key(
+                    request, user, form.cleaned_data["credential"]
+                )
+            else:
+                second_factor.reauthenticate_with(request, user, method, form.cleaned_data["code"])
+        except FlowError as error:
+            form.add_error(None if method == registry.WEBAUTHN else "code", error.message)
+        else:
+            return redirect(next_url)
+    elif request.method == "POST" and method == registry.WEBAUTHN:
+        form.add_error(None, "Use your security key when your browser asks for it.")
+    return render(request, "signin/reauthenticate.html", {**context, "form": form})
+
+
+def _reauthenticate_by_text(
+    request: HttpRequest, user: User, context: dict[str, Any]
+) -> HttpResponse:
     form = SmsCodeForm(request.POST or None)
     send_error = None
     if request.method == "POST" and "resend" in request.POST:
@@ -181,17 +225,18 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
         send_error = _send_reauthentication_code(request, user)
     elif request.method == "POST" and form.is_valid():
         try:
-            second_factor.reauthenticate(request, user, form.cleaned_data["code"])
+            second_factor.reauthenticate_with(
+                request, user, registry.SMS, form.cleaned_data["code"]
+            )
         except FlowError as error:
             form.add_error("code", error.message)
         else:
-            return redirect(next_url)
+            return redirect(context["next"])
     elif request.method == "GET" and not second_factor.reauthentication_code_sent(request, user):
         send_error = _send_reauthentication_code(request, user)
     context = {
+        **context,
         "form": form,
-        "next": next_url,
-        "masked_phone": second_factor.masked_phone(user),
         # The page says what happened to the code, not what was hoped for.
         "code_sent": second_factor.reauthentication_code_sent(request, user),
         "send_error": send_error,

@@ -9,10 +9,10 @@ Mounted by ``signin/api.py``; the flows are ``signin/second_factor.py`` and ``si
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from allauth.headless.base.response import AuthenticationResponse
-from allauth.headless.base.views import APIView
+from allauth.headless.base.views import APIView, AuthenticatedAPIView
 from allauth.headless.constants import Client
 from allauth.headless.internal.restkit.inputs import Input
 from django import forms
@@ -21,8 +21,10 @@ from django.urls import URLPattern, path
 
 from twofold.api import responses
 from twofold.errors import FlowError, TooManyRequests
-from twofold.signin import passkey, second_factor
+from twofold.signin import passkey, remembered, second_factor
 from twofold.signin.api import _StageView
+from twofold.signin.forms import RememberDeviceForm
+from twofold.users.models import User
 
 
 class CredentialForm(forms.Form):
@@ -41,13 +43,17 @@ class CredentialInput(CredentialForm, Input):
     pass
 
 
+class SecondFactorInput(CredentialForm, RememberDeviceForm, Input):
+    """``{credential, remember_device?}``: "remember this device", as with a code."""
+
+
 def _error(error: FlowError) -> HttpResponse:
     wait = error.retry_after if isinstance(error, TooManyRequests) else None
     return responses.error(error.status, error.code, error.message, error.param, wait)
 
 
 class SecondFactorView(_StageView):
-    input_class = {"POST": CredentialInput}
+    input_class = {"POST": SecondFactorInput}
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
@@ -57,12 +63,39 @@ class SecondFactorView(_StageView):
         return responses.ok({"request_options": options})
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        credential = self.input.cleaned_data["credential"]
+        user, data = self.stage.login.user, self.input.cleaned_data
         try:
-            second_factor.verify_webauthn(request, self.stage.login.user, credential)
+            second_factor.verify_webauthn(request, user, data["credential"])
         except FlowError as error:
             return _error(error)
-        return self.respond_next_stage()
+        response = self.respond_next_stage()
+        if data["remember_device"]:
+            remembered.remember(request, user, response)  # None when the account turned it off
+        return response
+
+
+class ReauthenticateView(AuthenticatedAPIView):
+    """Confirm it is you (aal2) with a security key: GET the options, POST ``{credential}``."""
+
+    input_class = {"POST": CredentialInput}
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = cast(User, request.user)  # AuthenticatedAPIView let only members in
+        try:
+            options = second_factor.reauthentication_options(request, user)
+        except FlowError as error:
+            return _error(error)
+        return responses.ok({"request_options": options})
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user = cast(User, request.user)
+        try:
+            second_factor.reauthenticate_with_key(
+                request, user, self.input.cleaned_data["credential"]
+            )
+        except FlowError as error:
+            return _error(error)
+        return AuthenticationResponse(request)
 
 
 class PasskeyView(APIView):
@@ -83,4 +116,5 @@ def urlpatterns_for(client: Client) -> list[URLPattern]:
     return [
         path("auth/2fa/webauthn", SecondFactorView.as_api_view(client=client)),
         path("auth/passkey", PasskeyView.as_api_view(client=client)),
+        path("auth/2fa/reauthenticate/webauthn", ReauthenticateView.as_api_view(client=client)),
     ]

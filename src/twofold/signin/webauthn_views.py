@@ -12,7 +12,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
-from twofold.signin import passkey, second_factor
+from twofold.organizations.policy import remembered_devices_allowed
+from twofold.signin import passkey, remembered, second_factor
+from twofold.signin.forms import RememberDeviceForm
 from twofold.signin.webauthn_api import CredentialForm
 
 
@@ -27,10 +29,17 @@ def key_step(request: HttpRequest, stage: LoginStage) -> HttpResponse:
         except FlowError as error:
             form.add_error(None, error.message)
         else:
-            return stage.exit()
+            response = stage.exit()
+            if RememberDeviceForm(request.POST).wanted():  # as after a code (views._exit)
+                remembered.remember(request, stage.login.user, response)
+            return response
     elif request.method == "POST":
         form.add_error(None, "Use your security key when your browser asks for it.")
-    context = {"form": form, "other_ways": True}
+    context = {
+        "form": form,
+        "other_ways": True,
+        "may_remember": remembered_devices_allowed(stage.login.user),
+    }
     return render(request, "signin/webauthn.html", context)
 
 

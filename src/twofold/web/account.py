@@ -18,10 +18,10 @@ from django.views.decorators.http import require_POST
 
 from twofold import clock
 from twofold.errors import FlowError
-from twofold.factors.sms.views import fresh_authentication
 from twofold.organizations import flows, policy
 from twofold.organizations.forms import MethodPolicyForm, OrganizationForm, SecurityPolicyForm
 from twofold.organizations.models import Membership, Organization
+from twofold.signin.reauthentication import fresh_authentication
 from twofold.web.views import administrator_required
 
 

@@ -18,8 +18,8 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError, NotFound
-from twofold.factors.sms.views import fresh_authentication
 from twofold.organizations.models import Membership
+from twofold.signin.reauthentication import fresh_authentication
 from twofold.sso import connections as connection_flows
 from twofold.sso import saml, settings_flows, test_sign_in
 from twofold.sso.forms import (

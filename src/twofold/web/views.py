@@ -16,7 +16,6 @@ from twofold.audit import flows as audit_flows
 from twofold.errors import FlowError
 from twofold.factors import registry, reset
 from twofold.factors.sms import flows as sms_flows
-from twofold.factors.sms.views import fresh_authentication
 from twofold.factors.totp import flows as totp_flows
 from twofold.organizations import flows
 from twofold.organizations.forms import (
@@ -28,6 +27,7 @@ from twofold.organizations.forms import (
 from twofold.organizations.models import Membership
 from twofold.organizations.policy import allowed_methods_for
 from twofold.signin import remembered, sessions
+from twofold.signin.reauthentication import fresh_authentication
 from twofold.sms.numbers import formatted
 from twofold.sso import flows as sso_flows
 from twofold.users.models import User

@@ -13,7 +13,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.core import mail
 from django.test import Client
 
-from tests.conftest import PASSWORD, give_sms_factor
+from tests.conftest import PASSWORD, freshly_signed_in, give_sms_factor
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
@@ -326,3 +326,19 @@ def test_asvs_7_4_3_api_removing_the_app_carries_other_sessions(member_with_totp
     removed = api(client, "DELETE", "/two-factor/totp")
     assert removed.status_code == 200
     assert removed.json()["data"]["other_sessions"] == 1
+
+
+def test_adding_an_app_beside_another_factor_needs_that_factor_too(member_with_sms):
+    """Binding a new factor is at aal2 (DESIGN.md, as for a new number): a stolen password
+    alone must not add the thief's app."""
+    client = freshly_signed_in(Client(), member_with_sms)  # the password only
+    page = client.get(ENABLE)
+    assert page["Location"].startswith("/accounts/2fa/reauthenticate/?next=")
+    refused = api(client, "POST", "/two-factor/totp")
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (
+        401,
+        "reauthentication_required",
+    )
+    confirmed = freshly_signed_in(Client(), member_with_sms, second_factor="sms")
+    assert confirmed.get(ENABLE).status_code == 200
+    assert api(confirmed, "POST", "/two-factor/totp").status_code == 202

@@ -62,7 +62,7 @@ def test_api_registration_needs_a_recent_password(member):
 
 def test_api_refuses_a_credential_that_is_not_an_object(member):
     give_sms_factor(member)
-    client = freshly_signed_in(Client(), member)
+    client = freshly_signed_in(Client(), member, second_factor="sms")
     api(client, "POST", "/two-factor/webauthn", {})
     bad = api(client, "POST", "/two-factor/webauthn/complete", {"name": "x", "credential": [1]})
     assert bad.status_code == 400
@@ -161,3 +161,17 @@ def test_api_verify_with_a_code_does_not_take_webauthn_for_a_backup_code(member)
 def test_rfc_8176_amr_and_aal_of_security_keys_and_passkeys(recorded, amr, aal):
     assert assurance.amr(recorded) == amr
     assert assurance.session_level(recorded) == aal
+
+
+def test_adding_a_key_beside_another_factor_needs_that_factor_too(member):
+    """Binding a new factor is at aal2 (DESIGN.md, as for a new number): a stolen password
+    alone must not add the thief's key."""
+    give_sms_factor(member)
+    client = freshly_signed_in(Client(), member)  # the password only
+    refused = api(client, "POST", "/two-factor/webauthn", {})
+    assert (refused.status_code, refused.json()["errors"][0]["code"]) == (
+        401,
+        "reauthentication_required",
+    )
+    confirmed = freshly_signed_in(Client(), member, second_factor="sms")
+    assert api(confirmed, "POST", "/two-factor/webauthn", {}).status_code == 202

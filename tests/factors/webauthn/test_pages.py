@@ -52,7 +52,7 @@ def test_settings_page_adds_a_first_key_then_backup_codes(member):
 
 def test_settings_page_says_what_went_wrong_with_a_bad_answer(member):
     give_sms_factor(member)
-    client = freshly_signed_in(Client(), member)
+    client = freshly_signed_in(Client(), member, second_factor="sms")
     options = creation_options(client)
     stranger = SoftAuthenticator(origin="https://evil.example").create(options)
     page = client.post(KEYS, {"name": "Laptop", "credential": json.dumps(stranger)})
@@ -148,3 +148,13 @@ def test_a_wrong_passkey_answer_on_the_login_page_says_so(member):
     garbage = json.dumps({"id": "AA", "response": {"userHandle": "AA"}})
     refused = client.post("/accounts/2fa/passkey/", {"credential": garbage}, follow=True)
     assert b"could not be checked" in refused.content
+
+
+def test_keys_page_asks_a_member_with_another_factor_to_confirm_it_before_adding(member):
+    give_sms_factor(member)
+    page = freshly_signed_in(Client(), member).get(KEYS).content.decode()
+    assert "Confirm it is you" in page
+    assert "/accounts/2fa/reauthenticate/?next=" in page
+    assert 'id="add-key"' not in page
+    confirmed = freshly_signed_in(Client(), member, second_factor="sms").get(KEYS)
+    assert 'id="add-key"' in confirmed.content.decode()

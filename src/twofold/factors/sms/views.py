@@ -10,7 +10,6 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-from allauth.account.decorators import reauthentication_required
 from allauth.core.internal.httpkit import get_client_ip
 from django import forms
 from django.contrib import messages
@@ -23,12 +22,13 @@ from django.views.decorators.cache import never_cache
 
 from twofold import clock
 from twofold.errors import FlowError
+from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
 from twofold.factors.sms.models import PendingSmsEnrollment
 from twofold.signin import sessions
-from twofold.signin.reauthentication import recently_authenticated
+from twofold.signin.reauthentication import fresh_authentication, recently_authenticated
 from twofold.sms.numbers import formatted
 from twofold.users.models import User
 
@@ -52,18 +52,6 @@ def _user(request: HttpRequest) -> User:
 
 def _sender(request: HttpRequest) -> Sender:
     return Sender(ip=get_client_ip(request))
-
-
-def _stale(request: HttpRequest) -> bool:
-    return not recently_authenticated(request.session, request.user)  # type: ignore[arg-type]
-
-
-def fresh_authentication(view: View) -> View:
-    """Signed in, and authenticated within the last 5 minutes (ASVS 7.5.1); otherwise allauth's
-    re-authentication page, which resumes this request after."""
-    # allauth alone counts only explicit re-authentications; the shared rule (the API's too)
-    # also counts the sign-in itself.
-    return login_required(reauthentication_required(view, enabled=_stale))
 
 
 def post_only(fallback: str) -> Callable[[View], View]:
@@ -108,7 +96,20 @@ def enable(request: HttpRequest) -> HttpResponse:
     if flows.status(_user(request)).sms:
         return redirect("two_factor_change_number")
     _remember_return_to(request)
+    # A member who has another factor (an app, a key) binds a number with it too (aal2).
+    if has_second_factor(_user(request)) and not _recent_second_factor(request):
+        return _confirm_it_is_you(request)
     return _phone_step(request, changing=False)
+
+
+def _recent_second_factor(request: HttpRequest) -> bool:
+    return recently_authenticated(request.session, _user(request), second_factor=True)
+
+
+def _confirm_it_is_you(request: HttpRequest) -> HttpResponse:
+    """The second-factor re-authentication page (any of the member's factors), then back."""
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('second_factor_reauthenticate')}?{query}")
 
 
 def _remember_return_to(request: HttpRequest) -> None:
@@ -124,9 +125,8 @@ def change_number(request: HttpRequest) -> HttpResponse:
     if not flows.status(user).sms:
         return redirect("two_factor_enable")
     # Binding a new number needs the current second factor too (DESIGN.md: aal2), as in the API.
-    if not recently_authenticated(request.session, user, second_factor=True):
-        query = urlencode({"next": request.get_full_path()})
-        return redirect(f"{reverse('second_factor_reauthenticate')}?{query}")
+    if not _recent_second_factor(request):
+        return _confirm_it_is_you(request)
     return _phone_step(request, changing=True)
 
 

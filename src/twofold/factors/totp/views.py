@@ -12,9 +12,10 @@ from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
 from twofold.factors.sms.forms import ActivateForm
-from twofold.factors.sms.views import SETTINGS, factors_changed, fresh_authentication, post_only
+from twofold.factors.sms.views import SETTINGS, factors_changed, post_only
 from twofold.factors.totp import flows
 from twofold.factors.totp.forms import TotpCodeForm
+from twofold.signin.reauthentication import binding_authentication
 from twofold.users.models import User
 
 
@@ -22,7 +23,7 @@ def _user(request: HttpRequest) -> User:
     return cast(User, request.user)  # the decorators let only members in
 
 
-@fresh_authentication
+@binding_authentication  # beside another factor: aal2, as for a new number
 @never_cache  # the page carries the secret: no copy in any cache
 def enable(request: HttpRequest) -> HttpResponse:
     """The QR code and the key; POST a current code to confirm the app has it."""

@@ -17,9 +17,10 @@ from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
 from twofold.factors.sms.forms import ActivateForm
-from twofold.factors.sms.views import SETTINGS, factors_changed, fresh_authentication, post_only
+from twofold.factors.sms.views import SETTINGS, factors_changed, post_only
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
+from twofold.signin.reauthentication import fresh_authentication, second_factor_confirmation
 from twofold.users.models import User
 
 
@@ -49,7 +50,13 @@ def keys(request: HttpRequest) -> HttpResponse:
             return redirect("webauthn_keys")
     elif request.method == "POST":
         form.add_error(None, "Name the key, then follow your browser's prompt.")
-    context = {"keys": flows.keys(user), "form": form, "begin": BeginForm()}
+    context = {
+        "keys": flows.keys(user),
+        "form": form,
+        "begin": BeginForm(),
+        # Adding a key beside another factor needs that factor too (the API refuses otherwise).
+        "confirm_url": second_factor_confirmation(request),
+    }
     return render(request, "factors/webauthn/keys.html", context)
 
 
