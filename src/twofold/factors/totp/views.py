@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
-from twofold.factors.sms.forms import ActivateForm
+from twofold.factors import first_factor_views
 from twofold.factors.sms.views import SETTINGS, factors_changed, post_only
 from twofold.factors.totp import flows
 from twofold.factors.totp.forms import TotpCodeForm
@@ -50,36 +50,20 @@ def enable(request: HttpRequest) -> HttpResponse:
     return render(request, "factors/totp/enable.html", {"setup": setup, "form": form})
 
 
+BACKUP_CODES = first_factor_views.Page(
+    flows=flows,
+    url="totp_backup_codes",
+    cancel_url="totp_cancel",
+    if_lost="If you lose your phone, sign in with one of these codes instead of a code from "
+    "your app.",
+    back=lambda error: "totp_enable" if error.code == "totp_not_confirmed" else SETTINGS,
+)
+
+
 @login_required
 @never_cache  # the codes are secrets: no copy in any cache, nor in the back button
 def backup_codes(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if request.method == "POST":
-        return _activate(request)
-    try:
-        shown = flows.show_backup_codes(user, request.session)
-    except FlowError as error:
-        messages.error(request, error.message)
-        return redirect("totp_enable" if error.code == "totp_not_confirmed" else SETTINGS)
-    context = {"codes": shown, "form": ActivateForm()}
-    return render(request, "factors/totp/backup_codes.html", context)
-
-
-def _activate(request: HttpRequest) -> HttpResponse:
-    form = ActivateForm(request.POST)
-    saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
-    try:
-        flows.activate(_user(request), request.session, saved_backup_codes=saved)
-    except FlowError as error:
-        if error.param not in form.fields:
-            messages.error(request, error.message)
-            return redirect(SETTINGS)
-        form.add_error(error.param, error.message)
-        # The codes were shown once and are not shown again: the same set stays pending.
-        return render(request, "factors/totp/backup_codes.html", {"codes": None, "form": form})
-    factors_changed(request)
-    messages.success(request, "Two-factor authentication is on.")
-    return redirect(SETTINGS)
+    return first_factor_views.backup_codes(request, BACKUP_CODES)
 
 
 @login_required

@@ -42,7 +42,7 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record, record_surviving_rollback
 from twofold.errors import Conflict, FlowError
-from twofold.factors import lockout, manage, notifications, policy, registry
+from twofold.factors import first_factor, lockout, manage, notifications, policy, registry
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.users.models import User
 
@@ -150,29 +150,23 @@ def show_backup_codes(
     user: User, session: SessionBase, *, now: datetime | None = None
 ) -> list[str]:
     """The backup codes of a first key; each call makes a new set (shown once)."""
-    _require_pending(user, session)
-    return backup_codes.create_pending(user, now=now)
+    return first_factor.show_backup_codes(user, lambda: _require_pending(user, session), now=now)
 
 
 def activate(
     user: User, session: SessionBase, *, saved_backup_codes: bool, now: datetime | None = None
 ) -> Authenticator:
     """The last step of a first factor: only now is two-factor authentication on."""
-    now = now or clock.now()
-    if not saved_backup_codes:
-        raise FlowError(
-            "Confirm that you have saved your backup codes.",
-            code="backup_codes_not_saved",
-            param="saved_backup_codes",
-        )
-    data = _require_pending(user, session)
-    with transaction.atomic():
-        backup_codes.activate_pending(user)
-        created = _create(user, data, now)
-    session.pop(PENDING_KEY, None)
-    notifications.send_two_factor_enabled(user, None)
-    record(Event.TWO_FACTOR_ENABLED, subject=user, factor="webauthn")
-    return created
+    at = now or clock.now()
+    return first_factor.activate(
+        user,
+        session,
+        factor="webauthn",
+        session_key=PENDING_KEY,
+        saved_backup_codes=saved_backup_codes,
+        require_pending=lambda: _require_pending(user, session),
+        create=lambda data: _create(user, data, at),
+    )
 
 
 def cancel(user: User, session: SessionBase) -> None:

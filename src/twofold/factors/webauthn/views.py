@@ -16,7 +16,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
-from twofold.factors.sms.forms import ActivateForm
+from twofold.factors import first_factor_views
 from twofold.factors.sms.views import SETTINGS, factors_changed, post_only
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
@@ -88,36 +88,19 @@ def remove(request: HttpRequest, key_id: int) -> HttpResponse:
     return redirect("webauthn_keys" if flows.keys(_user(request)) else SETTINGS)
 
 
+BACKUP_CODES = first_factor_views.Page(
+    flows=flows,
+    url="webauthn_backup_codes",
+    cancel_url="webauthn_cancel",
+    if_lost="If you lose your key, sign in with one of these codes instead of your security key.",
+    back=lambda error: "webauthn_keys",
+)
+
+
 @login_required
 @never_cache  # the codes are secrets: no copy in any cache, nor in the back button
 def backup_codes(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if request.method == "POST":
-        return _activate(request)
-    try:
-        shown = flows.show_backup_codes(user, request.session)
-    except FlowError as error:
-        messages.error(request, error.message)
-        return redirect("webauthn_keys")
-    context = {"codes": shown, "form": ActivateForm()}
-    return render(request, "factors/webauthn/backup_codes.html", context)
-
-
-def _activate(request: HttpRequest) -> HttpResponse:
-    form = ActivateForm(request.POST)
-    saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
-    try:
-        flows.activate(_user(request), request.session, saved_backup_codes=saved)
-    except FlowError as error:
-        if error.param not in form.fields:
-            messages.error(request, error.message)
-            return redirect(SETTINGS)
-        form.add_error(error.param, error.message)
-        # The codes were shown once and are not shown again: the same set stays pending.
-        return render(request, "factors/webauthn/backup_codes.html", {"codes": None, "form": form})
-    factors_changed(request)
-    messages.success(request, "Two-factor authentication is on.")
-    return redirect(SETTINGS)
+    return first_factor_views.backup_codes(request, BACKUP_CODES)
 
 
 @login_required
