@@ -24,6 +24,13 @@ PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture(autouse=True)
+def _no_random_cull(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The database cache also deletes expired entries on about one write in 256: a query at
+    random, which would make query counts flaky. tests/config/test_cache.py sets its own."""
+    monkeypatch.setattr("twofold.config.cache.CULL_EVERY", 10**9)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_cache() -> Iterator[None]:
     """Each test starts with an empty cache: allauth's rate limits and guards live there.
 
