@@ -259,17 +259,18 @@ def load_table(
 ) -> list[str]:
     lines = [
         "| concurrency | sign-ins | sign-ins/s | p50 ms | p95 ms | p99 ms | errors "
-        "| server CPU s/sign-in | ÷ ceiling |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| server CPU ms/sign-in | driver CPU ms/sign-in | ÷ ceiling |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for result, cpu in results:
         ms = [driver.percentile(result.latencies, p) * 1000 for p in (50, 95, 99)]
         done = len(result.latencies)
-        per_sign_in = f"{cpu / done:.3f}" if done else "-"
+        server = f"{cpu / done * 1000:.1f}" if done else "-"
+        load = f"{result.driver_cpu / done * 1000:.1f}" if done else "-"
         lines.append(
             f"| {result.concurrency} | {done} | {result.per_second:.1f} "
             f"| {ms[0]:.0f} | {ms[1]:.0f} | {ms[2]:.0f} | {len(result.errors)} "
-            f"| {per_sign_in} | {result.per_second / hashes_per_second:.2f} |"
+            f"| {server} | {load} | {result.per_second / hashes_per_second:.2f} |"
         )
     return lines
 
@@ -329,6 +330,9 @@ def main() -> int:
         default=0,
         help="then sign in at 80%% of the best rate for this long, memory sampled (0: no soak)",
     )
+    parser.add_argument(
+        "--workers", type=int, help="gunicorn worker processes (default: 2 per core + 1)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the data directory")
     parser.add_argument("--json", type=Path, help="also write the results to this file")
     args = parser.parse_args()
@@ -338,6 +342,8 @@ def main() -> int:
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     environ = server_environment(data_dir, port)
+    if args.workers:
+        environ["TWOFOLD_WORKERS"] = str(args.workers)
     database = "PostgreSQL" if "TWOFOLD_DATABASE_URL" in environ else "SQLite"
     print(f"Seeding {args.members:,} members on {database} in {data_dir} ...", flush=True)
     seeded = prepare_database(environ, args.members)

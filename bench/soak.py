@@ -16,9 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import requests
-
-from bench.driver import MemberPool, Outbox, SignInFailed, sign_in
+from bench.driver import FAILURES, MemberPool, Outbox, sign_in
 
 
 def resident_kib(master: int) -> int:
@@ -81,7 +79,7 @@ def run_soak(
         began = time.monotonic()
         try:
             sign_in(base_url, member, outbox, address)
-        except (SignInFailed, requests.RequestException) as error:
+        except FAILURES as error:
             with lock:
                 result.errors.append(f"{member.email}: {error}")
         else:

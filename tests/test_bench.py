@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 
 import pytest
-from bench.driver import Outbox, SignInFailed, code_from_body, csrf_token, percentile
+from bench.driver import Browser, Outbox, SignInFailed, code_from_body, csrf_token, percentile
 from bench.soak import SoakResult, resident_kib
 
 BODY = "Your Twofold sign-in code is 123456.\nIt expires in 5 minutes.\n\n@127.0.0.1 #{code}"
@@ -88,3 +88,18 @@ def test_resident_memory_counts_the_process_and_its_children() -> None:
             assert resident_kib(os.getpid()) > alone > 0
         finally:
             child.kill()
+
+
+def test_browser_keeps_cookies_and_drops_the_ones_deleted() -> None:
+    browser = Browser("http://127.0.0.1:9", {})
+    browser._keep_cookies(
+        [
+            "twofold-csrf=abc; expires=Mon, 01 Dec 2027 00:00:00 GMT; Max-Age=31449600; Path=/",
+            "twofold-session=s1; HttpOnly; Path=/; SameSite=Lax",
+        ]
+    )
+    assert browser.cookies == {"twofold-csrf": "abc", "twofold-session": "s1"}
+    browser._keep_cookies(
+        ['twofold-session=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/']
+    )
+    assert browser.cookies == {"twofold-csrf": "abc"}
