@@ -87,6 +87,12 @@ def test_short_path_reads_the_session_then_the_member_in_one_query(
         assert member_client.get(ME).status_code == 200
 
 
+def test_short_path_computes_djangos_session_auth_hash(member):
+    row = session_check.active_member(member.user.pk)
+    assert row is not None
+    assert row.session_auth_hash() == member.user.get_session_auth_hash()
+
+
 def test_short_path_names_the_right_member_and_account(
     member, administrator, other_administrator, session_engine
 ):

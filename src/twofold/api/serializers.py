@@ -19,11 +19,31 @@ def organization(org: Organization) -> dict[str, Any]:
 
 def signed_in_as(m: Membership, session: SessionBase | Mapping[str, Any]) -> dict[str, Any]:
     """``GET /api/v1/me``: who is signed in, how (AMR) and how strongly (AAL)."""
-    recorded = assurance.records(session, m.user)
+    return signed_in(
+        user_id=m.user.pk,
+        email=m.user.email,
+        organization_id=m.organization_id,
+        organization_name=m.organization.name,
+        role=m.role,
+        session=session,
+    )
+
+
+def signed_in(
+    *,
+    user_id: int,
+    email: str,
+    organization_id: int,
+    organization_name: str,
+    role: str,
+    session: SessionBase | Mapping[str, Any],
+) -> dict[str, Any]:
+    """:func:`signed_in_as` from plain values (the session check's short path reads no models)."""
+    recorded = assurance.records_of_user_id(session, user_id)
     return {
-        "user": {"id": m.user.pk, "email": m.user.email},
-        "organization": {"id": m.organization_id, "name": m.organization.name},
-        "role": m.role,
+        "user": {"id": user_id, "email": email},
+        "organization": {"id": organization_id, "name": organization_name},
+        "role": role,
         "amr": assurance.amr(recorded),
         "aal": assurance.session_level(recorded),
     }

@@ -43,7 +43,14 @@ def records(
     session: SessionBase | Mapping[str, Any], user: AbstractBaseUser
 ) -> list[Mapping[str, Any]]:
     """The methods recorded in ``session`` by allauth, if they were recorded for ``user``."""
-    if session.get(_RECORDS_USER_KEY) != str(user.pk):
+    return records_of_user_id(session, user.pk)
+
+
+def records_of_user_id(
+    session: SessionBase | Mapping[str, Any], user_id: Any
+) -> list[Mapping[str, Any]]:
+    """As :func:`records`, for the user of that primary key."""
+    if session.get(_RECORDS_USER_KEY) != str(user_id):
         return []
     return list(session.get(_RECORDS_KEY, []))
 
