@@ -2,7 +2,9 @@
 ceiling and session checks, print the report as Markdown tables (docs/performance.md).
 
 Options come as arguments (``make bench BENCH_ARGS="--members 100000 --duration 30"``);
-``BENCH_DATABASE_URL`` runs on that PostgreSQL database instead of SQLite (it is emptied).
+``BENCH_DATABASE_URL`` runs on that PostgreSQL database instead of SQLite (it is emptied);
+``BENCH_REDIS_URL`` puts the cache and sessions in that Redis (emptied too), as several
+instances would.
 """
 
 from __future__ import annotations
@@ -77,6 +79,9 @@ def server_environment(data_dir: Path, port: int) -> dict[str, str]:
     database_url = os.environ.get("BENCH_DATABASE_URL")
     if database_url:
         environ["TWOFOLD_DATABASE_URL"] = database_url
+    redis_url = os.environ.get("BENCH_REDIS_URL")
+    if redis_url:
+        environ["TWOFOLD_REDIS_URL"] = redis_url
     return environ
 
 
@@ -345,6 +350,8 @@ def main() -> int:
     if args.workers:
         environ["TWOFOLD_WORKERS"] = str(args.workers)
     database = "PostgreSQL" if "TWOFOLD_DATABASE_URL" in environ else "SQLite"
+    if "TWOFOLD_REDIS_URL" in environ:
+        database += " + Redis"
     print(f"Seeding {args.members:,} members on {database} in {data_dir} ...", flush=True)
     seeded = prepare_database(environ, args.members)
     params: dict[str, int] = seeded["argon2"]  # type: ignore[assignment]

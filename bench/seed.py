@@ -22,8 +22,12 @@ CHUNK = 50_000  # members per transaction, a multiple of ACCOUNT_SIZE
 def seed(count: int) -> dict[str, object]:
     from django.conf import settings
     from django.contrib.auth.hashers import make_password
+    from django.core.cache import caches
 
     started = time.monotonic()
+    # Rate limits, sessions and SMS counters of an earlier run (Redis outlives the data dir).
+    for alias in settings.CACHES:
+        caches[alias].clear()
     password_hash = make_password(PASSWORD)  # the configured hasher and parameters
     # In chunks of whole accounts, one transaction each: memory stays flat for a million.
     accounts = 0
