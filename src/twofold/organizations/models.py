@@ -130,3 +130,21 @@ def membership_of(user: User) -> Membership | None:
         return user.membership
     except Membership.DoesNotExist:
         return None
+
+
+# ``user.membership``'s cache (Django's reverse one-to-one accessor).
+_MEMBERSHIP = Membership.user.field.remote_field
+
+
+def membership_loaded(user: User) -> bool:
+    """``user.membership`` was read already: asking :func:`membership_of` costs no query."""
+    return _MEMBERSHIP.is_cached(user)
+
+
+def keep_membership(user: User, loaded: User) -> None:
+    """Let ``user.membership`` answer from ``loaded``, the same user read with
+    ``select_related("membership__organization")``: no query at its first use."""
+    membership = membership_of(loaded)
+    _MEMBERSHIP.set_cached_value(user, membership)
+    if membership is not None:
+        Membership.user.field.set_cached_value(membership, user)

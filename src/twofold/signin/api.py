@@ -15,7 +15,7 @@ from typing import Any, cast
 
 from allauth.account.internal.stagekit import stash_login
 from allauth.account.stages import LoginStageController
-from allauth.headless.base.response import AuthenticationResponse
+from allauth.headless.base.response import AuthenticationResponse, UnauthorizedResponse
 from allauth.headless.base.views import AuthenticatedAPIView, AuthenticationStageAPIView
 from allauth.headless.constants import Client
 from allauth.headless.internal.restkit.inputs import Input
@@ -62,14 +62,27 @@ class _StageView(AuthenticationStageAPIView):
     stage_class = SecondFactorStage
 
     def handle(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # allauth's ``handle`` enters the stage as here, then ours would read the login again.
         stage = LoginStageController.enter(request, self.stage_class.key)
-        user = stage.login.user if stage else None
-        if stage is not None and user is not None and not second_factor.applies(user):
-            # The factor was removed meanwhile (an administrator's reset): allauth goes on with
-            # the next stage, which applies the account's policy.
-            self.stage = stage
-            return self.respond_next_stage()
-        return cast(HttpResponse, super().handle(request, *args, **kwargs))
+        if stage is None:
+            return UnauthorizedResponse(request)
+        self.stage = stage
+        user = stage.login.user
+        if user is None:
+            return self._handle(request, *args, **kwargs)
+        # The member's factors are read once for this request: the step only reads them.
+        with registry.read_once(user):
+            if not second_factor.applies(user):
+                # The factor was removed meanwhile (an administrator's reset): allauth goes on
+                # with the next stage, which applies the account's policy.
+                return self.respond_next_stage()
+            return self._handle(request, *args, **kwargs)
+
+    def _handle(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """The input read and the method run: what allauth's ``handle`` does after entering."""
+        return cast(
+            HttpResponse, super(AuthenticationStageAPIView, self).handle(request, *args, **kwargs)
+        )
 
     def challenge(self) -> dict[str, Any]:
         user = self.stage.login.user
@@ -175,6 +188,11 @@ class ReauthenticateView(AuthenticatedAPIView):
     key: ``…/auth/2fa/reauthenticate/webauthn``."""
 
     input_class = {"POST": ReauthenticateInput}
+
+    def handle(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        # Only members reach here (``dispatch``); confirming it is you changes no factor.
+        with registry.read_once(cast(User, request.user)):
+            return cast(HttpResponse, super().handle(request, *args, **kwargs))
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = cast(User, request.user)  # AuthenticatedAPIView let only members in

@@ -53,15 +53,16 @@ def record_federated(request: HttpRequest, user: User, login: Login) -> None:
 
 
 def masked_phone(user: User) -> str | None:
-    factor = SmsFactor.objects.filter(user=user).first()
-    return mask(factor.phone) if factor else None
+    phone = registry.sms_phone(user)
+    return mask(phone) if phone is not None else None
 
 
-def _factor(user: User) -> SmsFactor:
-    factor = SmsFactor.objects.filter(user=user).first()
-    if factor is None:
+def _phone(user: User) -> str:
+    """The number of the member's SMS factor (``two_factor_off`` without one)."""
+    phone = registry.sms_phone(user)
+    if phone is None:
         raise Conflict("Two-factor authentication is off for this account.", code="two_factor_off")
-    return factor
+    return phone
 
 
 def start(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
@@ -141,11 +142,11 @@ def passkey_used(login: Login) -> bool:
 def send_code(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     """Text a (new) code for this login; the cooldown and send limits apply."""
     state.pop("send_error", None)
-    factor = _factor(user)
+    phone = _phone(user)
     _require_usable(user, registry.SMS)
     codes.issue_code(
         user,
-        factor.phone,
+        phone,
         purpose=PURPOSE,
         binding=state["binding"],
         sender=codes.Sender(ip=get_client_ip(request)),
@@ -184,11 +185,11 @@ def send_reauthentication_code(request: HttpRequest, user: User) -> None:
 
     Raises ``two_factor_off`` (409) for a member without a second factor, or why nothing was sent.
     """
-    factor = _factor(user)
+    phone = _phone(user)
     binding = request.session.get(REAUTH_BINDING) or codes.new_binding()
     codes.issue_code(
         user,
-        factor.phone,
+        phone,
         purpose=REAUTH_PURPOSE,
         binding=binding,
         sender=codes.Sender(ip=get_client_ip(request)),
@@ -205,7 +206,7 @@ def reauthentication_code_sent(request: HttpRequest, user: User) -> bool:
 
 
 def reauthenticate(request: HttpRequest, user: User, code: str) -> None:
-    _factor(user)
+    _phone(user)
     binding = request.session.get(REAUTH_BINDING)
     if not binding:
         raise FlowError("Ask for a code first.", code="code_missing")

@@ -16,8 +16,10 @@ from django.http import HttpResponse
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
+from twofold.factors import registry
 from twofold.signin import enrollment, remembered, second_factor
 from twofold.sso import policy as sso_policy
+from twofold.users.models import User
 
 
 class SsoRequiredStage(LoginStage):
@@ -58,7 +60,13 @@ class SecondFactorStage(LoginStage):
             return None, True
         if user is not None and second_factor.passkey_used(self.login):
             return None, True  # a passkey is two factors at once (aal2)
-        if user is None or not second_factor.applies(user):
+        if user is None:
+            return None, True
+        with registry.read_once(user):  # nothing below changes the member's factors
+            return self._challenge(user)
+
+    def _challenge(self, user: User) -> tuple[HttpResponse | None, bool]:
+        if not second_factor.applies(user):
             return None, True
         if "binding" not in self.state and remembered.recognizes(self.request, user):
             return None, True  # a remembered browser: the password alone, aal1
@@ -90,8 +98,9 @@ class TwoFactorEnrollmentStage(LoginStage):
         if user is None or sso_policy.satisfies_second_factor(self.login):
             return None, True
         sso_wants_ours = sso_policy.requires_our_two_factor(self.login)
-        if sso_wants_ours and not second_factor.applies(user):
-            self.state[enrollment.SSO_REQUIRES_OURS] = True
-        elif not enrollment.applies(user):
-            return None, True
+        with registry.read_once(user):  # only decides: nothing here changes the factors
+            if sso_wants_ours and not second_factor.applies(user):
+                self.state[enrollment.SSO_REQUIRES_OURS] = True
+            elif not enrollment.applies(user):
+                return None, True
         return headed_redirect_response(self.urlname), True

@@ -44,11 +44,13 @@ def in_second_factor_stage(view: View) -> View:
     @wraps(view)
     def wrapped(request: HttpRequest) -> HttpResponse:
         stage = _stage(request)
-        if not second_factor.applies(stage.login.user):
-            # The factor was removed meanwhile (an administrator's reset): allauth goes on with
-            # the next stage, which applies the account's policy.
-            return stage.exit()
-        return view(request)
+        # The member's factors are read once for this request: the step only reads them.
+        with registry.read_once(stage.login.user):
+            if not second_factor.applies(stage.login.user):
+                # The factor was removed meanwhile (an administrator's reset): allauth goes on
+                # with the next stage, which applies the account's policy.
+                return stage.exit()
+            return view(request)
 
     return wrapped
 
@@ -174,6 +176,11 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     """Confirm it is you with your second factor (before a new number): a code texted to your
     current number, from your authenticator app, a security key, or a backup code."""
     user = cast(User, request.user)  # login_required let only members in
+    with registry.read_once(user):  # confirming it is you changes no factor
+        return _reauthenticate(request, user)
+
+
+def _reauthenticate(request: HttpRequest, user: User) -> HttpResponse:
     next_url = _safe_next(request)
     chosen = request.GET.get("method") or request.POST.get("method")
     method = second_factor.reauthentication_method(user, chosen)
