@@ -11,11 +11,16 @@ from __future__ import annotations
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.models import EmailAddress
 from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.core.cache import caches
 from django.db import transaction
 from django.http import HttpRequest
 
+from twofold.config.cache import DatabaseCache
 from twofold.organizations import flows as organization_flows
+from twofold.signin import ratelimit
 
 LOGIN_STAGES = [
     "twofold.signin.stages.SsoRequiredStage",
@@ -37,9 +42,44 @@ class AccountAdapter(DefaultAccountAdapter):
             organization_flows.create_organization(user, form.cleaned_data["organization_name"])
         return user
 
+    def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
+        """allauth's failed sign-in limit, reserved before the hash as allauth does; on the
+        database cache without its lock entry (signin/ratelimit.py). Redis: allauth's own."""
+        backend = caches["default"]
+        if not isinstance(backend, DatabaseCache):
+            super().pre_authenticate(request, **credentials)
+            return
+        key = self._get_login_attempts_cache_key(request, **credentials)
+        # allauth gives this back after a right password (``_rollback_login_failed_rl_usage``).
+        self._login_failed_rl_usage = ratelimit.consume_login_failed(request, key, backend)
+        if not self._login_failed_rl_usage:
+            raise self.validation_error("too_many_login_attempts")
+
+    def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
+        user = super().authenticate(request, **credentials)
+        if user is not None and credentials.get("email"):
+            _remember_addresses(user, credentials["email"])
+        return user
+
     def get_login_stages(self) -> list[str]:
         return list(LOGIN_STAGES)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         context.setdefault("public_url", settings.TWOFOLD.public_url)
         super().send_mail(template_prefix, email, context)
+
+
+def _remember_addresses(user: AbstractBaseUser, email: str) -> None:
+    """allauth reads the sign-in address twice more in this request (its rate limit by
+    verification state, its email verification stage): one read of the member's addresses,
+    kept in allauth's own per-user cache (``fill_cache_for_user``), answers both (issue 7).
+
+    Only when the address is among them: otherwise allauth creates it on the way (a member set
+    up in the admin), and a cache read before that would not show it.
+    """
+    addresses = list(EmailAddress.objects.filter(user_id=user.pk))
+    if not any(address.email == email.lower() for address in addresses):
+        return
+    for address in addresses:
+        address.user = user  # as allauth's ``get_for_user`` does, so no query reads it back
+    EmailAddress.objects.fill_cache_for_user(user, addresses)

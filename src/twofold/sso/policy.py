@@ -22,7 +22,7 @@ from typing import Any
 from allauth.account.models import Login
 from allauth.socialaccount.models import SocialLogin
 
-from twofold.organizations.models import Organization, membership_of
+from twofold.organizations.models import Membership, Organization, membership_of
 from twofold.sso.models import (
     AccountSso,
     TrustPolicy,
@@ -131,9 +131,15 @@ SSO_REQUIRED = (
 def sso_required(user: User) -> bool:
     """The member's account requires SSO: no password (or emailed code) sign-in for them.
     Administrators keep their password, the way in when the identity provider is down."""
-    membership = membership_of(user)
-    if membership is None or membership.is_administrator:
+    # Membership, account and its SSO setting in one query, read as values (issue 7; were 3).
+    found = (
+        Membership.objects.filter(user_id=user.pk)
+        .values_list("role", "organization__sso__require_sso")
+        .first()
+    )
+    if found is None:
         return False
-    return AccountSso.objects.filter(
-        organization=membership.organization, require_sso=True
-    ).exists()
+    role, require_sso = found
+    if Membership(role=role).is_administrator:
+        return False
+    return bool(require_sso)  # None: the account never changed its SSO settings
