@@ -22,12 +22,18 @@ from twofold.signin.sessions import end_all_sessions
 
 ME = "/api/v1/me"
 SHORT_PATH = "twofold.api.session_check.SessionCheckMiddleware"
-ENGINES = ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"]
+ENGINES = [
+    "twofold.signin.session_store.db",
+    "twofold.signin.session_store.cached_db",
+    "django.contrib.sessions.backends.db",
+    "django.contrib.sessions.backends.cached_db",
+]
 
 
-@pytest.fixture(params=ENGINES, ids=["db", "cached_db"])
+@pytest.fixture(params=ENGINES, ids=["db", "cached_db", "django_db", "django_cached_db"])
 def session_engine(request, settings):
-    """Both stores Twofold configures: database sessions, and cached ones (with Redis)."""
+    """Both stores Twofold configures: database sessions, and cached ones (with Redis); and
+    Django's own, which they derive from and can read."""
     settings.SESSION_ENGINE = request.param
     return request.param
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from importlib import import_module
+
 from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
 
 
 def test_cache_is_shared_between_workers_never_per_process():
@@ -14,10 +17,12 @@ def test_cache_is_shared_between_workers_never_per_process():
 
 
 def test_sessions_are_server_side():
+    # Django's database stores, or Twofold's subclasses of them (signin/session_store).
     assert settings.SESSION_ENGINE in (
-        "django.contrib.sessions.backends.db",
-        "django.contrib.sessions.backends.cached_db",
+        "twofold.signin.session_store.db",
+        "twofold.signin.session_store.cached_db",
     )
+    assert issubclass(import_module(settings.SESSION_ENGINE).SessionStore, SessionStore)
 
 
 def test_cookies_are_httponly_and_samesite_lax():

@@ -17,7 +17,7 @@ SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
     "Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
-ENGINES = ["django.contrib.sessions.backends.db", "django.contrib.sessions.backends.cached_db"]
+ENGINES = ["twofold.signin.session_store.db", "twofold.signin.session_store.cached_db"]
 
 
 @pytest.fixture(params=ENGINES, ids=["db", "cached_db"])

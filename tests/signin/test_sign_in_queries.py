@@ -12,42 +12,58 @@ from django.conf import settings
 
 from tests.conftest import PASSWORD
 
-# allauth's rate limits on the database cache: per limit a lock (add), a read, a write and an
-# unlock (delete). The password POST consumes ``login`` (per address) and ``login_failed`` (per
-# address and per email) before the hash, and gives ``login_failed`` back after a right password:
-# reserving first is what keeps parallel guesses within the limit.
-RATE_LIMITS = 4 * (1 + 2 + 2)
+# allauth's rate limits on the database cache. The password POST consumes ``login`` (per
+# address) and ``login_failed`` (per address and per email) before the hash, and gives
+# ``login_failed`` back after a right password: reserving first is what keeps parallel guesses
+# within the limit.
+#   4 ``login`` (allauth's view decorator): a lock (add), a read, a write, an unlock (delete)
+#   3 ``login_failed`` reserved: both rates read in one statement, each written only if unchanged
+#     since (compare-and-set, signin/ratelimit.py; were 8 with allauth's lock)
+#   3 ``login_failed`` given back, the same way (were 8)
+RATE_LIMITS = 4 + 3 + 3
 
 # POST /accounts/login/ with the right password, for a member with SMS 2FA:
 #   1 the email address (allauth's authentication by email)
-#   1 the email addresses again (allauth's login rate limit by verification state)
-#   3 membership, account, and whether the account requires SSO (sso/policy.py)
-#   1 the email addresses again (allauth's email verification stage)
-#   4 whether the member has a second factor, which ones (TOTP, SMS), the preferred one
-#   1 the SMS factor (its number)
+#   1 the member's email addresses, once, for allauth's login rate limit by verification state
+#     and its email verification stage (signin/adapter.py; were 2 reads)
+#   1 membership, account, and whether the account requires SSO, in one (sso/policy.py; were 3)
+#   1 the member's factors (which ones, the SMS number, the preferred one), read once (were 5)
 #   1 the second-factor lockout
 #   1 the last text sent (resend cooldown)
 #   1 the four daily SMS limits (number, member, address, account) in one query (were four)
 #   1 the delivery record
 #   4 a savepoint, the older codes superseded, the new code, release
-#   4 the new session: its key is free, savepoint, insert, release
-PASSWORD_POST_SMS = 23
+#   3 the new session: savepoint, insert, release (the insert is the check that its key is
+#     free; the savepoint only inside a transaction, as here: in autocommit a bare INSERT;
+#     signin/session_store, were 4 with Django's exists() pre-check)
+PASSWORD_POST_SMS = 15
 
 # POST /accounts/2fa/ with the right code:
 #   1 the session (with Redis: read from the cache)
 #   1 the user of the pending login
-#   3 whether the member has a second factor, which ones (TOTP, SMS)
-#   2 the lockout, the latest code
+#   1 the member's factors (TOTP, security key, SMS number, preferred), membership and account,
+#     read once for the whole request (registry.read_once; were 5 queries)
+#   2 the lockout (its failure count too), the latest code
 #   2 the try counted, the code used
-#   2 the lockout reset, the factor's last use
-#   2 membership and account (the account's 2FA rule, signin/enrollment.py)
-#   4 the new session id (ASVS 7.2.4): key free, savepoint, insert, release
-#   2 the old session read and deleted
+#   1 the factor's last use (the lockout is reset only when the read found failures: were 2)
+#   3 the new session id (ASVS 7.2.4): savepoint, insert, release (the insert is the check that
+#     the key is free; savepoints only inside a transaction, as here, else bare statements;
+#     signin/session_store, were 4)
+#   1 the old session deleted by its key (were 2: read, then deleted)
 #   1 last_login
-#   7 the device list: ended sessions purged (one DELETE), get-or-create in savepoints
+#   2 the device list: ended sessions purged (one DELETE), this session's row upserted
+#     (signin/signals.py; were 7, a get-or-create in savepoints)
 #   1 the audit event
-#   3 the session saved at the end: savepoint, update, release
-CODE_POST = 31
+#   3 the session saved at the end: savepoint, update, release (in autocommit: the update)
+CODE_POST = 19
+
+# GET /accounts/2fa/, the page asking for the texted code:
+#   1 the session (with Redis: read from the cache)
+#   1 the user of the pending login
+#   1 the member's factors, membership and account, read once (were 9 queries: factors five
+#     times, membership and account)
+#   1 the last text sent (resend cooldown)
+CODE_PAGE = 4
 
 
 def _uses_redis() -> bool:
@@ -77,6 +93,27 @@ def test_code_post(client, member_with_sms, sms_outbox, django_assert_num_querie
     assert client.get("/api/v1/me").json()["data"]["aal"] == "aal2"
 
 
+def test_code_page(client, member_with_sms, django_assert_num_queries):
+    client.post("/accounts/login/", {"login": member_with_sms.user.email, "password": PASSWORD})
+    with django_assert_num_queries(CODE_PAGE - 1 if _uses_redis() else CODE_PAGE):
+        response = client.get("/accounts/2fa/")
+    assert response.status_code == 200
+    assert b"+41 " in response.content  # the masked number, from the one read
+
+
+def test_the_code_page_read_is_not_kept_for_the_code_post(client, member_with_sms, sms_outbox):
+    """The factors are read once per request, never across: one removed after the code page (an
+    administrator's reset) is not accepted by the next POST."""
+    from twofold.factors.sms.models import SmsFactor
+
+    client.post("/accounts/login/", {"login": member_with_sms.user.email, "password": PASSWORD})
+    client.get("/accounts/2fa/")
+    SmsFactor.objects.filter(user=member_with_sms.user).delete()
+    response = client.post("/accounts/2fa/", {"code": sms_outbox.last_code()})
+    assert response.status_code == 302
+    assert client.get("/api/v1/me").json()["data"]["aal"] == "aal1"
+
+
 @pytest.mark.parametrize("earlier_sessions", [0, 3])
 def test_password_post_costs_the_same_however_many_sessions_the_member_has(
     member, django_assert_num_queries, earlier_sessions
@@ -88,11 +125,11 @@ def test_password_post_costs_the_same_however_many_sessions_the_member_has(
         Client().post("/accounts/login/", {"login": member.user.email, "password": PASSWORD})
     client = Client()
     client.get("/accounts/login/")
-    # 1 email address, 1 email addresses (rate limit), 3 membership/account/SSO, 1 email
-    # addresses (verification stage), 1 has a second factor, 4 the new session, 1 last_login,
-    # the device list: 1 purge of ended sessions (one DELETE) + 6 get-or-create in savepoints;
-    # 1 audit event, 3 session saved at the end.
-    queries = 1 + 1 + 3 + 1 + 1 + 4 + 1 + 1 + 6 + 1 + 3
+    # 1 email address, 1 the member's email addresses (rate limit and verification stage),
+    # 1 membership/account/SSO, 1 the member's factors, 3 the new session, 1 last_login, the
+    # device list: 1 purge of ended sessions (one DELETE) + 1 upsert of this session's row
+    # (were 6: get-or-create in savepoints); 1 audit event, 3 session saved at the end.
+    queries = 1 + 1 + 1 + 1 + 3 + 1 + 1 + 1 + 1 + 3
     with django_assert_num_queries(expected_password_post(queries)):
         response = client.post(
             "/accounts/login/", {"login": member.user.email, "password": PASSWORD}

@@ -35,7 +35,8 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from twofold.api import responses, serializers
 from twofold.signin import timeouts
 
-_DB_ENGINE = "django.contrib.sessions.backends.db"
+# Database sessions without a cache in front: read with one SELECT, below.
+_DB_ENGINES = frozenset({"django.contrib.sessions.backends.db", "twofold.signin.session_store.db"})
 # Django's key salt in AbstractBaseUser._get_session_auth_hash (pinned Django, tested equal).
 _AUTH_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 # request.headers would build a dictionary of every header on each check.
@@ -53,7 +54,7 @@ _MEMBER_SQL = (
 def stored_session(session_key: str) -> dict[str, Any]:
     """The session's data from the configured store ({} when absent or past its expiry date)."""
     store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-    if settings.SESSION_ENGINE != _DB_ENGINE:
+    if settings.SESSION_ENGINE not in _DB_ENGINES:
         return dict(store.load())  # cached_db: one cache read when the session is cached
     if store.session_key is None:
         return {}  # not a well-formed session key

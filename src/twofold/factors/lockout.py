@@ -39,12 +39,14 @@ def limit() -> int:
     return int(settings.TWOFOLD.second_factor_failure_limit)
 
 
-def check_not_locked(user_id: int, now: datetime) -> None:
-    locked_until = (
+def check_not_locked(user_id: int, now: datetime) -> bool:
+    """Raise TooManyRequests while locked; else return whether failures are on record, i.e.
+    whether a correct code has anything for :func:`record_success` to clear."""
+    consecutive, locked_until = (
         SecondFactorFailures.objects.filter(user_id=user_id)
-        .values_list("locked_until", flat=True)
+        .values_list("consecutive", "locked_until")
         .first()
-    )
+    ) or (0, None)
     if locked_until is not None and locked_until > now:
         wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyRequests(
@@ -53,6 +55,7 @@ def check_not_locked(user_id: int, now: datetime) -> None:
             retry_after=wait,
             code="second_factor_locked",
         )
+    return consecutive > 0 or locked_until is not None
 
 
 def record_failure(user_id: int, now: datetime) -> bool:

@@ -187,7 +187,7 @@ def verify_code(
 ) -> None:
     """Accept ``code`` once for this purpose and binding, or raise a FlowError saying why."""
     now = now or clock.now()
-    lockout.check_not_locked(user.pk, now)
+    had_failures = lockout.check_not_locked(user.pk, now)
     latest = _latest(user, purpose, binding)
     if latest is None or latest.superseded or latest.used_at is not None:
         raise FlowError("Ask for a new code: there is no open code.", code="code_missing")
@@ -217,7 +217,11 @@ def verify_code(
     # The conditional update makes the code single use, even for two requests at once.
     if not SmsCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now):
         raise FlowError("This code was already used. Ask for a new one.", code="code_used")
-    lockout.record_success(user.pk)
+    # No failures on record when read above: nothing to reset, so no write (issue 7). A wrong
+    # code counted by a concurrent request after that read is kept, never erased: the count ends
+    # as if that failure came after this success, so the lock is never weaker than with a reset.
+    if had_failures:
+        lockout.record_success(user.pk)
 
 
 def _count_failure(user: User, now: datetime) -> None:
