@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from tests.concurrency import at_once
 from twofold.config import cache as cache_module
 from twofold.config.cache import DatabaseCache
 
@@ -68,23 +67,6 @@ def test_expired_entries_are_culled_on_some_writes(
 def test_add_by_20_threads_at_once_succeeds_exactly_once() -> None:
     if not isinstance(caches["default"], DatabaseCache):
         pytest.skip("the services pass uses Redis")
-    barrier = threading.Barrier(20)
-    outcomes: list[bool] = []
-    lock = threading.Lock()
-
-    def add() -> None:
-        try:
-            barrier.wait()
-            added = caches["default"].add("once", 1, 60)
-        finally:
-            connection.close()
-        with lock:
-            outcomes.append(added)
-
-    threads = [threading.Thread(target=add) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = at_once(lambda: caches["default"].add("once", 1, 60))
 
     assert sorted(outcomes) == [False] * 19 + [True]

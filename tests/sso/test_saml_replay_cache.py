@@ -3,24 +3,15 @@
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 import pytest
-from django.core.cache import caches
-from django.db import connection as db_connection
 
+from tests.concurrency import at_once
 from twofold import clock
 from twofold.organizations.models import Membership
 from twofold.sso.models import SamlConnection
 from twofold.sso.saml import remember_assertion
-
-
-def close_cache_connections() -> None:
-    """Each thread has its own cache client; Redis's pools stay open until disconnected."""
-    client = caches["default"].__dict__.get("_cache")  # this thread's client, when Redis
-    for pool in getattr(client, "_pools", {}).values():
-        pool.disconnect()
 
 
 def make_connection(membership: Membership, slug: str) -> SamlConnection:
@@ -54,24 +45,6 @@ def test_asvs_6_8_3_an_assertion_posted_by_20_workers_at_once_is_accepted_once(
 ) -> None:
     acme = make_connection(administrator, "acme")
     expires = clock.now() + timedelta(minutes=5)
-    barrier = threading.Barrier(20)
-    outcomes: list[bool] = []
-    lock = threading.Lock()
-
-    def accept() -> None:
-        try:
-            barrier.wait()
-            accepted = remember_assertion(acme, "_concurrent", expires)
-        finally:
-            db_connection.close()
-            close_cache_connections()
-        with lock:
-            outcomes.append(accepted)
-
-    threads = [threading.Thread(target=accept) for _ in range(20)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    outcomes = at_once(lambda: remember_assertion(acme, "_concurrent", expires))
 
     assert sorted(outcomes) == [False] * 19 + [True]
