@@ -27,6 +27,7 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
 
 from tests.conftest import require_or_skip
+from tests.peers.harness import stop
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO_ROOT / "test-artifacts" / "e2e"
@@ -154,12 +155,7 @@ def serve(data_dir: Path, port: int, **settings: str) -> Iterator[TwofoldServer]
             time.sleep(0.1)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop(process)
 
 
 @pytest.fixture(scope="session")

@@ -111,16 +111,17 @@ def running(
                 _wait_ready(name, process, ready_url, output)
                 break
             except PeerDidNotStart:
-                _stop(process)
+                stop(process)
                 if attempt == START_ATTEMPTS:
                     raise
         try:
             yield process
         finally:
-            _stop(process)
+            stop(process)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
+def stop(process: subprocess.Popen[Any]) -> None:
+    """Ask ``process`` to end, and kill it if it has not within 10 s."""
     process.terminate()
     try:
         process.wait(timeout=10)

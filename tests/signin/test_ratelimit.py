@@ -111,7 +111,7 @@ def parallel() -> Iterator[None]:
 
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.usefixtures("parallel")
-def test_20_parallel_guesses_stay_within_the_limit() -> None:
+def test_asvs_6_3_1_20_parallel_guesses_stay_within_the_limit() -> None:
     backend = _backend()
     email = f"{secrets.token_hex(4)}@acme.test"
     outcomes = at_once(lambda: ratelimit.consume_login_failed(guess(), email, backend) is not None)

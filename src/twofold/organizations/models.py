@@ -144,7 +144,17 @@ def membership_loaded(user: User) -> bool:
 def keep_membership(user: User, loaded: User) -> None:
     """Let ``user.membership`` answer from ``loaded``, the same user read with
     ``select_related("membership__organization")``: no query at its first use."""
-    membership = membership_of(loaded)
+    _keep(user, membership_of(loaded))
+
+
+def membership_with_organization(user: User) -> Membership | None:
+    """:func:`membership_of` with its organization loaded: one query when not read yet."""
+    if not membership_loaded(user):
+        _keep(user, Membership.objects.select_related("organization").filter(user=user).first())
+    return membership_of(user)
+
+
+def _keep(user: User, membership: Membership | None) -> None:
     _MEMBERSHIP.set_cached_value(user, membership)
     if membership is not None:
         Membership.user.field.set_cached_value(membership, user)
