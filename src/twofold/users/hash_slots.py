@@ -1,0 +1,59 @@
+"""At most one password hash per core at a time, across all of gunicorn's workers.
+
+A hash is pure CPU, and hashes time-sliced with each other cost more CPU each: on 2 cores an
+argon2id verification costs 18.4 ms with 2 at once, 21.5 ms with 4 and 24.5 ms with 8 (issue 7,
+docs/performance.md). Under load a sign-in therefore waits for a free slot instead of slowing
+every other hash down; nothing else waits, since pages and the second-factor step take no slot.
+
+The slots are files in the data directory locked with ``flock``: the kernel releases a lock when
+the process holding it dies, so a killed worker never keeps a slot.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import random
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def core_count() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+class HashSlots:
+    """``count`` slots shared by every process that opens the same ``directory``."""
+
+    def __init__(self, directory: Path, count: int) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.paths = [directory / f"hash-slot-{n}.lock" for n in range(count)]
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        # A lock belongs to an open file description: each holder opens its own (a few
+        # microseconds against a hash's milliseconds), so two threads of one worker exclude each
+        # other as two workers do, and nothing stays open after the hash.
+        first = random.randrange(len(self.paths))  # noqa: S311  (spreads waiters, not a secret)
+        ordered = self.paths[first:] + self.paths[:first]
+        descriptor = self._take_free(ordered)
+        if descriptor is None:  # every slot busy: wait for one
+            descriptor = os.open(ordered[0], os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            os.close(descriptor)  # closing the last descriptor releases the lock
+
+    @staticmethod
+    def _take_free(paths: list[Path]) -> int | None:
+        for path in paths:
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(descriptor)
+                continue
+            return descriptor
+        return None
