@@ -115,11 +115,14 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serving(environ: dict[str, str], url: str, log: Path) -> Iterator[subprocess.Popen[bytes]]:
-    """``twofold serve`` (gunicorn, its default worker count) until the block ends."""
+def serving(
+    environ: dict[str, str], url: str, log: Path, command: list[str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
+    """``twofold serve`` (gunicorn, its default worker count), or ``command``, until the block
+    ends; ready once ``/healthz`` answers."""
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [PYTHON, "-m", "twofold.cli", "serve"],
+            command or [PYTHON, "-m", "twofold.cli", "serve"],
             env=environ,
             cwd=REPO_ROOT,
             stdout=out,
@@ -129,7 +132,7 @@ def serving(environ: dict[str, str], url: str, log: Path) -> Iterator[subprocess
         deadline = time.monotonic() + 60
         while not _healthy(url):
             if process.poll() is not None or time.monotonic() > deadline:
-                sys.exit(f"twofold serve did not start:\n{log.read_text(errors='replace')}")
+                sys.exit(f"the server did not start:\n{log.read_text(errors='replace')}")
             time.sleep(0.1)
         yield process
     finally:
@@ -203,13 +206,22 @@ class SessionChecks:
     errors: int
 
 
-def session_checks_wrk(url: str, cookie: str, seconds: float) -> SessionChecks:
+def session_checks_wrk(
+    url: str, cookie: str, seconds: float, path: str = "/api/v1/me"
+) -> SessionChecks:
     wrk = shutil.which("wrk")
     assert wrk is not None
     connections = 16
-    url_me = f"{url}/api/v1/me"
     done = subprocess.run(
-        [wrk, "-t2", f"-c{connections}", f"-d{int(seconds)}s", "-H", f"Cookie: {cookie}", url_me],
+        [
+            wrk,
+            "-t2",
+            f"-c{connections}",
+            f"-d{int(seconds)}s",
+            "-H",
+            f"Cookie: {cookie}",
+            url + path,
+        ],
         capture_output=True,
         text=True,
         timeout=seconds + 60,

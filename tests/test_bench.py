@@ -11,6 +11,9 @@ import pytest
 from bench.driver import Browser, Outbox, SignInFailed, code_from_body, csrf_token, percentile
 from bench.soak import SoakResult, resident_kib
 
+from tests.conftest import PASSWORD
+from twofold.organizations.models import Membership
+
 BODY = "Your Twofold sign-in code is 123456.\nIt expires in 5 minutes.\n\n@127.0.0.1 #{code}"
 
 
@@ -103,3 +106,29 @@ def test_browser_keeps_cookies_and_drops_the_ones_deleted() -> None:
         ['twofold-session=""; expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0; Path=/']
     )
     assert browser.cookies == {"twofold-csrf": "abc"}
+
+
+def test_twofold_serves_with_gunicorn_threads_and_no_control_socket() -> None:
+    from twofold.cli import THREADS_PER_WORKER, gunicorn_arguments
+
+    arguments = gunicorn_arguments("app:application", "127.0.0.1:8123", 3)
+    assert arguments[0] == "app:application"
+    assert "--bind=127.0.0.1:8123" in arguments
+    assert "--workers=3" in arguments
+    assert "--worker-class=gthread" in arguments
+    assert f"--threads={THREADS_PER_WORKER}" in arguments
+    assert "--no-control-socket" in arguments
+
+
+@pytest.mark.django_db
+def test_bare_django_baseline_takes_the_fields_allauth_posts(member: Membership) -> None:
+    """The driver posts ``login`` and ``password`` to every project it compares."""
+    from bench.baseline.views import EmailLoginForm
+
+    form = EmailLoginForm(data={"login": member.user.email, "password": PASSWORD})
+    assert form.is_valid(), form.errors
+    assert form.get_user() == member.user
+
+    wrong = EmailLoginForm(data={"login": member.user.email, "password": "not it"})
+    assert not wrong.is_valid()
+    assert wrong.get_user() is None

@@ -43,20 +43,12 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
-def serve(args: argparse.Namespace) -> int:
-    from django.conf import settings
-    from django.core.management import call_command
-
-    call_command("check", fail_level="ERROR")
-    twofold = settings.TWOFOLD
-    bind = f"{twofold.host}:{twofold.port}"
-    argv = [
-        sys.executable,
-        "-m",
-        "gunicorn",
-        "twofold.config.wsgi:application",
+def gunicorn_arguments(application: str, bind: str, workers: int) -> list[str]:
+    """How Twofold runs gunicorn (``python -m bench.baseline`` serves its comparisons so too)."""
+    return [
+        application,
         f"--bind={bind}",
-        f"--workers={twofold.workers}",
+        f"--workers={workers}",
         # Threads keep HTTP connections alive (sync workers close each one); argon2 hashes
         # release the GIL, so a worker's threads sign in side by side.
         "--worker-class=gthread",
@@ -69,6 +61,21 @@ def serve(args: argparse.Namespace) -> int:
         # gunicorn's control socket defaults to one path per OS user, which a second instance
         # would take over and delete; Twofold does not use it.
         "--no-control-socket",
+    ]
+
+
+def serve(args: argparse.Namespace) -> int:
+    from django.conf import settings
+    from django.core.management import call_command
+
+    call_command("check", fail_level="ERROR")
+    twofold = settings.TWOFOLD
+    bind = f"{twofold.host}:{twofold.port}"
+    argv = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        *gunicorn_arguments("twofold.config.wsgi:application", bind, twofold.workers),
     ]
     print(
         f"Twofold serves on {twofold.public_url} "
