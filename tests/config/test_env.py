@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -30,6 +31,13 @@ def test_defaults_serve_locally_with_sqlite_and_file_email(tmp_path):
     assert (settings.session_max_age, settings.session_idle_timeout) == (86400, 3600)
     assert (settings.argon2_memory_kib, settings.argon2_time_cost) == (19456, 2)
     assert settings.argon2_parallelism == 1
+    assert settings.hash_slots == len(os.sched_getaffinity(0))
+
+
+def test_hash_slots_are_set_for_containers_within_bounds(tmp_path):
+    assert load(tmp_path, HASH_SLOTS="3").hash_slots == 3
+    with pytest.raises(ConfigurationError, match="TWOFOLD_HASH_SLOTS"):
+        load(tmp_path, HASH_SLOTS="0")
 
 
 def test_development_secret_key_is_generated_once_and_private(tmp_path):

@@ -68,6 +68,7 @@ class TwofoldSettings:
     argon2_memory_kib: int
     argon2_time_cost: int
     argon2_parallelism: int
+    hash_slots: int
     signup_open: bool
     trusted_proxy_count: int
     second_factor_failure_limit: int
@@ -118,6 +119,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "ARGON2_MEMORY_KIB": "argon2id memory per hash in KiB; default 19456 (19 MiB)",
     "ARGON2_TIME_COST": "argon2id iterations; default 2",
     "ARGON2_PARALLELISM": "argon2id lanes; default 1",
+    "HASH_SLOTS": "password hashes at once across all workers; default the CPUs Twofold may run on",
     "TRUSTED_PROXY_COUNT": "how many reverse proxies of yours set X-Forwarded-For; default 0",
     "SECOND_FACTOR_FAILURE_LIMIT": "wrong codes in a row before 2FA sign-in locks; default 20",
     "SMS_CODE_LIFETIME": "seconds an SMS code stays valid; default 300 (5 min), at most 600",
@@ -193,6 +195,9 @@ class _Reader:
             argon2_memory_kib=self.integer("ARGON2_MEMORY_KIB", 19456, minimum=7168),
             argon2_time_cost=self.integer("ARGON2_TIME_COST", 2, minimum=1, maximum=20),
             argon2_parallelism=self.integer("ARGON2_PARALLELISM", 1, minimum=1, maximum=16),
+            hash_slots=self.integer(
+                "HASH_SLOTS", len(os.sched_getaffinity(0)), minimum=1, maximum=256
+            ),
             signup_open=self.choice("SIGNUP", ("open", "closed"), "open") == "open",
             trusted_proxy_count=self.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10),
             second_factor_failure_limit=self.integer(

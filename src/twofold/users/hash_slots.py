@@ -5,8 +5,9 @@ argon2id verification costs 18.4 ms with 2 at once, 21.5 ms with 4 and 24.5 ms w
 docs/performance.md). Under load a sign-in therefore waits for a free slot instead of slowing
 every other hash down; nothing else waits, since pages and the second-factor step take no slot.
 
-The slots are files in the data directory locked with ``flock``: the kernel releases a lock when
-the process holding it dies, so a killed worker never keeps a slot.
+The slots (``TWOFOLD_HASH_SLOTS``, by default the CPUs Twofold may run on) are files in the
+data directory locked with ``flock``: the kernel releases a lock when the process holding it
+dies, so a killed worker never keeps a slot.
 """
 
 from __future__ import annotations
@@ -17,10 +18,6 @@ import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-
-
-def core_count() -> int:
-    return len(os.sched_getaffinity(0))
 
 
 class HashSlots:

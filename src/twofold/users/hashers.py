@@ -11,7 +11,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth.hashers import Argon2PasswordHasher
 
-from twofold.users.hash_slots import HashSlots, core_count
+from twofold.users.hash_slots import HashSlots
 
 
 class TwofoldArgon2Hasher(Argon2PasswordHasher):
@@ -41,5 +41,5 @@ def _slots() -> HashSlots:
     """One per process, made on first use (the data directory comes from the settings)."""
     global _SLOTS
     if _SLOTS is None:
-        _SLOTS = HashSlots(settings.TWOFOLD.data_dir / "hash-slots", core_count())
+        _SLOTS = HashSlots(settings.TWOFOLD.data_dir / "hash-slots", settings.TWOFOLD.hash_slots)
     return _SLOTS
