@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from twofold.config import sqlite
+
 FLAVOUR = os.environ.get("BASELINE_FLAVOUR", "allauth")
 DATA_DIR = Path(os.environ.get("BASELINE_DATA_DIR", "var/baseline"))
 
@@ -62,13 +64,7 @@ DATABASES = {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "baseline.sqlite3",
         "CONN_MAX_AGE": 600,
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            ),
-        },
+        **sqlite.options(),  # Twofold's own: WAL, IMMEDIATE transactions
     }
 }
 CACHES = {

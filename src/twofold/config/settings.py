@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from twofold.config import env, sso
+from twofold.config import env, sqlite, sso
 
 TWOFOLD = env.load()
 
@@ -97,28 +97,14 @@ def _database() -> dict[str, Any]:
         if config["ENGINE"].endswith("postgresql"):
             config["CONN_HEALTH_CHECKS"] = True
             return config
-        return {**config, **_sqlite_options()}
+        return {**config, **sqlite.options()}
     TWOFOLD.data_dir.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": TWOFOLD.data_dir / "twofold.sqlite3",
         # Kept open across requests: reopening ran three PRAGMAs per request (issue 7).
         "CONN_MAX_AGE": 600,
-        **_sqlite_options(),
-    }
-
-
-def _sqlite_options() -> dict[str, Any]:
-    # WAL lets readers run beside the writer (sign-in 104 ms -> 33 ms, DESIGN.md); IMMEDIATE takes
-    # the write lock at BEGIN so concurrent writers queue on busy_timeout instead of failing.
-    return {
-        "OPTIONS": {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": (
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
-            ),
-        }
+        **sqlite.options(),
     }
 
 
