@@ -84,3 +84,17 @@ def test_start_up_check_refuses_mismatched_libxml2(monkeypatch):
 def test_start_up_check_refuses_a_per_process_cache(settings):
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert [e.id for e in checks.cache_is_shared()] == ["twofold.E002"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/me", "/_allauth/browser/v1/auth/session"])
+def test_api_answers_a_host_not_allowed_with_a_json_400(client, db, path):
+    response = client.get(path, HTTP_HOST="evil.test")
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert [e["code"] for e in response.json()["errors"]] == ["host_not_allowed"]
+
+
+def test_pages_answer_a_host_not_allowed_with_the_400_page(client, db):
+    response = client.get("/accounts/login/", HTTP_HOST="evil.test")
+    assert response.status_code == 400
+    assert response.headers["Content-Type"].startswith("text/html")

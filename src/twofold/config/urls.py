@@ -1,8 +1,10 @@
 from allauth.headless.constants import Client
+from django.core.exceptions import DisallowedHost
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import include, path, re_path
+from django.views import defaults
 
 from twofold.api import responses, spec
 from twofold.signin import api as signin_api
@@ -58,6 +60,17 @@ def not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
     return render(request, "twofold/not_found.html", status=404)
 
 
+def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """Django's 400 (a host not allowed, a malformed request) in the API's shape on its paths."""
+    if request.path.startswith(_API_PREFIXES):
+        if isinstance(exception, DisallowedHost):
+            return responses.error(
+                400, "host_not_allowed", "This server does not answer for that host name."
+            )
+        return responses.error(400, "bad_request", "The request could not be understood.")
+    return defaults.bad_request(request, exception)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if request.path.startswith(_API_PREFIXES):
         return responses.error(500, "server_error", "Something went wrong on our side.")
@@ -65,5 +78,6 @@ def server_error(request: HttpRequest) -> HttpResponse:
     return HttpResponse(loader.render_to_string("twofold/server_error.html"), status=500)
 
 
+handler400 = bad_request
 handler404 = not_found
 handler500 = server_error
