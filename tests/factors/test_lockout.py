@@ -116,3 +116,38 @@ def test_a_failure_counted_while_a_right_code_is_checked_is_kept(member, sms_out
     login.wrong()
     with pytest.raises(TooManyRequests):
         lockout.check_not_locked(member.user.pk, login.now)
+
+
+def _lockout_writes(captured: CaptureQueriesContext) -> list[str]:
+    return [
+        q["sql"]
+        for q in captured
+        if q["sql"].startswith("UPDATE") and "secondfactorfailures" in q["sql"]
+    ]
+
+
+def test_an_app_code_resets_failures_and_writes_nothing_when_there_are_none(member_with_totp):
+    from twofold.factors.totp import codes as totp_codes
+    from twofold.factors.totp import flows as totp
+
+    user, secret = member_with_totp.user, member_with_totp.totp_secret
+    now = clock.now()
+    lockout.record_failure(user.pk, now)
+    totp.verify(user, totp_codes.code_at(secret, now), now=now)
+    assert consecutive(user) == 0
+    later = now + timedelta(seconds=30)  # the next time step: a new code
+    with CaptureQueriesContext(connection) as captured:
+        totp.verify(user, totp_codes.code_at(secret, later), now=later)
+    assert _lockout_writes(captured) == []
+
+
+def test_a_backup_code_resets_failures_and_writes_nothing_when_there_are_none(member_with_sms):
+    from twofold.factors.backup_codes import flows as backup_codes
+
+    user, spare = member_with_sms.user, member_with_sms.backup_codes
+    lockout.record_failure(user.pk, clock.now())
+    backup_codes.consume_backup_code(user, spare[0])
+    assert consecutive(user) == 0
+    with CaptureQueriesContext(connection) as captured:
+        backup_codes.consume_backup_code(user, spare[1])
+    assert _lockout_writes(captured) == []

@@ -78,7 +78,7 @@ def remaining(user: User) -> int:
 def consume_backup_code(user: User, typed: str, *, now: datetime | None = None) -> int:
     """Spend one backup code; return how many are left. Raise FlowError when it does not work."""
     now = now or clock.now()
-    lockout.check_not_locked(user.pk, now)
+    had_failures = lockout.check_not_locked(user.pk, now)
     code = normalized(typed)
     candidates = BackupCode.objects.filter(user=user, active=True, used_at__isnull=True)
     match = next(
@@ -96,7 +96,8 @@ def consume_backup_code(user: User, typed: str, *, now: datetime | None = None) 
             code="backup_code_invalid",
             param="code",
         )
-    lockout.record_success(user.pk)
+    if had_failures:  # else nothing to reset: no write (as for SMS codes)
+        lockout.record_success(user.pk)
     left = remaining(user)
     notifications.send_backup_code_used(user, left)
     record(Event.BACKUP_CODE_USED, subject=user, factor="backup_code", detail={"remaining": left})

@@ -153,7 +153,7 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> None:
     Failures count in the consecutive second-factor failures of every factor (``lockout``).
     """
     now = now or clock.now()
-    lockout.check_not_locked(user.pk, now)
+    had_failures = lockout.check_not_locked(user.pk, now)
     found = authenticator(user)
     if found is None:
         raise Conflict("No authenticator app is set up for this account.", code="totp_off")
@@ -172,7 +172,8 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> None:
             code="code_invalid",
             param="code",
         )
-    lockout.record_success(user.pk)
+    if had_failures:  # else nothing to reset: no write (as for SMS codes)
+        lockout.record_success(user.pk)
     Authenticator.objects.filter(pk=found.pk).update(last_used_at=now)
 
 

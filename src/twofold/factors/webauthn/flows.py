@@ -233,14 +233,15 @@ def verify(
     """A second factor: a signature of one of the member's keys over this session's challenge.
     Failures count in the consecutive second-factor failures of every factor (``lockout``)."""
     now = now or clock.now()
-    lockout.check_not_locked(user.pk, now)
+    had_failures = lockout.check_not_locked(user.pk, now)
     try:
         state = _take(session, "assert", user)
         found = _check_assertion(user, state, rp, credential, now)
     except FlowError:
         _failed(user, now)
         raise
-    lockout.record_success(user.pk)
+    if had_failures:  # else nothing to reset: no write (as for SMS codes)
+        lockout.record_success(user.pk)
     return found
 
 
@@ -256,13 +257,14 @@ def passkey_sign_in(
     now = now or clock.now()
     state = _take(session, "assert", None)
     user = _user_of(credential)
-    lockout.check_not_locked(user.pk, now)
+    had_failures = lockout.check_not_locked(user.pk, now)
     try:
         found = _check_assertion(user, state, rp, credential, now)
     except FlowError:
         _failed(user, now)
         raise
-    lockout.record_success(user.pk)
+    if had_failures:  # else nothing to reset: no write (as for SMS codes)
+        lockout.record_success(user.pk)
     return found
 
 
