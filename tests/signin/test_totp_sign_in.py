@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 from django.conf import settings as django_settings
@@ -66,6 +67,20 @@ def test_totp_code_replay_is_refused_across_workers(member_with_totp):
     assert second.get("/api/v1/me").status_code == 401
     failed = AuditEvent.objects.get(event=Event.SECOND_FACTOR_FAILED)
     assert failed.detail == {"reason": "replayed"}
+
+
+def test_an_older_totp_code_is_refused_after_a_newer_one(member_with_totp):
+    """The previous step's code is still inside the drift window, but a newer one was used."""
+    first, second = Client(), Client()
+    password_step(first, member_with_totp.user.email)
+    password_step(second, member_with_totp.user.email)
+    now = clock.now()
+    newer = codes.code_at(member_with_totp.totp_secret, now)
+    older = codes.code_at(member_with_totp.totp_secret, now - timedelta(seconds=30))
+    assert first.post("/accounts/2fa/", {"code": newer})["Location"] == "/"
+    refused = second.post("/accounts/2fa/", {"code": older})
+    assert refused.status_code == 200
+    assert second.get("/api/v1/me").status_code == 401
 
 
 @pytest.mark.django_db(transaction=True)

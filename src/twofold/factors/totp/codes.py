@@ -5,7 +5,9 @@ steps; tested with the RFC 6238 Appendix B vectors). Checking adds what RFC 6238
 requires: "the verifier MUST NOT accept the second attempt of the same OTP after the successful
 validation has been issued". The used time step is recorded in the shared cache (the database
 cache, or Redis with several instances; never a per-process cache, DESIGN.md) with an atomic
-``add``, so of two requests with the same code, on any workers, exactly one succeeds.
+``add``, so of two requests with the same code, on any workers, exactly one succeeds; the
+older steps still inside the drift window are marked with it, so an older code is refused after
+a newer one.
 """
 
 from __future__ import annotations
@@ -42,7 +44,20 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
 
 
 def mark_used(user_id: int, step: int) -> bool:
-    """Record the step as used; False when it already was (a replay), on any worker."""
+    """Record the step as used; False when it already was (a replay), on any worker.
+
+    The steps before it that the drift window could still accept are marked too: once a code is
+    accepted, an older one (read off the screen a minute ago, say) is refused as well. Two codes
+    of the same member posted at the same moment may still both pass; each only once.
+    """
     # The mark outlives every window in which this step's code can still be accepted.
     timeout = app_settings.TOTP_PERIOD * (2 * app_settings.TOTP_TOLERANCE + 2)
-    return bool(cache.add(f"twofold.totp.used:{user_id}:{step}", True, timeout=timeout))
+    if not cache.add(_used_key(user_id, step), True, timeout=timeout):
+        return False
+    older = range(step - 2 * app_settings.TOTP_TOLERANCE, step)
+    cache.set_many({_used_key(user_id, s): True for s in older}, timeout=timeout)
+    return True
+
+
+def _used_key(user_id: int, step: int) -> str:
+    return f"twofold.totp.used:{user_id}:{step}"
