@@ -1,5 +1,5 @@
 """The ``twofold`` command: the operator's tasks (serve, migrate, create-account, check,
-purge-audit, purge-sms)."""
+purge-audit, purge-sms, purge-devices)."""
 
 from __future__ import annotations
 
@@ -142,6 +142,17 @@ def purge_sms(args: argparse.Namespace) -> int:
     return 0
 
 
+def purge_devices(args: argparse.Namespace) -> int:
+    """Delete remembered devices past their 30 days; run it daily."""
+    from twofold import clock
+    from twofold.signin import remembered
+
+    count = remembered.purge_expired(now=clock.now(), dry_run=args.dry_run)
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(f"{verb} {count} expired remembered device{'' if count == 1 else 's'}.")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="twofold", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -163,6 +174,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("purge-sms", help="delete expired SMS codes and old delivery records")
     p.add_argument("--dry-run", action="store_true", help="only print how many would go")
     p.set_defaults(run=purge_sms)
+    p = sub.add_parser("purge-devices", help="delete remembered devices past their expiry")
+    p.add_argument("--dry-run", action="store_true", help="only print how many would go")
+    p.set_defaults(run=purge_devices)
     args = parser.parse_args(argv)
     _setup_django()
     from django.core.management import CommandError

@@ -310,3 +310,28 @@ def test_api_account_turns_remembering_off(administrator_with_sms):
     assert saved.allowed_two_factor_methods == []  # left out: unchanged
     event = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
     assert event.detail == {"allow_remembered_devices": {"from": True, "to": False}}
+
+
+def _device(user, token: str, expires_at) -> RememberedDevice:
+    return RememberedDevice.objects.create(
+        user=user,
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        factors=remembered.factors_fingerprint(user),
+        device="Firefox on Windows",
+        created_at=expires_at - remembered.REMEMBER_FOR,
+        expires_at=expires_at,
+    )
+
+
+def test_purge_devices_deletes_only_expired_ones(member, capsys):
+    from twofold import cli
+
+    now = clock.now()
+    _device(member.user, "expired", now - timedelta(days=1))
+    kept = _device(member.user, "valid", now + timedelta(days=1))
+    assert cli.main(["purge-devices", "--dry-run"]) == 0
+    assert "Would delete 1 expired remembered device." in capsys.readouterr().out
+    assert RememberedDevice.objects.count() == 2
+    assert cli.main(["purge-devices"]) == 0
+    assert "Deleted 1 expired remembered device." in capsys.readouterr().out
+    assert list(RememberedDevice.objects.all()) == [kept]

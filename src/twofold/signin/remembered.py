@@ -163,3 +163,12 @@ def forget_all(user: User) -> int:
             Event.DEVICE_FORGOTTEN, subject=user, detail={"devices": deleted, "reason": "member"}
         )
     return deleted
+
+
+def purge_expired(*, now: datetime, dry_run: bool = False) -> int:
+    """Delete remembered browsers past their expiry (they never count again; data minimisation):
+    how many went, or with ``dry_run`` would go. ``twofold purge-devices``, run daily."""
+    expired = RememberedDevice.objects.filter(expires_at__lte=now)
+    if dry_run:
+        return expired.count()
+    return int(expired.delete()[0])
