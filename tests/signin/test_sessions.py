@@ -200,3 +200,41 @@ def test_device_list_drops_ended_sessions_at_the_next_sign_in_and_keeps_live_one
     assert ended_key not in listed
     assert expired_key not in listed
     assert len(listed) == 2  # the live browser and the new sign-in
+
+
+def _sign_out_details(member) -> list[dict]:
+    from twofold.audit.events import Event
+    from twofold.audit.models import AuditEvent
+
+    events = AuditEvent.objects.filter(event=Event.SIGNED_OUT, subject=member.user).order_by("pk")
+    return [event.detail for event in events]
+
+
+@pytest.mark.parametrize(
+    ("signed_in_ago", "seen_ago", "reason"),
+    [(7200, 3605, "idle_timeout"), (86405, 1, "absolute_timeout")],
+)
+def test_a_timeout_sign_out_is_audited_with_its_reason(
+    client, member, signed_in_ago, seen_ago, reason
+):
+    sign_in(client, member.user.email)
+    age_session(client, signed_in_ago=signed_in_ago, seen_ago=seen_ago)
+    assert client.get("/").status_code == 302
+    assert _sign_out_details(member) == [{"reason": reason}]
+
+
+def test_a_sign_out_by_the_member_carries_no_timeout_reason(client, member):
+    sign_in(client, member.user.email)
+    client.post("/accounts/logout/")
+    assert _sign_out_details(member) == [{}]
+
+
+def test_an_app_session_ended_by_a_timeout_is_audited(client, member):
+    token = app_sign_in(client, member.user.email)
+    from allauth.headless.internal.sessionkit import session_store
+
+    session = session_store(token)
+    session[timeouts.LAST_SEEN_AT] = time.time() - settings.TWOFOLD_SESSION_IDLE_TIMEOUT - 5
+    session.save()
+    assert Client().get("/api/v1/me", HTTP_X_SESSION_TOKEN=token).status_code == 401
+    assert _sign_out_details(member) == [{"reason": "idle_timeout", "client": "app"}]

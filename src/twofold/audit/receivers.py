@@ -57,7 +57,9 @@ def password_failed(
 
 def signed_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     if user is not None:
-        record(Event.SIGNED_OUT, subject=user)
+        # Set by the session timeouts (signin/timeouts.py) when they end the session.
+        reason = getattr(request, "twofold_sign_out_reason", None)
+        record(Event.SIGNED_OUT, subject=user, detail={"reason": reason} if reason else None)
 
 
 def password_changed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:

@@ -36,14 +36,21 @@ def start(session: Any, now: float | None = None) -> None:
     session[LAST_SEEN_AT] = now
 
 
-def is_expired(session: Any, now: float) -> bool:
+def expiry_reason(session: Any, now: float) -> str | None:
+    """Why a signed-in session has ended at ``now`` (the audit's sign-out reason), or None."""
     signed_in_at = session.get(SIGNED_IN_AT)
     last_seen_at = session.get(LAST_SEEN_AT, signed_in_at)
     if signed_in_at is None or last_seen_at is None:
-        return True  # a signed-in session without a stamp predates the rule: end it
-    too_old = now - signed_in_at > settings.SESSION_COOKIE_AGE
-    too_idle = now - last_seen_at > settings.TWOFOLD_SESSION_IDLE_TIMEOUT
-    return bool(too_old or too_idle)
+        return "unstamped"  # a signed-in session without a stamp predates the rule: end it
+    if now - signed_in_at > settings.SESSION_COOKIE_AGE:
+        return "absolute_timeout"
+    if now - last_seen_at > settings.TWOFOLD_SESSION_IDLE_TIMEOUT:
+        return "idle_timeout"
+    return None
+
+
+def is_expired(session: Any, now: float) -> bool:
+    return expiry_reason(session, now) is not None
 
 
 def visit(session: Any, now: float) -> Verdict:
@@ -63,6 +70,8 @@ class SessionTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         now = time.time()
         if request.user.is_authenticated and visit(request.session, now) is Verdict.EXPIRED:
+            # The audit's sign-out event says why (audit/receivers.py).
+            request.twofold_sign_out_reason = expiry_reason(request.session, now)  # type: ignore[attr-defined]
             # logout() flushes the server-side session: the old id is dead everywhere.
             logout(request)
         token = request.headers.get(SESSION_TOKEN_HEADER)
@@ -77,6 +86,20 @@ def _visit_app_session(token: str, now: float) -> None:
         return
     verdict = visit(session, now)
     if verdict is Verdict.EXPIRED:
+        reason = expiry_reason(session, now)
+        user_id = session.get(SESSION_KEY)
         session.flush()  # deleted from the store: allauth's views then see no session
+        _audit_app_sign_out(user_id, reason)
     elif verdict is Verdict.TOUCHED:
         session.save()
+
+
+def _audit_app_sign_out(user_id: Any, reason: str | None) -> None:
+    """An app session ended by a timeout: no ``logout()`` ran, so no signal: record it here."""
+    from twofold.audit.events import Event
+    from twofold.audit.record import record
+    from twofold.users.models import User
+
+    user = User.objects.filter(pk=user_id).first()
+    if user is not None:
+        record(Event.SIGNED_OUT, subject=user, detail={"reason": reason, "client": "app"})
