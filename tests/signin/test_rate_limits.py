@@ -61,3 +61,14 @@ def test_sign_in_attempts_per_client_address_answer_429(member):
     ]
     assert statuses[:30].count(429) == 0
     assert statuses[30] == 429
+
+
+def test_a_sign_in_refused_by_the_limit_is_audited(member):
+    from twofold.audit.events import Event
+    from twofold.audit.models import AuditEvent
+
+    for _ in range(6):
+        sign_in_page(member.user.email)
+    failures = AuditEvent.objects.filter(event=Event.SIGN_IN_FAILED, subject=member.user)
+    assert failures.count() == 6
+    assert [e.detail for e in failures.order_by("pk")][-2:] == [{}, {"rate_limited": True}]

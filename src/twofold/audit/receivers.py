@@ -42,6 +42,14 @@ def password_failed(
     sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None, **kwargs: Any
 ) -> None:
     """A wrong password at sign-in or re-authentication (``credentials`` has it masked)."""
+    record_password_refusal(credentials, request)
+
+
+def record_password_refusal(
+    credentials: dict[str, Any], request: HttpRequest | None, **extra: Any
+) -> None:
+    """A password sign-in refused: a wrong password, or (``rate_limited=True``) too many failures
+    before it, which allauth refuses before any hash and announces by no signal."""
     email = str(credentials.get("email") or credentials.get("username") or "")
     user = User.objects.filter(email__iexact=email).first() if email else None
     detail: dict[str, Any] = {}
@@ -52,6 +60,7 @@ def password_failed(
         detail["email"] = masked_email(email)
     elif not user.is_active:
         detail["deactivated"] = True
+    detail.update(extra)
     record_surviving_rollback(Event.SIGN_IN_FAILED, subject=user, factor="password", detail=detail)
 
 

@@ -15,9 +15,11 @@ from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.cache import caches
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from twofold.audit import receivers
 from twofold.config.cache import DatabaseCache
 from twofold.organizations import flows as organization_flows
 from twofold.signin import ratelimit
@@ -44,7 +46,15 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         """allauth's failed sign-in limit, reserved before the hash as allauth does; on the
-        database cache without its lock entry (signin/ratelimit.py). Redis: allauth's own."""
+        database cache without its lock entry (signin/ratelimit.py). Redis: allauth's own. A
+        sign-in it refuses is audited (no wrong password was checked, so no signal says so)."""
+        try:
+            self._reserve_login_failed(request, **credentials)
+        except ValidationError:
+            receivers.record_password_refusal(credentials, request, rate_limited=True)
+            raise
+
+    def _reserve_login_failed(self, request: HttpRequest, **credentials: Any) -> None:
         backend = caches["default"]
         if not isinstance(backend, DatabaseCache):
             super().pre_authenticate(request, **credentials)
