@@ -36,8 +36,12 @@ class HashSlots:
         ordered = self.paths[first:] + self.paths[:first]
         descriptor = self._take_free(ordered)
         if descriptor is None:  # every slot busy: wait for one
-            descriptor = os.open(ordered[0], os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
+            descriptor = _open(ordered[0])
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+            except BaseException:
+                os.close(descriptor)
+                raise
         try:
             yield
         finally:
@@ -46,7 +50,7 @@ class HashSlots:
     @staticmethod
     def _take_free(paths: list[Path]) -> int | None:
         for path in paths:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            descriptor = _open(path)
             try:
                 fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
             except BlockingIOError:
@@ -54,3 +58,7 @@ class HashSlots:
                 continue
             return descriptor
         return None
+
+
+def _open(path: Path) -> int:
+    return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
