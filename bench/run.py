@@ -206,6 +206,15 @@ class SessionChecks:
     errors: int
 
 
+def session_checks(
+    url: str, cookie: str, seconds: float, path: str = "/api/v1/me"
+) -> SessionChecks:
+    """Signed-in requests to ``path`` for ``seconds``: wrk when installed, else Python threads."""
+    if shutil.which("wrk"):
+        return session_checks_wrk(url, cookie, seconds, path)
+    return session_checks_python(url, cookie, seconds, path)
+
+
 def session_checks_wrk(
     url: str, cookie: str, seconds: float, path: str = "/api/v1/me"
 ) -> SessionChecks:
@@ -236,7 +245,9 @@ def session_checks_wrk(
     return SessionChecks("wrk", connections, float(rate.group(1)), errors)
 
 
-def session_checks_python(url: str, cookie: str, seconds: float) -> SessionChecks:
+def session_checks_python(
+    url: str, cookie: str, seconds: float, path: str = "/api/v1/me"
+) -> SessionChecks:
     connections = 8
     counts = [0, 0]  # ok, errors
     lock = threading.Lock()
@@ -247,7 +258,7 @@ def session_checks_python(url: str, cookie: str, seconds: float) -> SessionCheck
             client.trust_env = False
             client.headers["Cookie"] = cookie
             while time.monotonic() < deadline:
-                ok = client.get(f"{url}/api/v1/me", timeout=30).status_code == 200
+                ok = client.get(url + path, timeout=30).status_code == 200
                 with lock:
                     counts[0 if ok else 1] += 1
 
@@ -403,10 +414,7 @@ def main() -> int:
             if args.soak_minutes:
                 soaked = soak_at_80_percent(url, server.pid, pools, outbox, results, args)
             cookie = session_cookie(url, next(m for m in population if not m.has_sms))
-            if shutil.which("wrk"):
-                checks = session_checks_wrk(url, cookie, args.session_seconds)
-            else:
-                checks = session_checks_python(url, cookie, args.session_seconds)
+            checks = session_checks(url, cookie, args.session_seconds)
         load_average.append(os.getloadavg()[0])
         print("Measuring the argon2id ceiling again ...", flush=True)
         after_load = ceiling.measure(params, args.ceiling_seconds)

@@ -70,12 +70,12 @@ def _prepare(
 @dataclass
 class Measured:
     sign_ins: list[tuple[driver.LoadResult, float]]  # each with the server's CPU seconds
-    signed_in_page: float  # requests/s, wrk
+    signed_in_page: float  # requests/s
     me: float
 
 
 def measure(
-    flavour: str, count: int, concurrencies: list[int], seconds: float, wrk_seconds: float
+    flavour: str, count: int, concurrencies: list[int], seconds: float, session_seconds: float
 ) -> Measured:
     data_dir = Path(tempfile.mkdtemp(prefix=f"twofold-baseline-{flavour}-"))
     try:
@@ -100,11 +100,11 @@ def measure(
                     print(f"    {error}", flush=True)
             cookie = run.session_cookie(url, next(m for m in members(count) if not m.has_sms))
             checks = {
-                path: run.session_checks_wrk(url, cookie, wrk_seconds, path)
+                path: run.session_checks(url, cookie, session_seconds, path)
                 for path in ("/", "/api/v1/me")
             }
         if any(c.errors for c in checks.values()):
-            sys.exit(f"{flavour}: wrk saw errors: {checks}")
+            sys.exit(f"{flavour}: session checks failed: {checks}")
         return Measured(results, checks["/"].per_second, checks["/api/v1/me"].per_second)
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -116,7 +116,9 @@ def main() -> int:
     parser.add_argument("--concurrency", default="4,8", help="browsers at once (4,8)")
     parser.add_argument("--duration", type=float, default=8, help="seconds per level (8)")
     parser.add_argument("--ceiling-seconds", type=float, default=5, help="argon2id run (5)")
-    parser.add_argument("--wrk-seconds", type=float, default=5, help="each wrk run (5)")
+    parser.add_argument(
+        "--session-seconds", type=float, default=5, help="each session-check run (5)"
+    )
     parser.add_argument(
         "--flavours", default=",".join(FLAVOURS), help=f"of {', '.join(FLAVOURS)} (all)"
     )
@@ -139,7 +141,7 @@ def main() -> int:
     for flavour in flavours:
         print(f"{FLAVOURS[flavour]}: seeding {args.members:,} members, serving ...", flush=True)
         results[flavour] = measure(
-            flavour, args.members, concurrencies, args.duration, args.wrk_seconds
+            flavour, args.members, concurrencies, args.duration, args.session_seconds
         )
     print("Measuring the argon2id ceiling again ...", flush=True)
     ceilings.append(ceiling.measure(params, args.ceiling_seconds))
@@ -175,8 +177,9 @@ def main() -> int:
         }
     report += [
         "",
-        "Session checks: wrk, 2 threads, 16 connections, signed in. `/api/v1/me` is Twofold's "
-        "session check; in the baselines a view answering the same JSON from `request.user`.",
+        "Session checks: signed in, wrk (2 threads, 16 connections) when installed. "
+        "`/api/v1/me` is Twofold's session check; in the baselines a view answering the same "
+        "JSON from `request.user`.",
     ]
     for flavour in flavours:
         report += [
