@@ -166,6 +166,29 @@ def server_cpu_seconds(master: int) -> float:
     return ticks / CLOCK_TICKS
 
 
+def measured_load(
+    label: str,
+    url: str,
+    master: int,
+    pool: driver.MemberPool,
+    outbox: driver.Outbox,
+    concurrency: int,
+    seconds: float,
+) -> tuple[driver.LoadResult, float]:
+    """One level of load, with the server CPU it took (seconds); its outcome printed."""
+    before = server_cpu_seconds(master)
+    result = driver.run_load(url, pool, outbox, concurrency, seconds)
+    cpu = server_cpu_seconds(master) - before
+    print(
+        f"  {label}, concurrency {concurrency}: {result.per_second:.1f}/s, "
+        f"{len(result.errors)} errors",
+        flush=True,
+    )
+    for error in result.errors[:3]:
+        print(f"    {error}", flush=True)
+    return result, cpu
+
+
 def worker_count(master: int) -> int:
     count = 0
     for entry in Path("/proc").iterdir():
@@ -400,17 +423,11 @@ def main() -> int:
                 driver.run_load(url, pools[kind], outbox, max(workers, 2), 2)
             for concurrency in concurrencies:
                 for kind in KINDS:
-                    before = server_cpu_seconds(server.pid)
-                    result = driver.run_load(url, pools[kind], outbox, concurrency, args.duration)
-                    cpu = server_cpu_seconds(server.pid) - before
-                    results[kind].append((result, cpu))
-                    print(
-                        f"  {kind}, concurrency {concurrency}: {result.per_second:.1f}/s, "
-                        f"{len(result.errors)} errors",
-                        flush=True,
+                    results[kind].append(
+                        measured_load(
+                            kind, url, server.pid, pools[kind], outbox, concurrency, args.duration
+                        )
                     )
-                    for error in result.errors[:3]:
-                        print(f"    {error}", flush=True)
             if args.soak_minutes:
                 soaked = soak_at_80_percent(url, server.pid, pools, outbox, results, args)
             cookie = session_cookie(url, next(m for m in population if not m.has_sms))

@@ -88,16 +88,9 @@ def measure(
         with run.serving(environ, url, data_dir / "server.log", command) as server:
             driver.run_load(url, pool, outbox, run.worker_count(server.pid), 2)  # warm up
             for concurrency in concurrencies:
-                before = run.server_cpu_seconds(server.pid)
-                result = driver.run_load(url, pool, outbox, concurrency, seconds)
-                results.append((result, run.server_cpu_seconds(server.pid) - before))
-                print(
-                    f"  {flavour}, concurrency {concurrency}: {result.per_second:.1f}/s, "
-                    f"{len(result.errors)} errors",
-                    flush=True,
+                results.append(
+                    run.measured_load(flavour, url, server.pid, pool, outbox, concurrency, seconds)
                 )
-                for error in result.errors[:3]:
-                    print(f"    {error}", flush=True)
             cookie = run.session_cookie(url, next(m for m in members(count) if not m.has_sms))
             checks = {
                 path: run.session_checks(url, cookie, session_seconds, path)
