@@ -63,7 +63,7 @@ def test_check_not_locked_says_whether_a_right_code_has_failures_to_clear(member
     assert lockout.check_not_locked(member.user.pk, now) is False  # no row yet
     lockout.record_failure(member.user.pk, now)
     assert lockout.check_not_locked(member.user.pk, now) is True
-    lockout.record_success(member.user.pk)
+    lockout.record_success(member.user.pk, had_failures=True)
     assert lockout.check_not_locked(member.user.pk, now) is False  # row at 0
 
 

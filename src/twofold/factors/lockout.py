@@ -81,7 +81,17 @@ def record_failure(user_id: int, now: datetime) -> bool:
         return over == 0
 
 
-def record_success(user_id: int) -> None:
+def record_success(user_id: int, *, had_failures: bool) -> None:
+    """A right code; ``had_failures`` is what :func:`check_not_locked` said before it. With no
+    failures on record there is nothing to reset, so no write (issue 7). A wrong code counted by
+    a concurrent request after that read is kept, never erased: the count ends as if that failure
+    came after this success, so the lock is never weaker than with a reset."""
+    if had_failures:
+        clear(user_id)
+
+
+def clear(user_id: int) -> None:
+    """Forget the member's consecutive failures and any lock."""
     SecondFactorFailures.objects.filter(user_id=user_id).update(consecutive=0, locked_until=None)
 
 

@@ -88,5 +88,5 @@ def _remove_factors(user: User) -> tuple[str | None, list[str]]:
             raise _no_factor(user)
         SmsCode.objects.filter(user=user).delete()
         # The failure count of the old factor must not lock the member out of enrolling anew.
-        lockout.record_success(user.pk)
+        lockout.clear(user.pk)
     return (mask(factor.phone) if factor else None), removed

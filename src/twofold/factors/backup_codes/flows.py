@@ -96,8 +96,7 @@ def consume_backup_code(user: User, typed: str, *, now: datetime | None = None) 
             code="backup_code_invalid",
             param="code",
         )
-    if had_failures:  # else nothing to reset: no write (as for SMS codes)
-        lockout.record_success(user.pk)
+    lockout.record_success(user.pk, had_failures=had_failures)
     left = remaining(user)
     notifications.send_backup_code_used(user, left)
     record(Event.BACKUP_CODE_USED, subject=user, factor="backup_code", detail={"remaining": left})

@@ -217,11 +217,7 @@ def verify_code(
     # The conditional update makes the code single use, even for two requests at once.
     if not SmsCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now):
         raise FlowError("This code was already used. Ask for a new one.", code="code_used")
-    # No failures on record when read above: nothing to reset, so no write (issue 7). A wrong
-    # code counted by a concurrent request after that read is kept, never erased: the count ends
-    # as if that failure came after this success, so the lock is never weaker than with a reset.
-    if had_failures:
-        lockout.record_success(user.pk)
+    lockout.record_success(user.pk, had_failures=had_failures)
 
 
 def _count_failure(user: User, now: datetime) -> None:

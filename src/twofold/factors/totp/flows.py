@@ -172,8 +172,7 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> None:
             code="code_invalid",
             param="code",
         )
-    if had_failures:  # else nothing to reset: no write (as for SMS codes)
-        lockout.record_success(user.pk)
+    lockout.record_success(user.pk, had_failures=had_failures)
     Authenticator.objects.filter(pk=found.pk).update(last_used_at=now)
 
 

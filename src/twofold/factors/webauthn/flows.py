@@ -240,8 +240,7 @@ def verify(
     except FlowError:
         _failed(user, now)
         raise
-    if had_failures:  # else nothing to reset: no write (as for SMS codes)
-        lockout.record_success(user.pk)
+    lockout.record_success(user.pk, had_failures=had_failures)
     return found
 
 
@@ -263,8 +262,7 @@ def passkey_sign_in(
     except FlowError:
         _failed(user, now)
         raise
-    if had_failures:  # else nothing to reset: no write (as for SMS codes)
-        lockout.record_success(user.pk)
+    lockout.record_success(user.pk, had_failures=had_failures)
     return found
 
 
