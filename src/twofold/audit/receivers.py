@@ -6,6 +6,7 @@ ASVS 16.3.1: every authentication event, successful or not, with the factor. Con
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from allauth.account import signals as allauth_signals
@@ -14,7 +15,7 @@ from django.http import HttpRequest
 
 from twofold.audit.events import Event
 from twofold.audit.record import record, record_surviving_rollback
-from twofold.signin import assurance
+from twofold.signin import assurance, timeouts
 from twofold.users.models import User
 
 
@@ -66,8 +67,8 @@ def record_password_refusal(
 
 def signed_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
     if user is not None:
-        # Set by the session timeouts (signin/timeouts.py) when they end the session.
-        reason = getattr(request, "twofold_sign_out_reason", None)
+        # logout() announces before it flushes: a session past its timeouts was ended by them.
+        reason = timeouts.expiry_reason(request.session, time.time())
         record(Event.SIGNED_OUT, subject=user, detail={"reason": reason} if reason else None)
 
 

@@ -70,8 +70,6 @@ class SessionTimeoutMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         now = time.time()
         if request.user.is_authenticated and visit(request.session, now) is Verdict.EXPIRED:
-            # The audit's sign-out event says why (audit/receivers.py).
-            request.twofold_sign_out_reason = expiry_reason(request.session, now)  # type: ignore[attr-defined]
             # logout() flushes the server-side session: the old id is dead everywhere.
             logout(request)
         token = request.headers.get(SESSION_TOKEN_HEADER)
