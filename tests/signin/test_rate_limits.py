@@ -63,7 +63,7 @@ def test_sign_in_attempts_per_client_address_answer_429(member):
     assert statuses[30] == 429
 
 
-def test_a_sign_in_refused_by_the_limit_is_audited(member):
+def test_asvs_16_3_1_a_sign_in_refused_by_the_limit_is_audited(member):
     from twofold.audit.events import Event
     from twofold.audit.models import AuditEvent
 
@@ -72,3 +72,17 @@ def test_a_sign_in_refused_by_the_limit_is_audited(member):
     failures = AuditEvent.objects.filter(event=Event.SIGN_IN_FAILED, subject=member.user)
     assert failures.count() == 6
     assert [e.detail for e in failures.order_by("pk")][-2:] == [{}, {"rate_limited": True}]
+
+
+def test_asvs_16_3_1_an_api_sign_in_refused_by_the_limit_is_audited(member):
+    from twofold.audit.events import Event
+    from twofold.audit.models import AuditEvent
+
+    for _ in range(6):
+        Client().post(
+            "/_allauth/app/v1/auth/login",
+            json.dumps({"email": member.user.email, "password": "wrong guess 1234"}),
+            content_type="application/json",
+        )
+    failures = AuditEvent.objects.filter(event=Event.SIGN_IN_FAILED, subject=member.user)
+    assert [e.detail for e in failures.order_by("pk")][-1] == {"rate_limited": True}

@@ -214,7 +214,7 @@ def _sign_out_details(member) -> list[dict]:
     ("signed_in_ago", "seen_ago", "reason"),
     [(7200, 3605, "idle_timeout"), (86405, 1, "absolute_timeout")],
 )
-def test_a_timeout_sign_out_is_audited_with_its_reason(
+def test_asvs_16_3_1_a_timeout_sign_out_is_audited_with_its_reason(
     client, member, signed_in_ago, seen_ago, reason
 ):
     sign_in(client, member.user.email)
@@ -229,7 +229,7 @@ def test_a_sign_out_by_the_member_carries_no_timeout_reason(client, member):
     assert _sign_out_details(member) == [{}]
 
 
-def test_an_app_session_ended_by_a_timeout_is_audited(client, member):
+def test_asvs_16_3_1_an_app_session_ended_by_a_timeout_is_audited(client, member):
     token = app_sign_in(client, member.user.email)
     from allauth.headless.internal.sessionkit import session_store
 

@@ -69,7 +69,7 @@ def test_totp_code_replay_is_refused_across_workers(member_with_totp):
     assert failed.detail == {"reason": "replayed"}
 
 
-def test_an_older_totp_code_is_refused_after_a_newer_one(member_with_totp):
+def test_asvs_6_5_1_an_older_totp_code_is_refused_after_a_newer_one(member_with_totp):
     """The previous step's code is still inside the drift window, but a newer one was used."""
     first, second = Client(), Client()
     password_step(first, member_with_totp.user.email)

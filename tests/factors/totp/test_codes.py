@@ -63,7 +63,7 @@ def test_a_time_step_is_used_once_per_member(db):
     assert codes.mark_used(2, 1000) is True  # another member's
 
 
-def test_an_older_step_is_refused_after_a_newer_one(db):
+def test_asvs_6_5_1_an_older_step_is_refused_after_a_newer_one(db):
     assert codes.mark_used(1, 1000) is True
     assert codes.mark_used(1, 999) is False  # still inside the drift window, but older
     assert codes.mark_used(1, 998) is False
