@@ -126,7 +126,7 @@ def test_local_development_cookies_work_over_http(tmp_path):
 def test_redis_url_moves_cache_and_sessions_to_redis(tmp_path):
     values = settings_of(tmp_path, "CACHES", "SESSION_ENGINE", REDIS_URL="redis://127.0.0.1:6379/3")
     assert "RedisCache" in str(values["CACHES"])
-    assert values["SESSION_ENGINE"] == "twofold.signin.session_store.cached_db"
+    assert values["SESSION_ENGINE"] == "twofold.sessions.stores.cached_db"
 
 
 def test_migrate_then_create_account(tmp_path):

@@ -17,14 +17,14 @@ from django.test import Client, RequestFactory
 
 from tests.conftest import PASSWORD, signed_in
 from twofold.api import session_check
-from twofold.signin import timeouts
-from twofold.signin.sessions import end_all_sessions
+from twofold.sessions import timeouts
+from twofold.sessions.member_sessions import end_all_sessions
 
 ME = "/api/v1/me"
 SHORT_PATH = "twofold.api.session_check.SessionCheckMiddleware"
 ENGINES = [
-    "twofold.signin.session_store.db",
-    "twofold.signin.session_store.cached_db",
+    "twofold.sessions.stores.db",
+    "twofold.sessions.stores.cached_db",
     "django.contrib.sessions.backends.db",
     "django.contrib.sessions.backends.cached_db",
 ]

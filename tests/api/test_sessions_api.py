@@ -10,7 +10,7 @@ from tests.conftest import PASSWORD
 from tests.signin.test_session_list import SAFARI, browser, signed_in
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
-from twofold.signin import sessions
+from twofold.sessions import member_sessions as sessions
 
 SESSIONS = "/api/v1/sessions"
 OTHERS = "/api/v1/sessions/others"

@@ -19,8 +19,8 @@ def test_cache_is_shared_between_workers_never_per_process():
 def test_sessions_are_server_side():
     # Django's database stores, or Twofold's subclasses of them (signin/session_store).
     assert settings.SESSION_ENGINE in (
-        "twofold.signin.session_store.db",
-        "twofold.signin.session_store.cached_db",
+        "twofold.sessions.stores.db",
+        "twofold.sessions.stores.cached_db",
     )
     assert issubclass(import_module(settings.SESSION_ENGINE).SessionStore, SessionStore)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django.contrib.sessions.backends.db import SessionStore
 
-from twofold.signin import assurance
+from twofold.sessions import assurance
 
 
 @pytest.mark.parametrize(

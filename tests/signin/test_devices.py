@@ -1,10 +1,10 @@
-"""Readable device names from user agents (signin/devices.py)."""
+"""Readable device names from user agents (sessions/devices.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from twofold.signin.devices import UNKNOWN, describe
+from twofold.sessions.devices import UNKNOWN, describe
 
 FIREFOX_WINDOWS = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 CHROME_MAC = (

@@ -1,5 +1,5 @@
 """ "Remember this device for 30 days" after a security key at the second step, as after a code
-(signin/webauthn_views.py, signin/webauthn_api.py, signin/remembered.py)."""
+(web/signin/passkey.py, api/headless/webauthn.py, signin/remembered.py)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from twofold.factors import registry
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.factors.sms.models import SmsFactor
 from twofold.factors.totp import codes
-from twofold.signin import assurance
+from twofold.sessions import assurance
 
 PAGE = "/accounts/2fa/reauthenticate/"
 API = "/_allauth/browser/v1/auth/2fa/reauthenticate"

@@ -1,5 +1,5 @@
 """A member's sessions: list, end one, end all others, and the offer after a change of factors
-(signin/sessions.py; ASVS 7.4.3, 7.5.2)."""
+(sessions/member_sessions.py; ASVS 7.4.3, 7.5.2)."""
 
 from __future__ import annotations
 
@@ -10,14 +10,14 @@ from tests.conftest import PASSWORD
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import FlowError, NotFound
-from twofold.signin import sessions
+from twofold.sessions import member_sessions as sessions
 
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like "
     "Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
 )
-ENGINES = ["twofold.signin.session_store.db", "twofold.signin.session_store.cached_db"]
+ENGINES = ["twofold.sessions.stores.db", "twofold.sessions.stores.cached_db"]
 
 
 @pytest.fixture(params=ENGINES, ids=["db", "cached_db"])

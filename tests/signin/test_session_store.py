@@ -15,12 +15,12 @@ from django.core.cache import caches
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from twofold.signin import session_store
+from twofold.sessions import stores as session_store
 
-ENGINES = ["twofold.signin.session_store.db", "twofold.signin.session_store.cached_db"]
+ENGINES = ["twofold.sessions.stores.db", "twofold.sessions.stores.cached_db"]
 DJANGO_STORES = {
-    "twofold.signin.session_store.db": django_db.SessionStore,
-    "twofold.signin.session_store.cached_db": django_cached_db.SessionStore,
+    "twofold.sessions.stores.db": django_db.SessionStore,
+    "twofold.sessions.stores.cached_db": django_cached_db.SessionStore,
 }
 
 

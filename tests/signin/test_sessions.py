@@ -9,7 +9,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD
-from twofold.signin import timeouts
+from twofold.sessions import timeouts
 
 
 def sign_in(client: Client, email: str, password: str = PASSWORD):

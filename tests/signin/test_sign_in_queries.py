@@ -52,7 +52,7 @@ PASSWORD_POST_SMS = 15
 #   1 the old session deleted by its key (were 2: read, then deleted)
 #   1 last_login
 #   2 the device list: ended sessions purged (one DELETE), this session's row upserted
-#     (signin/signals.py; were 7, a get-or-create in savepoints)
+#     (sessions/signals.py; were 7, a get-or-create in savepoints)
 #   1 the audit event
 #   3 the session saved at the end: savepoint, update, release (in autocommit: the update)
 CODE_POST = 19

@@ -1,4 +1,4 @@
-"""The device list at sign-in (signin/signals.py): one row per session, in one upsert."""
+"""The device list at sign-in (sessions/signals.py): one row per session, in one upsert."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.conf import settings
 from django.test import RequestFactory
 from django.utils import timezone
 
-from twofold.signin.signals import record_device
+from twofold.sessions.signals import record_device
 
 
 def signed_in_request(user, user_agent: str, ip: str):

@@ -1,6 +1,6 @@
 """ "Account & Security" → "Single sign-on": an administrator's SAML connections, email domains
 and Google / Microsoft settings (sso/connections.py and sso/settings_flows.py, through the pages
-of web/sso.py)."""
+of web/sso/settings.py)."""
 
 from __future__ import annotations
 

@@ -15,7 +15,7 @@ from tests.sso.conftest import TENANT, allow_tenant, link, sign_in, start
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.organizations.models import Membership
-from twofold.signin import assurance
+from twofold.sessions import assurance
 
 pytestmark = [pytest.mark.usefixtures("sso"), pytest.mark.django_db]
 

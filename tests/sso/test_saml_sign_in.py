@@ -20,7 +20,7 @@ from tests.sso.saml import (  # noqa: F401
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.organizations.models import Membership
-from twofold.signin import assurance
+from twofold.sessions import assurance
 from twofold.sso.models import SamlConnection
 
 pytestmark = pytest.mark.django_db

@@ -17,7 +17,7 @@ from tests.sso.saml import sign_in as saml_sign_in
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.organizations.models import Membership
-from twofold.signin import assurance
+from twofold.sessions import assurance
 from twofold.sso.models import AccountSso, SamlConnection, TrustPolicy, WhenMfaMissing
 
 pytestmark = [pytest.mark.usefixtures("sso"), pytest.mark.django_db]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.test import Client
 
 from tests.signin.test_session_list import SAFARI, browser, signed_in
-from twofold.signin import sessions
+from twofold.sessions import member_sessions as sessions
 
 PAGE = "/settings/sessions/"
 END_OTHERS = "/settings/sessions/end-others"

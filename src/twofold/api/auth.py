@@ -12,7 +12,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 
-from twofold.signin import timeouts
+from twofold.sessions import timeouts
 from twofold.users.models import User
 
 SESSION_TOKEN_HEADER = timeouts.SESSION_TOKEN_HEADER

@@ -15,7 +15,7 @@ from twofold.organizations import policy
 from twofold.organizations.flows import require_administrator
 from twofold.organizations.forms import MethodPolicyForm, SecurityPolicyForm
 from twofold.organizations.models import Organization
-from twofold.signin.reauthentication import require_recent_authentication
+from twofold.sessions.freshness import require_recent_authentication
 
 
 def _policy(organization: Organization) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from twofold.audit.models import AuditEvent
 from twofold.factors.registry import FactorSummary
 from twofold.organizations.models import Invitation, Membership, Organization
-from twofold.signin import assurance
+from twofold.sessions import assurance
 
 
 def organization(org: Organization) -> dict[str, Any]:

@@ -6,7 +6,7 @@ membership and account in one query):
 
 - the session exists in the configured store and is not past its expiry date;
 - it is within its absolute and idle timeouts, and recent enough that last-seen needs no write
-  (:mod:`twofold.signin.timeouts`);
+  (:mod:`twofold.sessions.timeouts`);
 - its user is active, the backend that signed them in is still configured, and the session's
   auth hash matches the user's password as it is now (a password change ends other sessions);
 - the user has a membership.
@@ -33,10 +33,10 @@ from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from twofold.api import responses, serializers
-from twofold.signin import timeouts
+from twofold.sessions import timeouts
 
 # Database sessions without a cache in front: read with one SELECT, below.
-_DB_ENGINES = frozenset({"django.contrib.sessions.backends.db", "twofold.signin.session_store.db"})
+_DB_ENGINES = frozenset({"django.contrib.sessions.backends.db", "twofold.sessions.stores.db"})
 # Django's key salt in AbstractBaseUser._get_session_auth_hash (pinned Django, tested equal).
 _AUTH_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
 # request.headers would build a dictionary of every header on each check.

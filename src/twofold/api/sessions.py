@@ -10,7 +10,7 @@ from django.http import HttpResponse
 
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
-from twofold.signin import sessions
+from twofold.sessions import member_sessions as sessions
 
 
 def _session(s: sessions.DeviceSession) -> dict[str, Any]:

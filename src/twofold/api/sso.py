@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
 from twofold.organizations.flows import require_administrator
-from twofold.signin.reauthentication import require_recent_authentication
+from twofold.sessions.freshness import require_recent_authentication
 from twofold.sso import connections as connection_flows
 from twofold.sso import saml, settings_flows
 from twofold.sso.forms import (

@@ -12,7 +12,7 @@ from django.http import HttpResponse
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
 from twofold.sso import flows
-from twofold.sso.views import SsoEmailForm
+from twofold.web.sso.sign_in import SsoEmailForm
 
 
 @endpoint("POST", authenticated=False)

@@ -18,8 +18,8 @@ from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
 from twofold.factors.totp import flows as totp_flows
 from twofold.factors.totp.forms import PreferredForm, TotpCodeForm
 from twofold.organizations.policy import allowed_methods_for
-from twofold.signin import sessions
-from twofold.signin.reauthentication import recently_authenticated
+from twofold.sessions import member_sessions as sessions
+from twofold.sessions.freshness import recently_authenticated
 from twofold.sms.numbers import formatted
 
 

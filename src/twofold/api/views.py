@@ -19,7 +19,7 @@ from twofold.organizations.forms import (
     RoleForm,
 )
 from twofold.organizations.models import Membership
-from twofold.signin.reauthentication import recently_authenticated
+from twofold.sessions.freshness import recently_authenticated
 
 
 @endpoint("GET")

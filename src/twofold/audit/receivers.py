@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from twofold.audit.events import Event
 from twofold.audit.record import record, record_surviving_rollback
-from twofold.signin import assurance, timeouts
+from twofold.sessions import assurance, timeouts
 from twofold.users.models import User
 
 

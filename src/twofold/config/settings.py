@@ -37,6 +37,7 @@ INSTALLED_APPS = [
     "twofold.config",
     "twofold.users",
     "twofold.organizations",
+    "twofold.sessions",
     "twofold.signin",
     "twofold.sms",
     "twofold.factors",
@@ -57,7 +58,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "twofold.audit.context.AuditOriginMiddleware",
-    "twofold.signin.timeouts.SessionTimeoutMiddleware",
+    "twofold.sessions.timeouts.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
@@ -119,7 +120,7 @@ if TWOFOLD.redis_url is not None:
             "KEY_PREFIX": "twofold",
         }
     }
-    SESSION_ENGINE = "twofold.signin.session_store.cached_db"  # Django's, fewer round trips
+    SESSION_ENGINE = "twofold.sessions.stores.cached_db"  # Django's, fewer round trips
 else:
     # Never a per-process cache: a TOTP code was accepted twice with LocMemCache and two workers.
     CACHES = {
@@ -128,7 +129,7 @@ else:
             "LOCATION": "twofold_cache",
         }
     }
-    SESSION_ENGINE = "twofold.signin.session_store.db"  # Django's, fewer round trips
+    SESSION_ENGINE = "twofold.sessions.stores.db"  # Django's, fewer round trips
 
 
 # --- Passwords (ASVS 6.2) ---------------------------------------------------------------------
@@ -216,8 +217,9 @@ SOCIALACCOUNT_STORE_TOKENS = False
 # Linking and unlinking an identity provider need a password entered in the last 5 minutes.
 SOCIALACCOUNT_REAUTHENTICATION_REQUIRED = True
 USERSESSIONS_TRACK_ACTIVITY = False
-# Ending a session through allauth's endpoint is audited as through Twofold's (signin/sessions.py).
-USERSESSIONS_ADAPTER = "twofold.signin.sessions.UserSessionsAdapter"
+# Ending a session through allauth's endpoint is audited as through Twofold's
+# (sessions/member_sessions.py).
+USERSESSIONS_ADAPTER = "twofold.sessions.member_sessions.UserSessionsAdapter"
 
 # allauth.mfa holds the authenticator apps (TOTP) under Twofold's own flows and login stage
 # (factors/totp/): its own login stage is not in LOGIN_STAGES, its recovery codes are not used

@@ -1,4 +1,6 @@
-from allauth.headless.constants import Client
+"""Every address, in matching order: Twofold's JSON endpoints and pages ahead of allauth's where
+they take their place, allauth's, then the rest of Twofold's pages; and the error pages."""
+
 from django.core.exceptions import DisallowedHost
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -6,11 +8,9 @@ from django.template import loader
 from django.urls import include, path, re_path
 from django.views import defaults
 
-from twofold.api import responses, spec
-from twofold.signin import api as signin_api
-from twofold.signin import webauthn_api
-from twofold.sso import urls as sso_urls
-from twofold.web import sessions as web_sessions
+from twofold.api import responses
+from twofold.api.headless import urls as headless_urls
+from twofold.web import urls as web_urls
 
 
 def _not_mounted(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
@@ -19,38 +19,23 @@ def _not_mounted(request: HttpRequest, *args: object, **kwargs: object) -> HttpR
 
 # allauth.mfa's own pages and endpoints would activate or remove an authenticator past Twofold's
 # flows (backup codes, audit, the account's 2FA policy) and sign in past its login stage: only
-# Twofold's are served (factors/totp/, signin/).
+# Twofold's are served (web/factors/, web/signin/, api/).
 _ALLAUTH_MFA_OWN = [
     re_path(r"^_allauth/(browser|app)/v1/auth/2fa/(authenticate|trust)$", _not_mounted),
     re_path(r"^_allauth/(browser|app)/v1/account/authenticators(/.*)?$", _not_mounted),
+    re_path(r"^accounts/2fa/", _not_mounted),
 ]
 
 urlpatterns = [
     # Ours first: the same addresses as allauth's spec views, with Twofold's endpoints added.
-    path("_allauth/openapi.yaml", spec.openapi_yaml, name="twofold_openapi_yaml"),
-    path("_allauth/openapi.json", spec.openapi_json, name="twofold_openapi_json"),
-    path("_allauth/browser/v1/", include(signin_api.urlpatterns_for(Client.BROWSER))),
-    path("_allauth/app/v1/", include(signin_api.urlpatterns_for(Client.APP))),
-    path("_allauth/browser/v1/", include(webauthn_api.urlpatterns_for(Client.BROWSER))),
-    path("_allauth/app/v1/", include(webauthn_api.urlpatterns_for(Client.APP))),
+    path("_allauth/", include(headless_urls)),
+    path("", include(web_urls.before_allauth)),
     *_ALLAUTH_MFA_OWN,
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", include("twofold.api.urls")),
-    path("accounts/2fa/", include("twofold.signin.urls")),
-    re_path(r"^accounts/2fa/", _not_mounted),  # allauth.mfa's own pages: see _ALLAUTH_MFA_OWN
-    path("settings/security/2fa/", include("twofold.factors.sms.urls")),
-    path("settings/security/2fa/", include("twofold.factors.urls")),
-    # Before allauth's: the OIDC callback and the SAML ACS with Twofold's checks.
-    path("accounts/oidc/", include(sso_urls.oidc_urlpatterns)),
-    path("accounts/saml/", include(sso_urls.saml_urlpatterns)),
-    path("accounts/sso/", include(sso_urls.sso_urlpatterns)),
-    # Twofold's session list in place of allauth's (which ends sessions without the audit trail).
-    path("accounts/sessions/", web_sessions.session_list),
     path("accounts/", include("allauth.urls")),
-    path("account/audit/", include("twofold.audit.urls")),
-    path("", include("twofold.web.urls")),
+    path("", include(web_urls)),
 ]
-
 _API_PREFIXES = ("/api/", "/_allauth/")
 
 

@@ -23,7 +23,7 @@ from twofold.errors import Conflict, FlowError, Gone, NotAllowed, NotFound
 from twofold.factors import registry
 from twofold.organizations import notifications
 from twofold.organizations.models import Invitation, Membership, Organization, Role
-from twofold.signin.sessions import end_all_sessions
+from twofold.sessions.member_sessions import end_all_sessions
 from twofold.users.models import User
 from twofold.users.passwords import check_context_words
 

@@ -32,7 +32,7 @@ from twofold.organizations.models import (
     Organization,
     membership_of,
 )
-from twofold.signin.sessions import end_all_sessions
+from twofold.sessions.member_sessions import end_all_sessions
 from twofold.users.models import User
 
 DAY = timedelta(days=1)

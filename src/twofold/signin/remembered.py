@@ -35,7 +35,7 @@ from twofold.audit.record import record
 from twofold.errors import NotFound
 from twofold.factors.sms.models import SmsFactor
 from twofold.organizations.policy import remembered_devices_allowed
-from twofold.signin import devices
+from twofold.sessions import devices
 from twofold.signin.models import RememberedDevice
 from twofold.users.models import User
 
@@ -46,7 +46,7 @@ COOKIE_NAME = (
     if settings.SESSION_COOKIE_NAME.startswith("__Host-")
     else "twofold-device"
 )
-# allauth records the method; ``signin/assurance.py`` names it ``remembered`` (no RFC 8176 value).
+# allauth records the method; ``sessions/assurance.py`` names it ``remembered`` (no RFC 8176 value).
 METHOD = "remembered_device"
 
 

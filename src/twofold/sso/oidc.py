@@ -24,14 +24,12 @@ from typing import Any
 
 import jwt
 import requests
-from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.adapter import get_adapter
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
-from allauth.socialaccount.providers.oauth2.views import OAuth2CallbackView
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from twofold.errors import FlowError
 
@@ -140,14 +138,3 @@ class VerifyingOpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):
 
     def _decode_id_token(self, app: SocialApp, id_token: str) -> dict[str, Any]:
         return verify_id_token(id_token, config=self.openid_config, client_id=app.client_id)
-
-
-@login_not_required
-def callback(request: HttpRequest, provider_id: str) -> HttpResponse:
-    """allauth's OpenID Connect callback, with the ID token verified by Twofold."""
-    try:
-        view = OAuth2CallbackView.adapter_view(VerifyingOpenIDConnectAdapter(request, provider_id))
-        response: HttpResponse = view(request)
-    except SocialApp.DoesNotExist as missing:
-        raise Http404 from missing
-    return response

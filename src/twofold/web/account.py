@@ -21,7 +21,7 @@ from twofold.errors import FlowError
 from twofold.organizations import flows, policy
 from twofold.organizations.forms import MethodPolicyForm, OrganizationForm, SecurityPolicyForm
 from twofold.organizations.models import Membership, Organization
-from twofold.signin.reauthentication import fresh_authentication
+from twofold.sessions.freshness import fresh_authentication
 from twofold.web.views import administrator_required
 
 

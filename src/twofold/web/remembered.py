@@ -12,9 +12,9 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
 from twofold.errors import FlowError
-from twofold.factors.sms.views import post_only
 from twofold.signin import remembered
 from twofold.users.models import User
+from twofold.web.factors.sms import post_only
 
 SETTINGS = "security_settings"
 

@@ -14,9 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
-from twofold.factors.sms.views import post_only
-from twofold.signin import sessions
+from twofold.sessions import member_sessions as sessions
 from twofold.users.models import User
+from twofold.web.factors.sms import post_only
 
 LIST = "sessions"
 

@@ -1,8 +1,26 @@
-from django.urls import include, path
+"""Every page's address. ``before_allauth`` is mounted ahead of allauth's own ``accounts/`` pages
+(Twofold's second-factor pages, SSO callbacks and session list take their place); ``urlpatterns``
+after them."""
 
-from twofold.web import account, remembered, sessions, views
+from django.urls import URLPattern, URLResolver, include, path
+
+from twofold.web import account, audit, remembered, sessions, views
+from twofold.web.sso import urls as sso_urls
+
+before_allauth: list[URLPattern | URLResolver] = [
+    path("accounts/2fa/", include("twofold.web.signin.urls")),
+    # Before allauth's: the OIDC callback and the SAML ACS with Twofold's checks.
+    path("accounts/oidc/", include(sso_urls.oidc_urlpatterns)),
+    path("accounts/saml/", include(sso_urls.saml_urlpatterns)),
+    path("accounts/sso/", include(sso_urls.sso_urlpatterns)),
+    # Twofold's session list in place of allauth's (which ends sessions without the audit trail).
+    path("accounts/sessions/", sessions.session_list),
+]
 
 urlpatterns = [
+    path("settings/security/2fa/", include("twofold.web.factors.urls")),
+    path("account/audit/", audit.audit_log, name="audit_log"),
+    path("account/audit/export.csv", audit.audit_export, name="audit_export"),
     path("", views.home, name="home"),
     path("settings/security/", views.security_settings, name="security_settings"),
     path("settings/sessions/", sessions.session_list, name="sessions"),
@@ -29,7 +47,7 @@ urlpatterns = [
         account.sign_out_members_without_two_factor,
         name="account_sign_out_without_two_factor",
     ),
-    path("account/sso/", include("twofold.web.sso_urls")),
+    path("account/sso/", include(sso_urls)),
     path("account/members/", views.members, name="members"),
     path("account/members/<int:pk>/role", views.change_role, name="member_role"),
     path(

@@ -26,8 +26,9 @@ from twofold.organizations.forms import (
 )
 from twofold.organizations.models import Membership
 from twofold.organizations.policy import allowed_methods_for
-from twofold.signin import remembered, sessions
-from twofold.signin.reauthentication import fresh_authentication
+from twofold.sessions import member_sessions as sessions
+from twofold.sessions.freshness import fresh_authentication
+from twofold.signin import remembered
 from twofold.sms.numbers import formatted
 from twofold.sso import flows as sso_flows
 from twofold.users.models import User

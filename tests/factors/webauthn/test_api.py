@@ -14,7 +14,7 @@ from tests.factors.webauthn.soft_authenticator import SoftAuthenticator
 from tests.factors.webauthn.test_flows import give_key
 from twofold.factors import registry
 from twofold.factors.lockout import SecondFactorFailures
-from twofold.signin import assurance
+from twofold.sessions import assurance
 
 BROWSER = "/_allauth/browser/v1"
 

@@ -15,7 +15,7 @@ from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.factors import registry
 from twofold.factors.webauthn import flows
-from twofold.signin import assurance
+from twofold.sessions import assurance
 from twofold.sso.models import AccountSso
 
 KEYS = "/settings/security/2fa/webauthn/"

@@ -1,0 +1,5 @@
+"""Session engine: Django's database sessions without needless round trips (see the package)."""
+
+from twofold.sessions.stores import DatabaseStore as SessionStore
+
+__all__ = ["SessionStore"]

@@ -1,6 +1,0 @@
-"""Session engine: Django's cached database sessions without needless round trips (see the
-package)."""
-
-from twofold.signin.session_store import CachedDatabaseStore as SessionStore
-
-__all__ = ["SessionStore"]

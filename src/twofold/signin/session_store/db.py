@@ -1,5 +1,0 @@
-"""Session engine: Django's database sessions without needless round trips (see the package)."""
-
-from twofold.signin.session_store import DatabaseStore as SessionStore
-
-__all__ = ["SessionStore"]

@@ -1,0 +1,62 @@
+"""Settings pages over all of a member's factors: the preferred one, removing one."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from twofold.errors import FlowError
+from twofold.factors import manage, registry
+from twofold.factors.sms import flows as sms_flows
+from twofold.factors.totp.forms import PreferredForm
+from twofold.sessions.freshness import fresh_authentication
+from twofold.users.models import User
+from twofold.web.factors.sms import SETTINGS, factors_changed, post_only
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # the decorators let only members in
+
+
+@login_required
+@post_only(SETTINGS)
+def preferred(request: HttpRequest) -> HttpResponse:
+    form = PreferredForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise FlowError("Choose one of the two-factor methods you have set up.")
+        chosen = manage.set_preferred(_user(request), form.cleaned_data["method"])
+    except FlowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, f"{registry.LABELS[chosen]} will be asked for first.")
+    return redirect(SETTINGS)
+
+
+@fresh_authentication
+def remove(request: HttpRequest, method: str) -> HttpResponse:
+    """GET asks for confirmation; POST removes the factor (the last one: 2FA off)."""
+    if method not in registry.METHODS:
+        raise Http404
+    user = _user(request)
+    status = sms_flows.status(user)
+    if request.method != "POST":
+        context = {"status": status, "method": method, "label": registry.LABELS[method]}
+        return render(request, "factors/remove.html", context)
+    try:
+        manage.remove_factor(user, method)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect(SETTINGS)
+    factors_changed(request)
+    if status.methods == (method,):
+        messages.success(
+            request, "Two-factor authentication is off. Your backup codes no longer work."
+        )
+    else:
+        messages.success(request, f"{registry.LABELS[method]} was removed.")
+    return redirect(SETTINGS)

@@ -1,0 +1,289 @@
+"""Settings pages of SMS two-factor authentication: thin skins over ``flows``.
+
+Each page reads its form, calls one flow and shows the result or the flow's message; the rules
+(what may change, when, with which limits) live in ``flows`` and are shared with the JSON API.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from allauth.core.internal.httpkit import get_client_ip
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.views.decorators.cache import never_cache
+
+from twofold import clock
+from twofold.errors import FlowError
+from twofold.factors.registry import has_second_factor
+from twofold.factors.sms import flows
+from twofold.factors.sms.codes import Sender, seconds_until_resend
+from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.factors.sms.models import PendingSmsEnrollment
+from twofold.sessions import member_sessions as sessions
+from twofold.sessions.freshness import fresh_authentication, recently_authenticated
+from twofold.sms.numbers import formatted
+from twofold.users.models import User
+
+View = Callable[..., HttpResponse]
+SETTINGS = "security_settings"
+# Where activation leads back to, when enrollment began elsewhere ("Account & Security").
+RETURN_TO = "twofold_two_factor_return_to"
+Purpose = PendingSmsEnrollment.Purpose
+# Where to go when a flow says an earlier step is missing (its message is shown there).
+_STEP_OF_ERROR = {
+    "enrollment_missing": SETTINGS,
+    "phone_not_confirmed": "two_factor_confirm",
+    "backup_codes_missing": "two_factor_backup_codes",
+    "two_factor_off": SETTINGS,
+}
+
+
+def _user(request: HttpRequest) -> User:
+    return request.user  # type: ignore[return-value]
+
+
+def _sender(request: HttpRequest) -> Sender:
+    return Sender(ip=get_client_ip(request))
+
+
+def post_only(fallback: str) -> Callable[[View], View]:
+    """An action (POST); a GET, from a bookmark or a reload, just shows ``fallback``."""
+
+    def decorate(view: View) -> View:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.method != "POST":
+                return redirect(fallback)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def _show_error(form: forms.Form, error: FlowError) -> None:
+    form.add_error(error.param if error.param in form.fields else None, error.message)
+
+
+def _back_to_step(request: HttpRequest, error: FlowError) -> HttpResponse:
+    messages.error(request, error.message)
+    return redirect(_STEP_OF_ERROR.get(error.code, SETTINGS))
+
+
+def factors_changed(request: HttpRequest) -> None:
+    """Offer to sign out the member's other sessions, on the settings page (ASVS 7.4.3)."""
+    sessions.offer_to_end_other_sessions(_user(request), request.session)
+
+
+def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
+    messages.info(request, "There is no two-factor set-up in progress. Start again from here.")
+    return redirect(SETTINGS)
+
+
+# --- Step 1: the number (also a new number for an active factor) ------------------------------
+
+
+@fresh_authentication
+def enable(request: HttpRequest) -> HttpResponse:
+    if flows.status(_user(request)).sms:
+        return redirect("two_factor_change_number")
+    _remember_return_to(request)
+    # A member who has another factor (an app, a key) binds a number with it too (aal2).
+    if has_second_factor(_user(request)) and not _recent_second_factor(request):
+        return _confirm_it_is_you(request)
+    return _phone_step(request, changing=False)
+
+
+def _recent_second_factor(request: HttpRequest) -> bool:
+    return recently_authenticated(request.session, _user(request), second_factor=True)
+
+
+def _confirm_it_is_you(request: HttpRequest) -> HttpResponse:
+    """The second-factor re-authentication page (any of the member's factors), then back."""
+    query = urlencode({"next": request.get_full_path()})
+    return redirect(f"{reverse('second_factor_reauthenticate')}?{query}")
+
+
+def _remember_return_to(request: HttpRequest) -> None:
+    candidate = request.GET.get("next")
+    # Only paths of this site: an open redirect would help phishing.
+    if candidate and url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        request.session[RETURN_TO] = candidate
+
+
+@fresh_authentication
+def change_number(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if not flows.status(user).sms:
+        return redirect("two_factor_enable")
+    # Binding a new number needs the current second factor too (DESIGN.md: aal2), as in the API.
+    if not _recent_second_factor(request):
+        return _confirm_it_is_you(request)
+    return _phone_step(request, changing=True)
+
+
+def _phone_step(request: HttpRequest, *, changing: bool) -> HttpResponse:
+    user = _user(request)
+    enrollment = flows.pending(user)
+    pending_phone = formatted(enrollment.phone) if enrollment else None
+    initial = {"country": flows.default_country(user), "phone": pending_phone}
+    form = PhoneForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flows.start(user, form.cleaned_data["phone"], sender=_sender(request))
+        except FlowError as error:
+            _show_error(form, error)
+        else:
+            return redirect("two_factor_confirm")
+    context = {"form": form, "changing": changing, "pending_phone": pending_phone}
+    return render(request, "factors/phone.html", context)
+
+
+# --- Step 2: the code sent to the number -------------------------------------------------------
+
+
+@login_required
+def confirm(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    enrollment = flows.pending(user)
+    if enrollment is None:
+        return _nothing_in_progress(request)
+    if enrollment.verified_at is not None:
+        return redirect("two_factor_backup_codes")
+    form = ConfirmCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            flows.confirm_code(user, form.cleaned_data["code"])
+        except FlowError as error:
+            if error.code in _STEP_OF_ERROR:
+                return _back_to_step(request, error)
+            _show_error(form, error)
+        else:
+            return _confirmed(request, enrollment)
+    context = {
+        "form": form,
+        "changing": enrollment.purpose == Purpose.CHANGE_NUMBER,
+        "phone": formatted(enrollment.phone),
+        "resend_in": seconds_until_resend(
+            user, enrollment.purpose, clock.now(), phone=enrollment.phone
+        ),
+    }
+    return render(request, "factors/confirm.html", context)
+
+
+def _confirmed(request: HttpRequest, enrollment: PendingSmsEnrollment) -> HttpResponse:
+    if enrollment.purpose == Purpose.CHANGE_NUMBER:
+        factors_changed(request)
+        messages.success(request, "Your number was changed.")
+        return redirect(SETTINGS)
+    if flows.pending(_user(request)) is None:  # added beside another factor: done already
+        factors_changed(request)
+        messages.success(request, "Text messages were added to your two-factor authentication.")
+        return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
+    return redirect("two_factor_backup_codes")
+
+
+@login_required
+@post_only("two_factor_confirm")
+def resend(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    try:
+        flows.resend(user, sender=_sender(request))
+    except FlowError as error:
+        if error.code in _STEP_OF_ERROR:
+            return _back_to_step(request, error)
+        messages.error(request, error.message)
+    else:
+        enrollment = flows.pending(user)
+        phone = formatted(enrollment.phone) if enrollment else "your phone"
+        messages.success(request, f"A new code is on its way to {phone}.")
+    return redirect("two_factor_confirm")
+
+
+@login_required
+@post_only(SETTINGS)
+def cancel(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    enrollment = flows.pending(user)
+    flows.cancel(user)
+    request.session.pop(RETURN_TO, None)
+    if enrollment is not None and enrollment.purpose == Purpose.CHANGE_NUMBER:
+        messages.info(request, "Your number was not changed.")
+    elif enrollment is not None:
+        messages.info(request, "Two-factor authentication was not turned on.")
+    return redirect(SETTINGS)
+
+
+# --- Step 3: backup codes, then activation -----------------------------------------------------
+
+
+@login_required
+@never_cache  # the codes are secrets: no copy in any cache, nor in the back button
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    if flows.pending(user) is None:
+        return _nothing_in_progress(request)
+    if request.method == "POST":
+        return _activate(request)
+    try:
+        shown = flows.show_backup_codes(user)
+    except FlowError as error:
+        return _back_to_step(request, error)
+    context = {"codes": shown, "form": ActivateForm(), "activating": True}
+    return render(request, "factors/backup_codes.html", context)
+
+
+def _activate(request: HttpRequest) -> HttpResponse:
+    form = ActivateForm(request.POST)
+    saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
+    try:
+        flows.activate(_user(request), saved_backup_codes=saved)
+    except FlowError as error:
+        if error.param not in form.fields:
+            return _back_to_step(request, error)
+        _show_error(form, error)
+        # The codes were shown once and are not shown again: the same set stays pending.
+        context = {"codes": None, "form": form, "activating": True}
+        return render(request, "factors/backup_codes.html", context)
+    factors_changed(request)
+    messages.success(request, "Two-factor authentication is on.")
+    return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
+
+
+# --- Management of an active factor -------------------------------------------------------------
+
+
+@fresh_authentication
+@never_cache
+def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
+    """GET asks for confirmation; POST replaces every backup code and shows the new ones once."""
+    if request.method != "POST":
+        return render(request, "factors/regenerate.html")
+    try:
+        shown = flows.regenerate_backup_codes(_user(request))
+    except FlowError as error:
+        return _back_to_step(request, error)
+    factors_changed(request)
+    return render(request, "factors/backup_codes.html", {"codes": shown, "activating": False})
+
+
+@fresh_authentication
+def disable(request: HttpRequest) -> HttpResponse:
+    """GET asks for confirmation; POST turns two-factor authentication off."""
+    if request.method != "POST":
+        return render(request, "factors/disable.html", {"status": flows.status(_user(request))})
+    try:
+        flows.disable(_user(request))
+    except FlowError as error:
+        return _back_to_step(request, error)
+    factors_changed(request)
+    messages.success(request, "Two-factor authentication is off. Your backup codes no longer work.")
+    return redirect(SETTINGS)

@@ -1,0 +1,74 @@
+"""Settings pages of the authenticator app: thin skins over ``flows`` (shared with the API)."""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from twofold.errors import FlowError
+from twofold.factors.totp import flows
+from twofold.factors.totp.forms import TotpCodeForm
+from twofold.sessions.freshness import binding_authentication
+from twofold.users.models import User
+from twofold.web.factors import activation as first_factor_views
+from twofold.web.factors.sms import SETTINGS, factors_changed, post_only
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # the decorators let only members in
+
+
+@binding_authentication  # beside another factor: aal2, as for a new number
+@never_cache  # the page carries the secret: no copy in any cache
+def enable(request: HttpRequest) -> HttpResponse:
+    """The QR code and the key; POST a current code to confirm the app has it."""
+    user = _user(request)
+    try:
+        setup = flows.start(user, request.session)
+    except FlowError as error:
+        messages.info(request, error.message)
+        return redirect(SETTINGS)
+    if setup.confirmed:
+        return redirect("totp_backup_codes")
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            active = flows.confirm(user, request.session, form.cleaned_data["code"])
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            if active:
+                factors_changed(request)
+                messages.success(request, "Your authenticator app was added.")
+                return redirect(SETTINGS)
+            return redirect("totp_backup_codes")
+    return render(request, "factors/totp/enable.html", {"setup": setup, "form": form})
+
+
+BACKUP_CODES = first_factor_views.Page(
+    flows=flows,
+    url="totp_backup_codes",
+    cancel_url="totp_cancel",
+    if_lost="If you lose your phone, sign in with one of these codes instead of a code from "
+    "your app.",
+    back=lambda error: "totp_enable" if error.code == "totp_not_confirmed" else SETTINGS,
+)
+
+
+@login_required
+@never_cache  # the codes are secrets: no copy in any cache, nor in the back button
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    return first_factor_views.backup_codes(request, BACKUP_CODES)
+
+
+@login_required
+@post_only(SETTINGS)
+def cancel(request: HttpRequest) -> HttpResponse:
+    flows.cancel(_user(request), request.session)
+    messages.info(request, "The authenticator app was not added.")
+    return redirect(SETTINGS)

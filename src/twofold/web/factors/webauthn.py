@@ -1,0 +1,111 @@
+"""Settings pages of security keys and passkeys: thin skins over ``flows`` (shared with the API).
+
+The browser's part (``navigator.credentials.create()``) is ``static/twofold/webauthn.js``: it
+fetches the options from the JSON API (``POST /api/v1/two-factor/webauthn``) and posts the
+answer here in the form's hidden ``credential`` field.
+"""
+
+from __future__ import annotations
+
+from typing import cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+
+from twofold.errors import FlowError
+from twofold.factors.webauthn import flows
+from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
+from twofold.sessions.freshness import fresh_authentication, second_factor_confirmation
+from twofold.users.models import User
+from twofold.web.factors import activation as first_factor_views
+from twofold.web.factors.sms import SETTINGS, factors_changed, post_only
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)  # the decorators let only members in
+
+
+@fresh_authentication
+def keys(request: HttpRequest) -> HttpResponse:
+    """The member's keys (rename, remove) and the form to add one; POST: the browser's answer."""
+    user = _user(request)
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        rp = flows.relying_party(request.get_host())
+        data = form.cleaned_data
+        try:
+            created = flows.complete_registration(
+                user, request.session, rp, data["name"], data["credential"]
+            )
+        except FlowError as error:
+            form.add_error(None, error.message)
+        else:
+            if created is None:
+                return redirect("webauthn_backup_codes")
+            factors_changed(request)
+            messages.success(request, f"Your key “{created.data['name']}” was added.")
+            return redirect("webauthn_keys")
+    elif request.method == "POST":
+        form.add_error(None, "Name the key, then follow your browser's prompt.")
+    context = {
+        "keys": flows.keys(user),
+        "form": form,
+        "begin": BeginForm(),
+        # Adding a key beside another factor needs that factor too (the API refuses otherwise).
+        "confirm_url": second_factor_confirmation(request),
+    }
+    return render(request, "factors/webauthn/keys.html", context)
+
+
+@login_required
+@post_only("webauthn_keys")
+def rename(request: HttpRequest, key_id: int) -> HttpResponse:
+    form = NameForm(request.POST)
+    try:
+        if not form.is_valid():
+            raise FlowError("Give the key a name (at most 60 characters).")
+        flows.rename(_user(request), key_id, form.cleaned_data["name"])
+    except FlowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, "The key was renamed.")
+    return redirect("webauthn_keys")
+
+
+@fresh_authentication
+@post_only("webauthn_keys")
+def remove(request: HttpRequest, key_id: int) -> HttpResponse:
+    try:
+        flows.remove(_user(request), key_id)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect("webauthn_keys")
+    factors_changed(request)
+    messages.success(request, "The key was removed.")
+    return redirect("webauthn_keys" if flows.keys(_user(request)) else SETTINGS)
+
+
+BACKUP_CODES = first_factor_views.Page(
+    flows=flows,
+    url="webauthn_backup_codes",
+    cancel_url="webauthn_cancel",
+    if_lost="If you lose your key, sign in with one of these codes instead of your security key.",
+    back=lambda error: "webauthn_keys",
+)
+
+
+@login_required
+@never_cache  # the codes are secrets: no copy in any cache, nor in the back button
+def backup_codes(request: HttpRequest) -> HttpResponse:
+    return first_factor_views.backup_codes(request, BACKUP_CODES)
+
+
+@login_required
+@post_only(SETTINGS)
+def cancel(request: HttpRequest) -> HttpResponse:
+    flows.cancel(_user(request), request.session)
+    messages.info(request, "The key was not added.")
+    return redirect(SETTINGS)

@@ -1,0 +1,269 @@
+"""Pages of the second-factor sign-in step: the code of the factor in use (authenticator app or
+SMS), resend, "try another way", backup code."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, cast
+
+from allauth.account.internal.decorators import login_stage_required
+from allauth.account.internal.stagekit import stash_login
+from allauth.account.stages import LoginStage
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_POST
+
+from twofold.api.headless.webauthn import CredentialForm
+from twofold.errors import FlowError
+from twofold.factors import registry
+from twofold.factors.backup_codes.flows import FEW_LEFT
+from twofold.organizations.policy import remembered_devices_allowed
+from twofold.signin import remembered, second_factor
+from twofold.signin.forms import (
+    BackupCodeForm,
+    ChooseMethodForm,
+    RememberDeviceForm,
+    SmsCodeForm,
+    TotpCodeForm,
+)
+from twofold.users.models import User
+from twofold.web.signin import passkey as webauthn_views
+
+View = Callable[[HttpRequest], HttpResponse]
+
+
+def in_second_factor_stage(view: View) -> View:
+    """A page of the pending login's second-factor step, while the step still applies."""
+
+    @login_stage_required(stage=second_factor.STAGE_KEY, redirect_urlname="account_login")
+    @wraps(view)
+    def wrapped(request: HttpRequest) -> HttpResponse:
+        stage = _stage(request)
+        # The member's factors are read once for this request: the step only reads them.
+        with registry.read_once(stage.login.user):
+            if not second_factor.applies(stage.login.user):
+                # The factor was removed meanwhile (an administrator's reset): allauth goes on
+                # with the next stage, which applies the account's policy.
+                return stage.exit()
+            return view(request)
+
+    return wrapped
+
+
+def _stage(request: HttpRequest) -> LoginStage:
+    return request._login_stage  # type: ignore[attr-defined]
+
+
+def _exit(request: HttpRequest, stage: LoginStage) -> HttpResponse:
+    """The second factor was right: on with the login, remembering this browser when asked."""
+    response = stage.exit()
+    if RememberDeviceForm(request.POST).wanted():
+        remembered.remember(request, stage.login.user, response)
+    return response
+
+
+def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str, Any]:
+    user = stage.login.user
+    return {
+        "may_remember": remembered_devices_allowed(user),
+        "other_ways": len(second_factor.methods(user)) > 1,
+        "masked_phone": second_factor.masked_phone(user),
+        "resend_in": second_factor.seconds_until_resend(user),
+        "send_error": stage.state.get("send_error"),
+        **extra,
+    }
+
+
+@in_second_factor_stage
+def sms_code(request: HttpRequest) -> HttpResponse:
+    """The code of the factor this login asks for: the preferred one, or the one chosen."""
+    stage = _stage(request)
+    current = second_factor.method(stage.login.user, stage.state)
+    if current == registry.TOTP:
+        return _totp_code(request, stage)
+    if current == registry.WEBAUTHN:
+        return webauthn_views.key_step(request, stage)
+    form = SmsCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.verify_sms_code(
+                request, stage.login.user, stage.state, form.cleaned_data["code"]
+            )
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            return _exit(request, stage)
+    return render(request, "signin/sms_code.html", _context(request, stage, form=form))
+
+
+def _totp_code(request: HttpRequest, stage: LoginStage) -> HttpResponse:
+    form = TotpCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.verify_totp_code(request, stage.login.user, form.cleaned_data["code"])
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            return _exit(request, stage)
+    return render(request, "signin/totp_code.html", _context(request, stage, form=form))
+
+
+@in_second_factor_stage
+def other_ways(request: HttpRequest) -> HttpResponse:
+    """ "Try another way": the member's other factors, and backup codes. POST picks one."""
+    stage = _stage(request)
+    user = stage.login.user
+    form = ChooseMethodForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            second_factor.choose(request, user, stage.state, form.cleaned_data["method"])
+        except FlowError as error:
+            messages.error(request, error.message)
+        stash_login(request, stage.login)  # keep the method chosen
+        return redirect("second_factor")
+    current = second_factor.method(user, stage.state)
+    others = [(m, registry.LABELS[m]) for m in second_factor.methods(user) if m != current]
+    context = {"others": others, "masked_phone": second_factor.masked_phone(user)}
+    return render(request, "signin/other_ways.html", context)
+
+
+@in_second_factor_stage
+@require_POST
+def resend(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    try:
+        second_factor.send_code(request, stage.login.user, stage.state)
+    except FlowError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(
+            request, f"A new code is on its way to {second_factor.masked_phone(stage.login.user)}."
+        )
+    stash_login(request, stage.login)  # keep the cleared send error
+    return redirect("second_factor")
+
+
+@in_second_factor_stage
+def backup_code(request: HttpRequest) -> HttpResponse:
+    stage = _stage(request)
+    form = BackupCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            left = second_factor.verify_backup_code(
+                request, stage.login.user, form.cleaned_data["code"]
+            )
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            if left <= FEW_LEFT:
+                messages.warning(
+                    request,
+                    f"You used a backup code; {left} left. "
+                    "Create new ones in Password and Two-Factor Authentication.",
+                )
+            return _exit(request, stage)
+    context = {"form": form, "may_remember": remembered_devices_allowed(stage.login.user)}
+    return render(request, "signin/backup_code.html", context)
+
+
+@login_required
+def reauthenticate(request: HttpRequest) -> HttpResponse:
+    """Confirm it is you with your second factor (before a new number): a code texted to your
+    current number, from your authenticator app, a security key, or a backup code."""
+    user = cast(User, request.user)  # login_required let only members in
+    with registry.read_once(user):  # confirming it is you changes no factor
+        return _reauthenticate(request, user)
+
+
+def _reauthenticate(request: HttpRequest, user: User) -> HttpResponse:
+    next_url = _safe_next(request)
+    chosen = request.GET.get("method") or request.POST.get("method")
+    method = second_factor.reauthentication_method(user, chosen)
+    if method is None:  # no second factor: nothing to confirm with
+        return redirect(next_url)
+    context: dict[str, Any] = {
+        "next": next_url,
+        "method": method,
+        "others": [
+            (m, registry.LABELS.get(m, "A backup code"))
+            for m in second_factor.reauthentication_methods(user)
+            if m != method
+        ],
+        "masked_phone": second_factor.masked_phone(user),
+    }
+    if method == registry.SMS:
+        return _reauthenticate_by_text(request, user, context)
+    form: forms.Form
+    if method == registry.WEBAUTHN:
+        form = CredentialForm(request.POST or None)
+    elif method == registry.TOTP:
+        form = TotpCodeForm(request.POST or None)
+    else:
+        form = BackupCodeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if method == registry.WEBAUTHN:
+                second_factor.reauthenticate_with_key(
+                    request, user, form.cleaned_data["credential"]
+                )
+            else:
+                second_factor.reauthenticate_with(request, user, method, form.cleaned_data["code"])
+        except FlowError as error:
+            form.add_error(None if method == registry.WEBAUTHN else "code", error.message)
+        else:
+            return redirect(next_url)
+    elif request.method == "POST" and method == registry.WEBAUTHN:
+        form.add_error(None, "Use your security key when your browser asks for it.")
+    return render(request, "signin/reauthenticate.html", {**context, "form": form})
+
+
+def _reauthenticate_by_text(
+    request: HttpRequest, user: User, context: dict[str, Any]
+) -> HttpResponse:
+    form = SmsCodeForm(request.POST or None)
+    send_error = None
+    if request.method == "POST" and "resend" in request.POST:
+        form = SmsCodeForm()
+        send_error = _send_reauthentication_code(request, user)
+    elif request.method == "POST" and form.is_valid():
+        try:
+            second_factor.reauthenticate_with(
+                request, user, registry.SMS, form.cleaned_data["code"]
+            )
+        except FlowError as error:
+            form.add_error("code", error.message)
+        else:
+            return redirect(context["next"])
+    elif request.method == "GET" and not second_factor.reauthentication_code_sent(request, user):
+        send_error = _send_reauthentication_code(request, user)
+    context = {
+        **context,
+        "form": form,
+        # The page says what happened to the code, not what was hoped for.
+        "code_sent": second_factor.reauthentication_code_sent(request, user),
+        "send_error": send_error,
+    }
+    return render(request, "signin/reauthenticate.html", context)
+
+
+def _send_reauthentication_code(request: HttpRequest, user: User) -> str | None:
+    """Text a code; return why it was not sent, if it was not."""
+    try:
+        second_factor.send_reauthentication_code(request, user)
+    except FlowError as error:
+        return error.message
+    return None
+
+
+def _safe_next(request: HttpRequest) -> str:
+    candidate = request.GET.get("next") or request.POST.get("next") or ""
+    # Only paths of this site: an open redirect would help phishing.
+    if url_has_allowed_host_and_scheme(candidate, allowed_hosts={request.get_host()}):
+        return candidate
+    return reverse("security_settings")
