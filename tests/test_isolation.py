@@ -34,6 +34,7 @@ from tests.sso.certificates import certificate_pem
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.audit.record import record
+from twofold.factors import member_list
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.sms.models import SmsFactor
 from twofold.organizations import flows
@@ -348,7 +349,7 @@ def test_member_lists_show_only_the_own_accounts_members(
     listed = signed_in(own.administrator).get("/api/v1/members").json()["data"]
 
     assert sorted(m["id"] for m in listed) == expected
-    assert sorted(m.pk for m in flows.list_members(own.member)) == expected
+    assert sorted(m.pk for m in member_list.list_members(own.member)) == expected
 
 
 # --- Members' 2FA: status and an administrator's reset ------------------------------------------

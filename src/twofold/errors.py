@@ -16,11 +16,16 @@ class FlowError(Exception):
 
 
 class ReauthenticationRequired(FlowError):
-    """Confirm who you are first: password (``/auth/reauthenticate``) or, for a new phone
-    number, a second-factor code (``/auth/2fa/reauthenticate``)."""
+    """Confirm who you are first (``sessions/freshness.py``): with any factor, or, with
+    ``second_factor``, with a second factor (aal2). Pages lead to the matching re-authentication
+    page; the API names the endpoint."""
 
     status = 401
     code = "reauthentication_required"
+
+    def __init__(self, message: str, *, second_factor: bool = False) -> None:
+        super().__init__(message)
+        self.second_factor = second_factor
 
 
 class NotAllowed(FlowError):

@@ -17,6 +17,7 @@ from django.test import Client
 from tests.conftest import PASSWORD
 from twofold import clock
 from twofold.errors import Conflict, FlowError, Gone, NotAllowed, NotFound
+from twofold.factors import member_list
 from twofold.organizations import flows
 from twofold.organizations.flows import INVITATION_LIFETIME
 from twofold.organizations.models import Invitation, Membership, Organization, Role
@@ -519,7 +520,7 @@ def test_deactivated_administrator_is_not_allowed_administrator_flows(
 def test_members_can_list_the_members_of_their_own_account_only(
     administrator: Membership, member: Membership, other_administrator: Membership
 ) -> None:
-    listed = flows.list_members(member)
+    listed = member_list.list_members(member)
 
     assert [m.user.email for m in listed] == ["ada@acme.test", "bob@acme.test"]
 

@@ -14,12 +14,11 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import Conflict, FlowError, NotAllowed
-from twofold.factors import policy as factor_policy
+from twofold.factors import policy
+from twofold.factors.policy import TwoFactorRule
 from twofold.factors.sms import flows as sms_flows
 from twofold.factors.sms.models import SmsFactor
-from twofold.organizations import policy
 from twofold.organizations.models import Organization
-from twofold.organizations.policy import TwoFactorRule
 
 NOW = clock.now()
 
@@ -48,15 +47,15 @@ def test_days_left_are_whole_days_rounded_up_until_the_grace_period_ends(rule, n
 
 
 def test_the_account_rule_decides_whether_2fa_is_required(member, administrator):
-    assert factor_policy.two_factor_required(member.user) is False
+    assert policy.two_factor_required(member.user) is False
     require_two_factor(administrator.organization)
     member.user.refresh_from_db()
-    assert factor_policy.two_factor_required(member.user) is True
+    assert policy.two_factor_required(member.user) is True
 
 
 def test_another_accounts_requirement_does_not_apply(member, other_administrator):
     require_two_factor(other_administrator.organization)
-    assert factor_policy.two_factor_required(member.user) is False
+    assert policy.two_factor_required(member.user) is False
 
 
 # --- Changing the policy ------------------------------------------------------------------------

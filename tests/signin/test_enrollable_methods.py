@@ -12,8 +12,7 @@ from django.test import Client
 
 from tests.conftest import freshly_signed_in, require_two_factor
 from twofold.errors import FlowError
-from twofold.factors import registry
-from twofold.organizations import policy
+from twofold.factors import policy, registry
 from twofold.organizations.models import Organization
 from twofold.signin import enrollment
 

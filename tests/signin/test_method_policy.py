@@ -19,11 +19,10 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import FlowError, NotAllowed
-from twofold.factors import registry
+from twofold.factors import policy, registry
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.sms.models import SmsFactor
 from twofold.factors.totp import codes
-from twofold.organizations import policy
 from twofold.organizations.models import Organization
 
 POLICY_API = "/api/v1/organization/security"

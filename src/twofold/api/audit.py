@@ -13,7 +13,7 @@ from twofold.api import responses, serializers
 from twofold.api.endpoint import BadInput, Call, endpoint
 from twofold.audit import export, flows
 from twofold.audit.forms import AuditFilterForm, AuditPageForm, encode_cursor
-from twofold.organizations.flows import require_administrator
+from twofold.organizations.models import require_administrator
 
 FormT = TypeVar("FormT", bound=forms.Form)
 

@@ -20,8 +20,10 @@ from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from twofold.api import auth, responses
-from twofold.errors import FlowError, NotAllowed, TooManyRequests
+from twofold.errors import FlowError, NotAllowed
+from twofold.factors.binding import require_fresh_to_bind
 from twofold.organizations.models import Membership, membership_of
+from twofold.sessions.freshness import require_fresh
 from twofold.users.models import User
 
 logger = logging.getLogger(__name__)
@@ -34,18 +36,13 @@ class BadInput(Exception):
 
 
 @dataclass
-class Call:
+class PublicCall:
+    """A request to an endpoint anyone may call (``public_endpoint``): perhaps signed in."""
+
     request: HttpRequest
     user: User | None
     session: SessionBase
     body: dict[str, Any]
-
-    @property
-    def membership(self) -> Membership:
-        membership = membership_of(self.user) if self.user else None
-        if membership is None:
-            raise NotAllowed("Sign in first.", code="not_authenticated")
-        return membership
 
     def validated(
         self, form_class: type[forms.Form], defaults: dict[str, Any] | None = None
@@ -60,10 +57,46 @@ class Call:
         return form.cleaned_data
 
 
+@dataclass
+class Call(PublicCall):
+    """A request of a signed-in member (``endpoint``)."""
+
+    user: User
+
+    @property
+    def membership(self) -> Membership:
+        membership = membership_of(self.user)
+        if membership is None:
+            raise NotAllowed("Sign in first.", code="not_authenticated")
+        return membership
+
+    def require_fresh(self) -> None:
+        """The session's authentication is recent (ASVS 7.5.1), else 401
+        ``reauthentication_required``: the rule the pages apply too (``sessions/freshness.py``).
+        Call it after the role check, so that a member hears 403 however recently they signed
+        in."""
+        require_fresh(self.session, self.user)
+
+    def require_fresh_to_bind(self) -> None:
+        """Fresh enough to bind a factor: recent, at aal2 for a member who has one
+        (``factors/binding.py``)."""
+        require_fresh_to_bind(self.session, self.user)
+
+
 Handler = Callable[..., HttpResponseBase]  # a streamed CSV download too
 
 
-def endpoint(*methods: str, authenticated: bool = True) -> Callable[[Handler], Handler]:
+def endpoint(*methods: str) -> Callable[[Handler], Handler]:
+    """A signed-in member's endpoint: the handler takes a :class:`Call`; 401 without a member."""
+    return _endpoint(methods, authenticated=True)
+
+
+def public_endpoint(*methods: str) -> Callable[[Handler], Handler]:
+    """An endpoint anyone may call: the handler takes a :class:`PublicCall`."""
+    return _endpoint(methods, authenticated=False)
+
+
+def _endpoint(methods: tuple[str, ...], *, authenticated: bool) -> Callable[[Handler], Handler]:
     def decorate(handler: Handler) -> Handler:
         @csrf_exempt  # checked below, only where a cookie carries the credential
         @wraps(handler)
@@ -80,8 +113,7 @@ def endpoint(*methods: str, authenticated: bool = True) -> Callable[[Handler], H
                 # Over DATA_UPLOAD_MAX_MEMORY_SIZE: answer JSON, not Django's HTML 400 page.
                 return responses.error(413, "too_large", "The request body is too large.")
             except FlowError as error:
-                wait = error.retry_after if isinstance(error, TooManyRequests) else None
-                return responses.error(error.status, error.code, error.message, error.param, wait)
+                return responses.flow_error(error)
 
         return view
 
@@ -98,9 +130,10 @@ def _run(
     user, session = auth.caller(request)
     if authenticated and user is None:
         return responses.error(401, "not_authenticated", "Sign in first.")
-    if user is not None:
-        # App callers: allauth's helpers read the caller from the request, as for browsers.
-        request.user, request.session = user, session
+    if user is None:
+        return handler(PublicCall(request, None, session, _json_body(request)), *args, **kwargs)
+    # App callers: allauth's helpers read the caller from the request, as for browsers.
+    request.user, request.session = user, session
     return handler(Call(request, user, session, _json_body(request)), *args, **kwargs)
 
 

@@ -25,14 +25,12 @@ def _device(call: Call, device: RememberedDevice) -> dict[str, Any]:
 
 
 def _listing(call: Call) -> dict[str, Any]:
-    assert call.user is not None
     return {"devices": [_device(call, d) for d in remembered.listed(call.user)]}
 
 
 @endpoint("GET", "DELETE")
 def remembered_devices(call: Call) -> HttpResponse:
     """GET: the member's remembered browsers. DELETE: forget them all."""
-    assert call.user is not None
     if call.request.method == "DELETE":
         forgotten = remembered.forget_all(call.user)
         return responses.ok({"forgotten": forgotten, **_listing(call)})
@@ -42,6 +40,5 @@ def remembered_devices(call: Call) -> HttpResponse:
 @endpoint("DELETE")
 def remembered_device(call: Call, device_id: int) -> HttpResponse:
     """Forget one; another member's is a 404 ``device_not_found``."""
-    assert call.user is not None
     remembered.forget(call.user, device_id)
     return responses.ok(_listing(call))

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.http import JsonResponse
 
+from twofold.errors import FlowError, ReauthenticationRequired, TooManyRequests
+
 
 def ok(data: Any, status: int = 200) -> JsonResponse:
     return JsonResponse({"status": status, "data": data}, status=status)
@@ -36,3 +38,24 @@ def form_errors(errors: Mapping[str, Iterable[Mapping[str, str]]]) -> JsonRespon
                 entry["param"] = param
             entries.append(entry)
     return JsonResponse({"status": 400, "errors": entries}, status=400)
+
+
+# Where an API client re-authenticates (``sessions/freshness.py``): with the password (or any
+# factor), or with a second factor.
+_REAUTHENTICATE = {
+    False: "Confirm it is you first (POST /_allauth/{client}/v1/auth/reauthenticate).",
+    True: "Confirm it is you with your second factor first: a code texted to your current "
+    "number, from your authenticator app, a backup code "
+    "(POST /_allauth/{client}/v1/auth/2fa/reauthenticate) or a security key "
+    "(…/auth/2fa/reauthenticate/webauthn).",
+}
+
+
+def flow_error(refusal: FlowError) -> JsonResponse:
+    """A flow's refusal, for every endpoint (Twofold's and the headless stage endpoints): its
+    status and code, its message (for a stale session, where to re-authenticate), the wait."""
+    message = refusal.message
+    if isinstance(refusal, ReauthenticationRequired):
+        message = _REAUTHENTICATE[refusal.second_factor]
+    wait = refusal.retry_after if isinstance(refusal, TooManyRequests) else None
+    return error(refusal.status, refusal.code, message, refusal.param, wait)

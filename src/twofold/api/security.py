@@ -11,11 +11,9 @@ from django.http import HttpResponse
 from twofold import clock
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
-from twofold.organizations import policy
-from twofold.organizations.flows import require_administrator
-from twofold.organizations.forms import MethodPolicyForm, SecurityPolicyForm
-from twofold.organizations.models import Organization
-from twofold.sessions.freshness import require_recent_authentication
+from twofold.factors import policy
+from twofold.factors.forms import MethodPolicyForm, SecurityPolicyForm
+from twofold.organizations.models import Organization, require_administrator
 
 
 def _policy(organization: Organization) -> dict[str, Any]:
@@ -43,9 +41,8 @@ def security_policy(call: Call) -> HttpResponse:
     actor = call.membership
     require_administrator(actor)  # a member hears 403, whatever the body
     if call.request.method == "PATCH":
-        assert call.user is not None
         # Changes how members authenticate: the administrator's recent authentication (ASVS 7.5.1).
-        require_recent_authentication(call.session, call.user)
+        call.require_fresh()
         current = policy.rule_of(actor.organization)
         defaults = {
             "require_two_factor": current.required,

@@ -26,7 +26,6 @@ def _session(s: sessions.DeviceSession) -> dict[str, Any]:
 
 
 def _listing(call: Call) -> dict[str, Any]:
-    assert call.user is not None
     return {"sessions": [_session(s) for s in sessions.list_sessions(call.user, call.session)]}
 
 
@@ -40,7 +39,6 @@ def session_list(call: Call) -> HttpResponse:
 def session(call: Call, session_id: int) -> HttpResponse:
     """End one other session: 404 ``session_not_found`` for an id that is not the caller's,
     400 ``current_session`` for the caller's own (sign out instead)."""
-    assert call.user is not None
     sessions.end_session(call.user, session_id, call.session)
     return responses.ok(_listing(call))
 
@@ -48,6 +46,5 @@ def session(call: Call, session_id: int) -> HttpResponse:
 @endpoint("DELETE")
 def other_sessions(call: Call) -> HttpResponse:
     """End every session of the caller but the current one."""
-    assert call.user is not None
     ended = sessions.end_other_sessions(call.user, call.session)
     return responses.ok({"ended": ended, **_listing(call)})

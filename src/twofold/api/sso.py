@@ -12,8 +12,7 @@ from django.http import HttpRequest, HttpResponse
 
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
-from twofold.organizations.flows import require_administrator
-from twofold.sessions.freshness import require_recent_authentication
+from twofold.organizations.models import require_administrator
 from twofold.sso import connections as connection_flows
 from twofold.sso import saml, settings_flows
 from twofold.sso.forms import (
@@ -62,18 +61,12 @@ def _domain(claimed: EmailDomain) -> dict[str, Any]:
     }
 
 
-def _fresh(call: Call) -> None:
-    """After the administrator check: a member hears 403, not a re-authentication prompt."""
-    assert call.user is not None
-    require_recent_authentication(call.session, call.user)
-
-
 @endpoint("GET", "PATCH")
 def sso_settings(call: Call) -> HttpResponse:
     actor = call.membership
     current = settings_flows.sso_settings(actor)  # a member hears 403, whatever the body
     if call.request.method == "PATCH":
-        _fresh(call)
+        call.require_fresh()
         data = call.validated(SsoSettingsForm, _settings(current))
         current = settings_flows.change_settings(actor, data)
     return responses.ok(_settings(current))
@@ -84,7 +77,7 @@ def connections(call: Call) -> HttpResponse:
     actor = call.membership
     require_administrator(actor)
     if call.request.method == "POST":
-        _fresh(call)
+        call.require_fresh()
         data = call.validated(ConnectionForm, _connection_defaults(SamlConnection()))
         created = connection_flows.create_connection(actor, data)
         return responses.ok(_connection(call.request, created), status=201)
@@ -101,7 +94,7 @@ def connection(call: Call, connection_id: int) -> HttpResponse:
     actor = call.membership
     found = connection_flows.get_connection(actor, connection_id)  # 403, then 404
     if call.request.method != "GET":
-        _fresh(call)
+        call.require_fresh()
     if call.request.method == "DELETE":
         connection_flows.delete_connection(actor, connection_id)
         return HttpResponse(status=204)
@@ -116,7 +109,7 @@ def domains(call: Call) -> HttpResponse:
     actor = call.membership
     require_administrator(actor)
     if call.request.method == "POST":
-        _fresh(call)
+        call.require_fresh()
         data = call.validated(EmailDomainForm)
         claimed = settings_flows.add_domain(
             actor,
@@ -132,7 +125,7 @@ def domains(call: Call) -> HttpResponse:
 def domain(call: Call, domain_id: int) -> HttpResponse:
     actor = call.membership
     found = settings_flows.get_domain(actor, domain_id)  # 403, then 404
-    _fresh(call)
+    call.require_fresh()
     if call.request.method == "DELETE":
         settings_flows.remove_domain(actor, domain_id)
         return HttpResponse(status=204)

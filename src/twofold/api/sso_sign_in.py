@@ -10,13 +10,13 @@ from __future__ import annotations
 from django.http import HttpResponse
 
 from twofold.api import responses
-from twofold.api.endpoint import Call, endpoint
+from twofold.api.endpoint import PublicCall, public_endpoint
 from twofold.sso import flows
-from twofold.web.sso.sign_in import SsoEmailForm
+from twofold.sso.forms import SsoEmailForm
 
 
-@endpoint("POST", authenticated=False)
-def discover(call: Call) -> HttpResponse:
+@public_endpoint("POST")
+def discover(call: PublicCall) -> HttpResponse:
     """POST {email}: the SAML connection of the account that claims the email's domain."""
     email = call.validated(SsoEmailForm)["email"]
     connection = flows.connection_for_email(email)

@@ -10,36 +10,19 @@ from django.http import HttpResponse
 from twofold import clock
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
-from twofold.errors import ReauthenticationRequired
 from twofold.factors import manage, registry
+from twofold.factors.forms import ActivateForm, PreferredForm
+from twofold.factors.policy import allowed_methods_for
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
-from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.totp import flows as totp_flows
-from twofold.factors.totp.forms import PreferredForm, TotpCodeForm
-from twofold.organizations.policy import allowed_methods_for
+from twofold.factors.totp.forms import TotpCodeForm
 from twofold.sessions import member_sessions as sessions
-from twofold.sessions.freshness import recently_authenticated
 from twofold.sms.numbers import formatted
 
 
-def _fresh(call: Call, *, second_factor: bool = False) -> None:
-    assert call.user is not None
-    if not recently_authenticated(call.session, call.user, second_factor=second_factor):
-        if second_factor:
-            raise ReauthenticationRequired(
-                "Confirm it is you with your second factor first: a code texted to your "
-                "current number, from your authenticator app, a backup code "
-                "(POST /_allauth/{client}/v1/auth/2fa/reauthenticate) or a security key "
-                "(…/auth/2fa/reauthenticate/webauthn).",
-            )
-        raise ReauthenticationRequired(
-            "Confirm your password first (POST /_allauth/{client}/v1/auth/reauthenticate)."
-        )
-
-
 def _status(call: Call) -> dict[str, Any]:
-    assert call.user is not None
     state = flows.status(call.user)
     enrollment = flows.pending(call.user)
     app = totp_flows.authenticator(call.user)
@@ -77,7 +60,6 @@ def _status(call: Call) -> dict[str, Any]:
 def _factors_changed(call: Call, data: dict[str, Any]) -> dict[str, Any]:
     """``data`` with ``other_sessions``: how many other sessions the member could now end
     (``DELETE /api/v1/sessions/others``; ASVS 7.4.3)."""
-    assert call.user is not None
     return {**data, "other_sessions": sessions.offer_to_end_other_sessions(call.user, call.session)}
 
 
@@ -89,9 +71,8 @@ def _sender(call: Call) -> Sender:
 def two_factor(call: Call) -> HttpResponse:
     """GET: status. DELETE: turn two-factor authentication off, every factor (fresh password
     needed)."""
-    assert call.user is not None
     if call.request.method == "DELETE":
-        _fresh(call)
+        call.require_fresh()
         flows.disable(call.user)
         return responses.ok(_factors_changed(call, _status(call)))
     return responses.ok(_status(call))
@@ -101,13 +82,12 @@ def two_factor(call: Call) -> HttpResponse:
 def sms_start(call: Call) -> HttpResponse:
     """``{phone, country?}``: text a code to the number (enrolling, or changing the number).
     DELETE: remove SMS; the last factor only as turning 2FA off (recent password needed)."""
-    assert call.user is not None
     if call.request.method == "DELETE":
-        _fresh(call)
+        call.require_fresh()
         manage.remove_factor(call.user, registry.SMS)
         return responses.ok(_factors_changed(call, _status(call)))
     # A new number, or a number beside another factor (an app, a key): aal2, as on the page.
-    _fresh(call, second_factor=registry.has_second_factor(call.user))
+    call.require_fresh_to_bind()
     data = call.validated(PhoneForm)
     flows.start(call.user, data["phone"], sender=_sender(call))
     return responses.ok(_status(call), status=202)
@@ -115,7 +95,6 @@ def sms_start(call: Call) -> HttpResponse:
 
 @endpoint("POST")
 def sms_resend(call: Call) -> HttpResponse:
-    assert call.user is not None
     flows.resend(call.user, sender=_sender(call))
     return responses.ok(_status(call), status=202)
 
@@ -123,7 +102,6 @@ def sms_resend(call: Call) -> HttpResponse:
 @endpoint("POST")
 def sms_confirm(call: Call) -> HttpResponse:
     """``{code}``: the number is confirmed; next, backup codes (or done, for a new number)."""
-    assert call.user is not None
     flows.confirm_code(call.user, call.validated(ConfirmCodeForm)["code"])
     if flows.pending(call.user) is None:  # a new number, or SMS beside another factor: done
         return responses.ok(_factors_changed(call, _status(call)))
@@ -133,14 +111,12 @@ def sms_confirm(call: Call) -> HttpResponse:
 @endpoint("POST")
 def backup_codes_show(call: Call) -> HttpResponse:
     """The 10 backup codes of a confirmed enrollment, shown once (each call makes new ones)."""
-    assert call.user is not None
     return responses.ok({"codes": flows.show_backup_codes(call.user)})
 
 
 @endpoint("POST")
 def activate(call: Call) -> HttpResponse:
     """``{saved_backup_codes: true}``: the last step; only now is 2FA active."""
-    assert call.user is not None
     data = call.validated(ActivateForm)
     flows.activate(call.user, saved_backup_codes=data["saved_backup_codes"])
     return responses.ok(_factors_changed(call, _status(call)))
@@ -148,15 +124,13 @@ def activate(call: Call) -> HttpResponse:
 
 @endpoint("POST")
 def cancel(call: Call) -> HttpResponse:
-    assert call.user is not None
     flows.cancel(call.user)
     return responses.ok(_status(call))
 
 
 @endpoint("POST")
 def backup_codes_regenerate(call: Call) -> HttpResponse:
-    assert call.user is not None
-    _fresh(call)
+    call.require_fresh()
     codes = flows.regenerate_backup_codes(call.user)
     return responses.ok(_factors_changed(call, {"codes": codes}))
 
@@ -177,14 +151,13 @@ def _totp_setup(call: Call, setup: totp_flows.Setup) -> dict[str, Any]:
 def totp(call: Call) -> HttpResponse:
     """POST: start setting up an app (recent password needed): the key and QR code to scan.
     DELETE: remove the app; the last factor only as turning 2FA off (recent password needed)."""
-    assert call.user is not None
     if call.request.method == "DELETE":
-        _fresh(call)
+        call.require_fresh()
         manage.remove_factor(call.user, registry.TOTP)
         return responses.ok(_factors_changed(call, _status(call)))
     if totp_flows.authenticator(call.user) is None:  # else start() answers 409 totp_active
         # Beside another factor, binding the app needs that factor too (aal2), as for a number.
-        _fresh(call, second_factor=registry.has_second_factor(call.user))
+        call.require_fresh_to_bind()
     return responses.ok(_totp_setup(call, totp_flows.start(call.user, call.session)), status=202)
 
 
@@ -192,7 +165,6 @@ def totp(call: Call) -> HttpResponse:
 def totp_confirm(call: Call) -> HttpResponse:
     """``{code}``: the app has the key. Beside another factor the app is active now; otherwise
     the backup codes and activation follow (``/two-factor/totp/backup-codes``, ``…/activate``)."""
-    assert call.user is not None
     code = call.validated(TotpCodeForm)["code"]
     active = totp_flows.confirm(call.user, call.session, code)
     answer = {**_status(call), "totp_active": active}
@@ -201,14 +173,12 @@ def totp_confirm(call: Call) -> HttpResponse:
 
 @endpoint("POST")
 def totp_backup_codes(call: Call) -> HttpResponse:
-    assert call.user is not None
     return responses.ok({"codes": totp_flows.show_backup_codes(call.user, call.session)})
 
 
 @endpoint("POST")
 def totp_activate(call: Call) -> HttpResponse:
     """``{saved_backup_codes: true}``: the last step of a first factor; only now is 2FA on."""
-    assert call.user is not None
     data = call.validated(ActivateForm)
     totp_flows.activate(call.user, call.session, saved_backup_codes=data["saved_backup_codes"])
     return responses.ok(_factors_changed(call, _status(call)))
@@ -216,7 +186,6 @@ def totp_activate(call: Call) -> HttpResponse:
 
 @endpoint("POST")
 def totp_cancel(call: Call) -> HttpResponse:
-    assert call.user is not None
     totp_flows.cancel(call.user, call.session)
     return responses.ok(_status(call))
 
@@ -224,6 +193,5 @@ def totp_cancel(call: Call) -> HttpResponse:
 @endpoint("PUT")
 def preferred(call: Call) -> HttpResponse:
     """``{method}``: the factor asked for first at sign-in (one the member has)."""
-    assert call.user is not None
     manage.set_preferred(call.user, call.validated(PreferredForm)["method"])
     return responses.ok(_status(call))

@@ -7,9 +7,8 @@ from typing import Any
 from django.http import HttpResponse
 
 from twofold.api import responses, serializers
-from twofold.api.endpoint import BadInput, Call, endpoint
-from twofold.errors import ReauthenticationRequired
-from twofold.factors import reset
+from twofold.api.endpoint import BadInput, Call, PublicCall, endpoint, public_endpoint
+from twofold.factors import member_list, reset
 from twofold.organizations import flows
 from twofold.organizations.forms import (
     AcceptInvitationForm,
@@ -18,8 +17,7 @@ from twofold.organizations.forms import (
     OrganizationForm,
     RoleForm,
 )
-from twofold.organizations.models import Membership
-from twofold.sessions.freshness import recently_authenticated
+from twofold.organizations.models import Membership, require_administrator
 
 
 @endpoint("GET")
@@ -34,13 +32,13 @@ def me(call: Call) -> HttpResponse:
 def organization(call: Call) -> HttpResponse:
     actor = call.membership
     if call.request.method == "PATCH":
-        flows.require_administrator(actor)  # a member hears 403, whatever the body
+        require_administrator(actor)  # a member hears 403, whatever the body
         flows.rename_organization(actor, call.validated(OrganizationForm)["name"])
     return responses.ok(serializers.organization(actor.organization))
 
 
 def _member(actor: Membership, target: Membership) -> dict[str, Any]:
-    return serializers.member(target, flows.two_factor_of(actor, target))
+    return serializers.member(target, member_list.two_factor_of(actor, target))
 
 
 @endpoint("GET")
@@ -50,7 +48,7 @@ def members(call: Call) -> HttpResponse:
     filters = MemberFilterForm(call.request.GET)
     if not filters.is_valid():
         raise BadInput(responses.form_errors(filters.errors.get_json_data()))
-    listed = flows.list_members(actor, without_two_factor=filters.without_two_factor())
+    listed = member_list.list_members(actor, without_two_factor=filters.without_two_factor())
     return responses.ok([_member(actor, m) for m in listed])
 
 
@@ -58,7 +56,7 @@ def members(call: Call) -> HttpResponse:
 def member(call: Call, membership_id: int) -> HttpResponse:
     actor = call.membership
     if call.request.method == "PATCH":
-        flows.require_administrator(actor)
+        require_administrator(actor)
         target = flows.change_role(actor, membership_id, call.validated(RoleForm)["role"])
     else:
         target = flows.get_member(actor, membership_id)
@@ -81,12 +79,9 @@ def reactivate_member(call: Call, membership_id: int) -> HttpResponse:
 def reset_member_two_factor(call: Call, membership_id: int) -> HttpResponse:
     """Remove the member's second factors, end their sessions (administrators, fresh password)."""
     actor = call.membership
-    flows.require_administrator(actor)  # a member hears 403, however recently they signed in
+    require_administrator(actor)  # a member hears 403, however recently they signed in
     # The administrator's own recent authentication (ASVS 7.5.1), as for turning one's own 2FA off.
-    if not recently_authenticated(call.session, actor.user):
-        raise ReauthenticationRequired(
-            "Confirm your password first (POST /_allauth/{client}/v1/auth/reauthenticate)."
-        )
+    call.require_fresh()
     return responses.ok(_member(actor, reset.reset_two_factor(actor, membership_id)))
 
 
@@ -94,7 +89,7 @@ def reset_member_two_factor(call: Call, membership_id: int) -> HttpResponse:
 def invitations(call: Call) -> HttpResponse:
     actor = call.membership
     if call.request.method == "POST":
-        flows.require_administrator(actor)
+        require_administrator(actor)
         data = call.validated(InviteForm)
         issued = flows.invite_member(actor, data["email"], data["role"])
         return responses.ok(serializers.invitation(issued.invitation), status=201)
@@ -107,8 +102,8 @@ def invitation(call: Call, invitation_id: int) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-@endpoint("GET", "POST", authenticated=False)
-def accept_invitation(call: Call) -> HttpResponse:
+@public_endpoint("GET", "POST")
+def accept_invitation(call: PublicCall) -> HttpResponse:
     """GET ?token=: what the invitation is for. POST {token, password, name}: accept it."""
     source = call.request.GET if call.request.method == "GET" else call.body
     token = source.get("token")

@@ -14,9 +14,8 @@ from django.http import HttpResponse
 
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
-from twofold.api.two_factor import _factors_changed, _fresh, _status
-from twofold.factors import registry
-from twofold.factors.sms.forms import ActivateForm
+from twofold.api.two_factor import _factors_changed, _status
+from twofold.factors.forms import ActivateForm
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
 
@@ -36,18 +35,16 @@ def _key(key: flows.Key) -> dict[str, Any]:
 
 
 def _keys(call: Call) -> dict[str, Any]:
-    assert call.user is not None
     return {"keys": [_key(k) for k in flows.keys(call.user)]}
 
 
 @endpoint("GET", "POST")
 def keys(call: Call) -> HttpResponse:
     """GET: the member's keys. POST ``{passkey}``: start registering one (recent password)."""
-    assert call.user is not None
     if call.request.method == "GET":
         return responses.ok(_keys(call))
     # Beside another factor, binding a key needs that factor too (aal2), as for a number.
-    _fresh(call, second_factor=registry.has_second_factor(call.user))
+    call.require_fresh_to_bind()
     passkey = call.validated(BeginForm)["passkey"]
     options = flows.begin_registration(call.user, call.session, _rp(call), passkey=passkey)
     return responses.ok({"creation_options": options}, status=202)
@@ -57,7 +54,6 @@ def keys(call: Call) -> HttpResponse:
 def complete(call: Call) -> HttpResponse:
     """``{name, credential}``: the browser's answer. ``webauthn_active`` false: a first factor,
     backup codes and activation follow."""
-    assert call.user is not None
     data = call.validated(RegisterForm)
     created = flows.complete_registration(
         call.user, call.session, _rp(call), data["name"], data["credential"]
@@ -68,14 +64,12 @@ def complete(call: Call) -> HttpResponse:
 
 @endpoint("POST")
 def backup_codes(call: Call) -> HttpResponse:
-    assert call.user is not None
     return responses.ok({"codes": flows.show_backup_codes(call.user, call.session)})
 
 
 @endpoint("POST")
 def activate(call: Call) -> HttpResponse:
     """``{saved_backup_codes: true}``: the last step of a first factor; only now is 2FA on."""
-    assert call.user is not None
     data = call.validated(ActivateForm)
     flows.activate(call.user, call.session, saved_backup_codes=data["saved_backup_codes"])
     return responses.ok(_factors_changed(call, {**_status(call), **_keys(call)}))
@@ -83,7 +77,6 @@ def activate(call: Call) -> HttpResponse:
 
 @endpoint("POST")
 def cancel(call: Call) -> HttpResponse:
-    assert call.user is not None
     flows.cancel(call.user, call.session)
     return responses.ok(_status(call))
 
@@ -92,10 +85,9 @@ def cancel(call: Call) -> HttpResponse:
 def key(call: Call, key_id: int) -> HttpResponse:
     """PATCH ``{name}``: rename. DELETE: remove (recent password); the last key as removing
     the factor (the last factor only as turning 2FA off)."""
-    assert call.user is not None
     if call.request.method == "PATCH":
         renamed = flows.rename(call.user, key_id, call.validated(NameForm)["name"])
         return responses.ok(_key(renamed))
-    _fresh(call)
+    call.require_fresh()
     flows.remove(call.user, key_id)
     return responses.ok(_factors_changed(call, {**_status(call), **_keys(call)}))

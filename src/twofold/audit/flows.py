@@ -12,8 +12,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db.models import Q
 
 from twofold.audit.models import AuditEvent, AuditEventQuerySet
-from twofold.organizations.flows import require_administrator
-from twofold.organizations.models import Membership, membership_of
+from twofold.organizations.models import Membership, membership_of, require_administrator
 from twofold.users.models import User
 
 RECENT_OWN_EVENTS = 20

@@ -1,12 +1,12 @@
-"""Audit events for what allauth and Django announce by signal: sign-in, sign-out, passwords.
+"""Audit events for what allauth and Django announce by signal: failed sign-ins, passwords.
 
 ASVS 16.3.1: every authentication event, successful or not, with the factor. Connected once in
-:meth:`twofold.audit.apps.AuditConfig.ready`. The flows of Twofold itself call ``record`` directly.
+:meth:`twofold.audit.apps.AuditConfig.ready`. The flows of Twofold itself call ``record`` directly;
+sign-in and sign-out, which read the session, are ``sessions/audit_trail.py``.
 """
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 from allauth.account import signals as allauth_signals
@@ -15,28 +15,14 @@ from django.http import HttpRequest
 
 from twofold.audit.events import Event
 from twofold.audit.record import record, record_surviving_rollback
-from twofold.sessions import assurance, timeouts
 from twofold.users.models import User
 
 
 def connect() -> None:
-    allauth_signals.user_logged_in.connect(sign_in_succeeded, dispatch_uid="audit.sign_in")
     auth_signals.user_login_failed.connect(password_failed, dispatch_uid="audit.sign_in_failed")
-    auth_signals.user_logged_out.connect(signed_out, dispatch_uid="audit.sign_out")
     allauth_signals.password_changed.connect(password_changed, dispatch_uid="audit.password")
     allauth_signals.password_set.connect(password_changed, dispatch_uid="audit.password_set")
     allauth_signals.password_reset.connect(password_reset, dispatch_uid="audit.password_reset")
-
-
-def sign_in_succeeded(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
-    """allauth's signal comes after every login stage, so the factors are all recorded by now."""
-    recorded = assurance.records(request.session, user)
-    record(
-        Event.SIGN_IN_SUCCEEDED,
-        subject=user,
-        factor="+".join(assurance.amr(recorded)),
-        detail={"aal": assurance.session_level(recorded)},
-    )
 
 
 def password_failed(
@@ -63,13 +49,6 @@ def record_password_refusal(
         detail["deactivated"] = True
     detail.update(extra)
     record_surviving_rollback(Event.SIGN_IN_FAILED, subject=user, factor="password", detail=detail)
-
-
-def signed_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:
-    if user is not None:
-        # logout() announces before it flushes: a session past its timeouts was ended by them.
-        reason = timeouts.expiry_reason(request.session, time.time())
-        record(Event.SIGNED_OUT, subject=user, detail={"reason": reason} if reason else None)
 
 
 def password_changed(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:

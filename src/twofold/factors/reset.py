@@ -21,8 +21,8 @@ from twofold.audit.record import record
 from twofold.errors import Conflict
 from twofold.factors import lockout, manage, notifications, policy, registry
 from twofold.factors.sms.models import SmsCode, SmsFactor
-from twofold.organizations.flows import get_member, require_administrator
-from twofold.organizations.models import Membership
+from twofold.organizations.flows import get_member
+from twofold.organizations.models import Membership, require_administrator
 from twofold.sessions.member_sessions import end_all_sessions
 from twofold.sms.numbers import mask
 from twofold.users.models import User

@@ -19,10 +19,15 @@ from django.db import transaction
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
-from twofold.errors import Conflict, FlowError, Gone, NotAllowed, NotFound
-from twofold.factors import registry
+from twofold.errors import Conflict, FlowError, Gone, NotFound
 from twofold.organizations import notifications
-from twofold.organizations.models import Invitation, Membership, Organization, Role
+from twofold.organizations.models import (
+    Invitation,
+    Membership,
+    Organization,
+    Role,
+    require_administrator,
+)
 from twofold.sessions.member_sessions import end_all_sessions
 from twofold.users.models import User
 from twofold.users.passwords import check_context_words
@@ -34,11 +39,6 @@ def create_organization(user: User, name: str) -> Membership:
     """Create an organization whose first administrator is ``user`` (sign-up)."""
     organization = Organization.objects.create(name=name.strip())
     return Membership.objects.create(user=user, organization=organization, role=Role.ADMINISTRATOR)
-
-
-def require_administrator(actor: Membership) -> None:
-    if not actor.is_administrator or not actor.user.is_active:
-        raise NotAllowed("Only administrators of this account can do this.")
 
 
 def get_member(actor: Membership, membership_id: int) -> Membership:
@@ -248,25 +248,6 @@ def reactivate_member(actor: Membership, membership_id: int) -> Membership:
         record(Event.MEMBER_REACTIVATED, subject=target.user, actor=actor.user)
         notifications.send_reactivated(target)
     return target
-
-
-def list_members(actor: Membership, *, without_two_factor: bool = False) -> list[Membership]:
-    """The actor's colleagues by email; for administrators with their 2FA, in the same query.
-
-    Only administrators learn who has no 2FA: to anyone else it says whom to phish first.
-    """
-    members = Membership.objects.of(actor.organization).select_related("user")
-    if without_two_factor:
-        require_administrator(actor)
-        members = members.exclude(user__in=registry.users_with_second_factor())
-    if actor.is_administrator:
-        members = registry.with_summaries(members)
-    return list(members.order_by("user__email"))
-
-
-def two_factor_of(actor: Membership, target: Membership) -> registry.FactorSummary | None:
-    """What the actor may see of a colleague's 2FA: administrators a summary, others nothing."""
-    return registry.summary(target) if actor.is_administrator else None
 
 
 def rename_organization(actor: Membership, name: str) -> Organization:

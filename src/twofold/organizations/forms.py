@@ -6,9 +6,7 @@ from typing import Any
 
 from django import forms
 
-from twofold.factors import registry
-from twofold.organizations.models import MAX_GRACE_DAYS, Role
-from twofold.organizations.policy import GRACE_DAYS_MESSAGE, METHODS_MESSAGE
+from twofold.organizations.models import Role
 from twofold.users.models import User
 from twofold.users.passwords import check_context_words
 
@@ -74,67 +72,6 @@ class MemberFilterForm(forms.Form):
 
 class OrganizationForm(forms.Form):
     name = forms.CharField(label="Account name", max_length=100)
-
-
-class SecurityPolicyForm(forms.Form):
-    """Mandatory 2FA on "Account & Security" and in ``PATCH /api/v1/organization/security``."""
-
-    require_two_factor = forms.BooleanField(
-        label="Require two-factor authentication for every member",
-        required=False,
-        help_text=(
-            "Once ticked, every member of the account must use two-factor authentication: "
-            "members without it set it up at their next sign-in, before they get in, "
-            "and nobody can turn it off."
-        ),
-    )
-    two_factor_grace_days = forms.IntegerField(
-        label="Days members may postpone setting it up",
-        min_value=0,
-        max_value=MAX_GRACE_DAYS,
-        initial=0,
-        help_text=(
-            f'0: at their next sign-in. 1 to {MAX_GRACE_DAYS}: members may choose "Later" at '
-            "sign-in until that many days after the box was ticked."
-        ),
-        error_messages={
-            "required": GRACE_DAYS_MESSAGE,
-            "invalid": GRACE_DAYS_MESSAGE,
-            "min_value": GRACE_DAYS_MESSAGE,
-            "max_value": GRACE_DAYS_MESSAGE,
-        },
-        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
-    )
-
-
-def _method_choices() -> list[tuple[str, str]]:
-    return [(method, registry.LABELS.get(method, method)) for method in registry.METHODS]
-
-
-class MethodPolicyForm(forms.Form):
-    """The second factors members may use and whether browsers may be remembered, on "Account &
-    Security" and in ``PATCH /api/v1/organization/security``."""
-
-    allowed_two_factor_methods = forms.MultipleChoiceField(
-        label="Two-factor methods members may use",
-        choices=_method_choices,
-        widget=forms.CheckboxSelectMultiple,
-        help_text=(
-            "Members keep a method you untick, but it no longer works at sign-in: "
-            "members who have no other are asked to add an allowed one at their next sign-in. "
-            "Backup codes always work."
-        ),
-        error_messages={"required": METHODS_MESSAGE},
-    )
-    allow_remembered_devices = forms.BooleanField(
-        label='Members may tick "Remember this device for 30 days" when they sign in',
-        required=False,
-        help_text=(
-            "On a remembered browser, members sign in with their password alone for 30 days, "
-            "until their two-factor methods change. Unticking it ends every remembered browser "
-            "at its next use."
-        ),
-    )
 
 
 class AcceptInvitationForm(forms.Form):

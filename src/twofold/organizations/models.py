@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING
 from django.conf import settings
 from django.db import models
 
+from twofold.errors import NotAllowed
+
 if TYPE_CHECKING:
     from twofold.users.models import User
 
@@ -32,7 +34,7 @@ class Organization(models.Model):
         max_length=2, default="CH", help_text="ISO 3166 country preselected for phone numbers"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    # Mandatory 2FA ("Account & Security"); organizations/policy.py reads and changes it.
+    # Mandatory 2FA ("Account & Security"); factors/policy.py reads and changes it.
     require_two_factor = models.BooleanField(
         default=False, help_text="every member must use two-factor authentication (aal2)"
     )
@@ -43,7 +45,7 @@ class Organization(models.Model):
         null=True, blank=True, help_text="when 2FA became required; cleared when no longer"
     )
     # The second factors members may use ("Account & Security"); empty: every method, including
-    # one added to the registry later. organizations/policy.py reads and changes it.
+    # one added to the registry later. factors/policy.py reads and changes it.
     allowed_two_factor_methods = models.JSONField(
         default=list, blank=True, help_text="registry method names members may use; [] = all"
     )
@@ -158,3 +160,8 @@ def _keep(user: User, membership: Membership | None) -> None:
     _MEMBERSHIP.set_cached_value(user, membership)
     if membership is not None:
         Membership.user.field.set_cached_value(membership, user)
+
+
+def require_administrator(actor: Membership) -> None:
+    if not actor.is_administrator or not actor.user.is_active:
+        raise NotAllowed("Only administrators of this account can do this.")

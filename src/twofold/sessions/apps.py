@@ -8,4 +8,6 @@ class SessionsConfig(AppConfig):
     verbose_name = "Sessions"
 
     def ready(self) -> None:
-        from twofold.sessions import signals  # noqa: F401  (connects the receivers)
+        from twofold.sessions import audit_trail, signals  # noqa: F401  (connects the receivers)
+
+        audit_trail.connect()

@@ -29,14 +29,13 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
-from twofold.factors import policy as factor_policy
+from twofold.factors import policy
+from twofold.factors.policy import allowed_methods_for, rule_for
 from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.models import PendingSmsEnrollment
 from twofold.factors.totp import flows as totp_flows
-from twofold.organizations import policy as org_policy
-from twofold.organizations.policy import allowed_methods_for, rule_for
 from twofold.users.models import User
 
 STAGE_KEY = "twofold_two_factor_enrollment"
@@ -49,7 +48,7 @@ def applies(user: User) -> bool:
     one (or a backup code) in the step before, they add an allowed one."""
     if rule_for(user).required and not has_second_factor(user):
         return True
-    return factor_policy.needs_allowed_factor(user)
+    return policy.needs_allowed_factor(user)
 
 
 def completed(user: User) -> bool:
@@ -60,7 +59,7 @@ def completed(user: User) -> bool:
 
 # The methods this stage can set up, strongest first (the method policy keeps one of them allowed
 # while 2FA is mandatory).
-ENROLLABLE = org_policy.ENROLLABLE
+ENROLLABLE = policy.ENROLLABLE
 
 
 def offered(user: User) -> tuple[str, ...]:
@@ -169,7 +168,7 @@ def postpone(
     """
     rule = rule_for(user)
     left = rule.days_left(now or clock.now())
-    replacing = factor_policy.needs_allowed_factor(user)  # "Later" only while a grace runs
+    replacing = policy.needs_allowed_factor(user)  # "Later" only while a grace runs
     if ((rule.required or replacing) and left <= 0) or state.get(SSO_REQUIRES_OURS):
         raise Conflict(
             "Your account requires two-factor authentication now: set it up to sign in.",

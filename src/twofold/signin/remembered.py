@@ -33,8 +33,8 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import NotFound
+from twofold.factors.policy import remembered_devices_allowed
 from twofold.factors.sms.models import SmsFactor
-from twofold.organizations.policy import remembered_devices_allowed
 from twofold.sessions import devices
 from twofold.signin.models import RememberedDevice
 from twofold.users.models import User

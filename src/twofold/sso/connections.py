@@ -16,8 +16,7 @@ from django.db import IntegrityError, models, transaction
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, NotFound
-from twofold.organizations.flows import require_administrator
-from twofold.organizations.models import Membership
+from twofold.organizations.models import Membership, require_administrator
 from twofold.sso.idp_metadata import describe_pem
 from twofold.sso.models import SamlConnection
 

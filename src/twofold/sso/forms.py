@@ -256,3 +256,12 @@ class EmailDomainForm(EmailDomainChangeForm):
 
     def clean_domain(self) -> str:
         return normalized_domain(self.cleaned_data["domain"])
+
+
+class SsoEmailForm(forms.Form):
+    email = forms.EmailField(
+        label="Work email",
+        max_length=254,
+        error_messages={"required": "Enter your work email.", "invalid": "Enter a valid email."},
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
+    )

@@ -16,8 +16,7 @@ from django.db import IntegrityError, transaction
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, NotFound
-from twofold.organizations.flows import require_administrator
-from twofold.organizations.models import Membership, Organization
+from twofold.organizations.models import Membership, Organization, require_administrator
 from twofold.sso import connections
 from twofold.sso.connections import changes, values_of
 from twofold.sso.models import AccountSso, EmailDomain, SamlConnection

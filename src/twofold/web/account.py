@@ -1,6 +1,6 @@
 """ "Account & Security", for administrators: the account's name and its mandatory-2FA policy.
 
-Thin skins over ``organizations/flows.py`` (renaming) and ``organizations/policy.py`` (the
+Thin skins over ``organizations/flows.py`` (renaming) and ``factors/policy.py`` (the
 policy, signing out members without 2FA), with the same forms as the JSON API.
 """
 
@@ -18,11 +18,12 @@ from django.views.decorators.http import require_POST
 
 from twofold import clock
 from twofold.errors import FlowError
-from twofold.organizations import flows, policy
-from twofold.organizations.forms import MethodPolicyForm, OrganizationForm, SecurityPolicyForm
+from twofold.factors import policy
+from twofold.factors.forms import MethodPolicyForm, SecurityPolicyForm
+from twofold.organizations import flows
+from twofold.organizations.forms import OrganizationForm
 from twofold.organizations.models import Membership, Organization
-from twofold.sessions.freshness import fresh_authentication
-from twofold.web.views import administrator_required
+from twofold.web.decorators import administrator_required, fresh
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -65,7 +66,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 
 
 @administrator_required
-@fresh_authentication  # changes how members authenticate (ASVS 7.5.1)
+@fresh  # changes how members authenticate (ASVS 7.5.1)
 @require_POST
 def security_policy(request: HttpRequest) -> HttpResponse:
     form = SecurityPolicyForm(request.POST)
@@ -98,7 +99,7 @@ def _method_policy(organization: Organization) -> dict[str, Any]:
 
 
 @administrator_required
-@fresh_authentication  # changes how members authenticate (ASVS 7.5.1)
+@fresh  # changes how members authenticate (ASVS 7.5.1)
 @require_POST
 def allowed_methods(request: HttpRequest) -> HttpResponse:
     """Which second factors members may use, and whether browsers may be remembered."""

@@ -20,7 +20,7 @@ from twofold import clock
 from twofold.audit import export, flows
 from twofold.audit.forms import AuditFilterForm
 from twofold.audit.models import AuditEventQuerySet
-from twofold.organizations.flows import list_members
+from twofold.factors.member_list import list_members
 from twofold.organizations.models import Membership, membership_of
 
 View = Callable[..., HttpResponseBase]

@@ -14,9 +14,8 @@ from django.shortcuts import redirect
 from twofold.errors import FlowError
 from twofold.signin import remembered
 from twofold.users.models import User
-from twofold.web.factors.sms import post_only
-
-SETTINGS = "security_settings"
+from twofold.web.decorators import post_only
+from twofold.web.factors.shared import SETTINGS
 
 
 def _user(request: HttpRequest) -> User:

@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from twofold.errors import FlowError
 from twofold.sessions import member_sessions as sessions
 from twofold.users.models import User
-from twofold.web.factors.sms import post_only
+from twofold.web.decorators import post_only
 
 LIST = "sessions"
 

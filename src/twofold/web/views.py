@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import wraps
-from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from twofold.audit import flows as audit_flows
 from twofold.errors import FlowError
-from twofold.factors import registry, reset
+from twofold.factors import member_list, registry, reset
+from twofold.factors.policy import allowed_methods_for
 from twofold.factors.sms import flows as sms_flows
 from twofold.factors.totp import flows as totp_flows
 from twofold.organizations import flows
@@ -25,30 +25,18 @@ from twofold.organizations.forms import (
     RoleForm,
 )
 from twofold.organizations.models import Membership
-from twofold.organizations.policy import allowed_methods_for
 from twofold.sessions import member_sessions as sessions
-from twofold.sessions.freshness import fresh_authentication
 from twofold.signin import remembered
 from twofold.sms.numbers import formatted
 from twofold.sso import flows as sso_flows
 from twofold.users.models import User
+from twofold.web.decorators import administrator_required, fresh
 
 View = Callable[..., HttpResponse]
 
 
 def _membership(request: HttpRequest) -> Membership:
     return request.user.membership  # type: ignore[union-attr]
-
-
-def administrator_required(view: View) -> View:
-    @login_required
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not _membership(request).is_administrator:
-            return render(request, "twofold/forbidden.html", status=403)
-        return view(request, *args, **kwargs)
-
-    return wrapped
 
 
 @login_required
@@ -94,11 +82,11 @@ def members(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"An invitation was sent to {issued.invitation.email}.")
             return redirect("members")
     filters = MemberFilterForm(request.GET)
-    listed = flows.list_members(actor, without_two_factor=filters.without_two_factor())
+    listed = member_list.list_members(actor, without_two_factor=filters.without_two_factor())
     context = {
         "form": form,
         "filters": filters,
-        "members": [(m, flows.two_factor_of(actor, m)) for m in listed],
+        "members": [(m, member_list.two_factor_of(actor, m)) for m in listed],
         "invitations": flows.list_invitations(actor),
         "role_choices": RoleForm.base_fields["role"].choices,  # type: ignore[attr-defined]
     }
@@ -135,7 +123,7 @@ def deactivate_member(actor: Membership, membership_id: int, request: HttpReques
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 def reset_two_factor(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST removes the member's second factors."""
     actor = _membership(request)

@@ -21,9 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from twofold.api import responses
-from twofold.errors import FlowError, TooManyRequests
+from twofold.errors import FlowError
+from twofold.factors.forms import ActivateForm
 from twofold.factors.sms import flows
-from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.totp.forms import TotpCodeForm
 from twofold.signin import enrollment
 from twofold.signin.stages import TwoFactorEnrollmentStage
@@ -44,11 +45,6 @@ class ActivateInput(ActivateForm, Input):
 
 class TotpCodeInput(TotpCodeForm, Input):
     pass
-
-
-def _error(error: FlowError) -> HttpResponse:
-    wait = error.retry_after if isinstance(error, TooManyRequests) else None
-    return responses.error(error.status, error.code, error.message, error.param, wait)
 
 
 class _StageView(AuthenticationStageAPIView):
@@ -93,7 +89,7 @@ class StartView(_StageView):
         try:
             enrollment.start(request, self.stage.login.user, self.stage.state, phone)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         stash_login(request, self.stage.login)  # keep the binding with the pending login
         return responses.ok(self.progress(), status=202)
 
@@ -103,7 +99,7 @@ class ResendView(_StageView):
         try:
             enrollment.resend(request, self.stage.login.user, self.stage.state)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return responses.ok(self.progress(), status=202)
 
 
@@ -118,7 +114,7 @@ class ConfirmView(_StageView):
                 return self.respond_next_stage()
             codes = enrollment.show_backup_codes(user, state, request.session)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return responses.ok({"codes": codes})
 
 
@@ -129,7 +125,7 @@ class TotpStartView(_StageView):
         try:
             setup = enrollment.start_totp(request, self.stage.login.user, self.stage.state)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         stash_login(request, self.stage.login)  # keep the method chosen with the pending login
         data = {
             "secret": setup.grouped_secret,
@@ -151,7 +147,7 @@ class TotpConfirmView(_StageView):
                 return self.respond_next_stage()
             codes = enrollment.show_backup_codes(user, state, request.session)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return responses.ok({"codes": codes})
 
 
@@ -162,7 +158,7 @@ class BackupCodesView(_StageView):
                 self.stage.login.user, self.stage.state, request.session
             )
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return responses.ok({"codes": codes})
 
 
@@ -174,7 +170,7 @@ class ActivateView(_StageView):
         try:
             enrollment.activate(request, self.stage.login.user, self.stage.state, saved=saved)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return self.respond_next_stage()
 
 
@@ -183,7 +179,7 @@ class PostponeView(_StageView):
         try:
             enrollment.postpone(self.stage.login.user, self.stage.state, session=request.session)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return self.respond_next_stage()
 
 

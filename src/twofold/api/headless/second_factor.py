@@ -24,7 +24,7 @@ from django.urls import URLPattern, path
 
 from twofold.api import responses
 from twofold.api.headless import enrollment as enrollment_api
-from twofold.errors import FlowError, TooManyRequests
+from twofold.errors import FlowError
 from twofold.factors import registry
 from twofold.signin import remembered, second_factor
 from twofold.signin.forms import (
@@ -52,11 +52,6 @@ class ChooseMethodInput(ChooseMethodForm, Input):
 
 class VerifyInput(VerifyForm, Input):
     pass
-
-
-def _error(error: FlowError) -> HttpResponse:
-    wait = error.retry_after if isinstance(error, TooManyRequests) else None
-    return responses.error(error.status, error.code, error.message, error.param, wait)
 
 
 class _StageView(AuthenticationStageAPIView):
@@ -108,7 +103,7 @@ class SmsChallengeView(_StageView):
                 request, self.stage.login.user, self.stage.state, self.input.cleaned_data["code"]
             )
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return self.respond_next_stage()
 
 
@@ -131,7 +126,7 @@ class VerifyView(_StageView):
             else:
                 second_factor.verify_backup_code(request, user, data["code"])
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         response = self.respond_next_stage()
         if data["remember_device"]:
             remembered.remember(request, user, response)
@@ -149,7 +144,7 @@ class ChooseMethodView(_StageView):
                 request, self.stage.login.user, self.stage.state, self.input.cleaned_data["method"]
             )
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         finally:
             stash_login(request, self.stage.login)
         return responses.ok(self.challenge())
@@ -160,7 +155,7 @@ class ResendView(_StageView):
         try:
             second_factor.send_code(request, self.stage.login.user, self.stage.state)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         finally:
             stash_login(request, self.stage.login)
         return responses.ok(self.challenge())
@@ -175,7 +170,7 @@ class BackupCodeView(_StageView):
                 request, self.stage.login.user, self.input.cleaned_data["code"]
             )
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return self.respond_next_stage()
 
 
@@ -227,7 +222,7 @@ class ReauthenticateView(AuthenticatedAPIView):
                 )
             second_factor.send_reauthentication_code(request, user)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return responses.ok({"masked_phone": second_factor.masked_phone(user)}, status=202)
 
 

@@ -16,28 +16,16 @@ from allauth.headless.base.response import AuthenticationResponse
 from allauth.headless.base.views import APIView, AuthenticatedAPIView
 from allauth.headless.constants import Client
 from allauth.headless.internal.restkit.inputs import Input
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from twofold.api import responses
 from twofold.api.headless.second_factor import _StageView
-from twofold.errors import FlowError, TooManyRequests
+from twofold.errors import FlowError
+from twofold.factors.webauthn.forms import CredentialForm
 from twofold.signin import passkey, remembered, second_factor
 from twofold.signin.forms import RememberDeviceForm
 from twofold.users.models import User
-
-
-class CredentialForm(forms.Form):
-    """The browser's ``PublicKeyCredential`` as JSON (WebAuthn Level 3 ``toJSON()``)."""
-
-    credential = forms.JSONField()
-
-    def clean_credential(self) -> dict[str, Any]:
-        value = self.cleaned_data["credential"]
-        if not isinstance(value, dict):
-            raise forms.ValidationError("Send the credential as a JSON object.", code="invalid")
-        return value
 
 
 class CredentialInput(CredentialForm, Input):
@@ -48,11 +36,6 @@ class SecondFactorInput(CredentialForm, RememberDeviceForm, Input):
     """``{credential, remember_device?}``: "remember this device", as with a code."""
 
 
-def _error(error: FlowError) -> HttpResponse:
-    wait = error.retry_after if isinstance(error, TooManyRequests) else None
-    return responses.error(error.status, error.code, error.message, error.param, wait)
-
-
 class SecondFactorView(_StageView):
     input_class = {"POST": SecondFactorInput}
 
@@ -60,7 +43,7 @@ class SecondFactorView(_StageView):
         try:
             options = second_factor.webauthn_options(request, self.stage.login.user)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return responses.ok({"request_options": options})
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -68,7 +51,7 @@ class SecondFactorView(_StageView):
         try:
             second_factor.verify_webauthn(request, user, data["credential"])
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         response = self.respond_next_stage()
         if data["remember_device"]:
             remembered.remember(request, user, response)  # None when the account turned it off
@@ -85,7 +68,7 @@ class ReauthenticateView(AuthenticatedAPIView):
         try:
             options = second_factor.reauthentication_options(request, user)
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return responses.ok({"request_options": options})
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -95,7 +78,7 @@ class ReauthenticateView(AuthenticatedAPIView):
                 request, user, self.input.cleaned_data["credential"]
             )
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return AuthenticationResponse(request)
 
 
@@ -109,7 +92,7 @@ class PasskeyView(APIView):
         try:
             passkey.sign_in(request, self.input.cleaned_data["credential"])
         except FlowError as error:
-            return _error(error)
+            return responses.flow_error(error)
         return AuthenticationResponse(request)
 
 

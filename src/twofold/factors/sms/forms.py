@@ -134,17 +134,3 @@ class ConfirmCodeForm(forms.Form):
         if len(digits) != 6:
             raise forms.ValidationError("Enter the 6 digits of the code.", code="code_format")
         return digits
-
-
-class ActivateForm(forms.Form):
-    """The member says the backup codes are saved; ``flows.activate`` refuses without it.
-
-    Not required here: the flow's rule and message apply to pages and API alike. The browser
-    still asks for the tick (the ``required`` attribute).
-    """
-
-    saved_backup_codes = forms.BooleanField(
-        label="I have saved my backup codes",
-        required=False,
-        widget=forms.CheckboxInput(attrs={"required": True}),
-    )

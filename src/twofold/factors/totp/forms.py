@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from django import forms
-
-from twofold.factors import registry
 from twofold.factors.sms.forms import ConfirmCodeForm
 
 
@@ -14,7 +11,3 @@ class TotpCodeForm(ConfirmCodeForm):
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.fields["code"].label = "Code from your authenticator app"
-
-
-class PreferredForm(forms.Form):
-    method = forms.ChoiceField(choices=[(m, registry.LABELS[m]) for m in registry.METHODS])

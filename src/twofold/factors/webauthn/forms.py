@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from twofold.factors.webauthn.flows import NAME_MAX_LENGTH
@@ -26,4 +28,16 @@ class RegisterForm(NameForm):
         value = self.cleaned_data["credential"]
         if not isinstance(value, dict):
             raise forms.ValidationError("Ask your security key again.", code="invalid")
+        return value
+
+
+class CredentialForm(forms.Form):
+    """The browser's ``PublicKeyCredential`` as JSON (WebAuthn Level 3 ``toJSON()``)."""
+
+    credential = forms.JSONField()
+
+    def clean_credential(self) -> dict[str, Any]:
+        value = self.cleaned_data["credential"]
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Send the credential as a JSON object.", code="invalid")
         return value

@@ -14,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from twofold.errors import FlowError
-from twofold.factors.sms.forms import ActivateForm
+from twofold.factors.forms import ActivateForm
 from twofold.users.models import User
 from twofold.web.factors.sms import SETTINGS, factors_changed
 

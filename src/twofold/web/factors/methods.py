@@ -11,11 +11,11 @@ from django.shortcuts import redirect, render
 
 from twofold.errors import FlowError
 from twofold.factors import manage, registry
+from twofold.factors.forms import PreferredForm
 from twofold.factors.sms import flows as sms_flows
-from twofold.factors.totp.forms import PreferredForm
-from twofold.sessions.freshness import fresh_authentication
 from twofold.users.models import User
-from twofold.web.factors.sms import SETTINGS, factors_changed, post_only
+from twofold.web.decorators import fresh, post_only
+from twofold.web.factors.shared import SETTINGS, factors_changed
 
 
 def _user(request: HttpRequest) -> User:
@@ -37,7 +37,7 @@ def preferred(request: HttpRequest) -> HttpResponse:
     return redirect(SETTINGS)
 
 
-@fresh_authentication
+@fresh
 def remove(request: HttpRequest, method: str) -> HttpResponse:
     """GET asks for confirmation; POST removes the factor (the last one: 2FA off)."""
     if method not in registry.METHODS:

@@ -7,8 +7,6 @@ Each page reads its form, calls one flow and shows the result or the flow's mess
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 from allauth.core.internal.httpkit import get_client_ip
 from django import forms
@@ -16,24 +14,22 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme, urlencode
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 
 from twofold import clock
 from twofold.errors import FlowError
-from twofold.factors.registry import has_second_factor
+from twofold.factors.forms import ActivateForm
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
-from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.sms.models import PendingSmsEnrollment
-from twofold.sessions import member_sessions as sessions
-from twofold.sessions.freshness import fresh_authentication, recently_authenticated
 from twofold.sms.numbers import formatted
 from twofold.users.models import User
+from twofold.web.decorators import fresh, fresh_to_bind, post_only
+from twofold.web.factors.shared import SETTINGS, factors_changed
 
 View = Callable[..., HttpResponse]
-SETTINGS = "security_settings"
 # Where activation leads back to, when enrollment began elsewhere ("Account & Security").
 RETURN_TO = "twofold_two_factor_return_to"
 Purpose = PendingSmsEnrollment.Purpose
@@ -54,21 +50,6 @@ def _sender(request: HttpRequest) -> Sender:
     return Sender(ip=get_client_ip(request))
 
 
-def post_only(fallback: str) -> Callable[[View], View]:
-    """An action (POST); a GET, from a bookmark or a reload, just shows ``fallback``."""
-
-    def decorate(view: View) -> View:
-        @wraps(view)
-        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method != "POST":
-                return redirect(fallback)
-            return view(request, *args, **kwargs)
-
-        return wrapped
-
-    return decorate
-
-
 def _show_error(form: forms.Form, error: FlowError) -> None:
     form.add_error(error.param if error.param in form.fields else None, error.message)
 
@@ -76,11 +57,6 @@ def _show_error(form: forms.Form, error: FlowError) -> None:
 def _back_to_step(request: HttpRequest, error: FlowError) -> HttpResponse:
     messages.error(request, error.message)
     return redirect(_STEP_OF_ERROR.get(error.code, SETTINGS))
-
-
-def factors_changed(request: HttpRequest) -> None:
-    """Offer to sign out the member's other sessions, on the settings page (ASVS 7.4.3)."""
-    sessions.offer_to_end_other_sessions(_user(request), request.session)
 
 
 def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
@@ -91,25 +67,12 @@ def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
 # --- Step 1: the number (also a new number for an active factor) ------------------------------
 
 
-@fresh_authentication
+@fresh_to_bind  # beside another factor (an app, a key): aal2
 def enable(request: HttpRequest) -> HttpResponse:
     if flows.status(_user(request)).sms:
         return redirect("two_factor_change_number")
     _remember_return_to(request)
-    # A member who has another factor (an app, a key) binds a number with it too (aal2).
-    if has_second_factor(_user(request)) and not _recent_second_factor(request):
-        return _confirm_it_is_you(request)
     return _phone_step(request, changing=False)
-
-
-def _recent_second_factor(request: HttpRequest) -> bool:
-    return recently_authenticated(request.session, _user(request), second_factor=True)
-
-
-def _confirm_it_is_you(request: HttpRequest) -> HttpResponse:
-    """The second-factor re-authentication page (any of the member's factors), then back."""
-    query = urlencode({"next": request.get_full_path()})
-    return redirect(f"{reverse('second_factor_reauthenticate')}?{query}")
 
 
 def _remember_return_to(request: HttpRequest) -> None:
@@ -119,14 +82,10 @@ def _remember_return_to(request: HttpRequest) -> None:
         request.session[RETURN_TO] = candidate
 
 
-@fresh_authentication
+@fresh_to_bind  # binding a new number needs the current second factor too (aal2)
 def change_number(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
-    if not flows.status(user).sms:
+    if not flows.status(_user(request)).sms:
         return redirect("two_factor_enable")
-    # Binding a new number needs the current second factor too (DESIGN.md: aal2), as in the API.
-    if not _recent_second_factor(request):
-        return _confirm_it_is_you(request)
     return _phone_step(request, changing=True)
 
 
@@ -261,7 +220,7 @@ def _activate(request: HttpRequest) -> HttpResponse:
 # --- Management of an active factor -------------------------------------------------------------
 
 
-@fresh_authentication
+@fresh
 @never_cache
 def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation; POST replaces every backup code and shows the new ones once."""
@@ -275,7 +234,7 @@ def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
     return render(request, "factors/backup_codes.html", {"codes": shown, "activating": False})
 
 
-@fresh_authentication
+@fresh
 def disable(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation; POST turns two-factor authentication off."""
     if request.method != "POST":

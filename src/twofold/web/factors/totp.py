@@ -13,17 +13,17 @@ from django.views.decorators.cache import never_cache
 from twofold.errors import FlowError
 from twofold.factors.totp import flows
 from twofold.factors.totp.forms import TotpCodeForm
-from twofold.sessions.freshness import binding_authentication
 from twofold.users.models import User
+from twofold.web.decorators import fresh_to_bind, post_only
 from twofold.web.factors import activation as first_factor_views
-from twofold.web.factors.sms import SETTINGS, factors_changed, post_only
+from twofold.web.factors.shared import SETTINGS, factors_changed
 
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)  # the decorators let only members in
 
 
-@binding_authentication  # beside another factor: aal2, as for a new number
+@fresh_to_bind  # beside another factor: aal2, as for a new number
 @never_cache  # the page carries the secret: no copy in any cache
 def enable(request: HttpRequest) -> HttpResponse:
     """The QR code and the key; POST a current code to confirm the app has it."""

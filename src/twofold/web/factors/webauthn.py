@@ -18,17 +18,17 @@ from django.views.decorators.cache import never_cache
 from twofold.errors import FlowError
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
-from twofold.sessions.freshness import fresh_authentication, second_factor_confirmation
 from twofold.users.models import User
+from twofold.web.decorators import binding_confirmation_url, fresh, post_only
 from twofold.web.factors import activation as first_factor_views
-from twofold.web.factors.sms import SETTINGS, factors_changed, post_only
+from twofold.web.factors.shared import SETTINGS, factors_changed
 
 
 def _user(request: HttpRequest) -> User:
     return cast(User, request.user)  # the decorators let only members in
 
 
-@fresh_authentication
+@fresh
 def keys(request: HttpRequest) -> HttpResponse:
     """The member's keys (rename, remove) and the form to add one; POST: the browser's answer."""
     user = _user(request)
@@ -55,7 +55,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         "form": form,
         "begin": BeginForm(),
         # Adding a key beside another factor needs that factor too (the API refuses otherwise).
-        "confirm_url": second_factor_confirmation(request),
+        "confirm_url": binding_confirmation_url(request),
     }
     return render(request, "factors/webauthn/keys.html", context)
 
@@ -75,7 +75,7 @@ def rename(request: HttpRequest, key_id: int) -> HttpResponse:
     return redirect("webauthn_keys")
 
 
-@fresh_authentication
+@fresh
 @post_only("webauthn_keys")
 def remove(request: HttpRequest, key_id: int) -> HttpResponse:
     try:

@@ -17,10 +17,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
-from twofold.factors import policy as factor_policy
-from twofold.factors import registry
+from twofold.factors import policy, registry
+from twofold.factors.forms import ActivateForm
 from twofold.factors.sms import flows
-from twofold.factors.sms.forms import ActivateForm, ConfirmCodeForm, PhoneForm
+from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.totp.forms import TotpCodeForm
 from twofold.signin import enrollment
 from twofold.sms.numbers import formatted
@@ -42,7 +42,7 @@ def _render(request: HttpRequest, template: str, **context: Any) -> HttpResponse
     stage = _stage(request)
     context.setdefault("days_left", enrollment.days_left(stage.login.user, stage.state))
     context.setdefault("offered", enrollment.offered(stage.login.user))
-    context.setdefault("replacing", factor_policy.needs_allowed_factor(stage.login.user))
+    context.setdefault("replacing", policy.needs_allowed_factor(stage.login.user))
     return render(request, f"signin/{template}", context)
 
 

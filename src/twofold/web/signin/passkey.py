@@ -11,9 +11,9 @@ from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from twofold.api.headless.webauthn import CredentialForm
 from twofold.errors import FlowError
-from twofold.organizations.policy import remembered_devices_allowed
+from twofold.factors.policy import remembered_devices_allowed
+from twofold.factors.webauthn.forms import CredentialForm
 from twofold.signin import passkey, remembered, second_factor
 from twofold.signin.forms import RememberDeviceForm
 

@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError, NotFound
 from twofold.organizations.models import Membership
-from twofold.sessions.freshness import fresh_authentication
 from twofold.sso import connections as connection_flows
 from twofold.sso import saml, settings_flows
 from twofold.sso import trial_sign_in as test_sign_in
@@ -31,7 +30,7 @@ from twofold.sso.forms import (
 )
 from twofold.sso.idp_metadata import describe_pem
 from twofold.sso.models import AccountSso, EmailDomain, SamlConnection
-from twofold.web.views import administrator_required
+from twofold.web.decorators import administrator_required, fresh
 
 INVALID = 400
 # The page holds two 2FA-policy forms: their fields need ids of their own.
@@ -88,13 +87,13 @@ def _add_error(form: forms.Form, error: FlowError) -> None:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 def sso_page(request: HttpRequest) -> HttpResponse:
     return _render(request)
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 @require_POST
 def save_settings(request: HttpRequest) -> HttpResponse:
     form = SsoSettingsForm(request.POST, auto_id=SETTINGS_IDS)
@@ -106,7 +105,7 @@ def save_settings(request: HttpRequest) -> HttpResponse:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 @require_POST
 def add_connection(request: HttpRequest) -> HttpResponse:
     form = ConnectionForm(request.POST, request.FILES, auto_id=NEW_CONNECTION_IDS)
@@ -133,7 +132,7 @@ def _connection(request: HttpRequest, pk: int) -> SamlConnection:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The connection, Twofold's values for the identity provider, and the form to change it."""
     connection = _connection(request, pk)
@@ -162,7 +161,7 @@ def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 def delete_connection(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST deletes."""
     connection = _connection(request, pk)
@@ -178,7 +177,7 @@ def delete_connection(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 @require_POST
 def test_connection(request: HttpRequest, pk: int) -> HttpResponse:
     """Off to the identity provider; the result page shows what it asserted."""
@@ -186,7 +185,7 @@ def test_connection(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 @require_POST
 def add_domain(request: HttpRequest) -> HttpResponse:
     actor = _membership(request)
@@ -209,7 +208,7 @@ def add_domain(request: HttpRequest) -> HttpResponse:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 @require_POST
 def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
     actor = _membership(request)
@@ -235,7 +234,7 @@ def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @administrator_required
-@fresh_authentication
+@fresh
 @require_POST
 def remove_domain(request: HttpRequest, pk: int) -> HttpResponse:
     try:

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.providers.base.constants import AuthProcess
-from django import forms
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.http import require_http_methods
 
 from twofold.errors import FlowError
 from twofold.sso import flows, policy, saml
-
-
-class SsoEmailForm(forms.Form):
-    email = forms.EmailField(
-        label="Work email",
-        max_length=254,
-        error_messages={"required": "Enter your work email.", "invalid": "Enter a valid email."},
-        widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
-    )
+from twofold.sso.forms import SsoEmailForm
 
 
 @login_not_required
