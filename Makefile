@@ -29,9 +29,11 @@ run: $(STAMP)
 
 test: $(STAMP) lint typecheck unit services-test
 
+# ruff, then the layout rule's import contracts (pyproject.toml [tool.importlinter]).
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
+	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

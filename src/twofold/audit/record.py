@@ -17,9 +17,9 @@ from twofold import clock
 from twofold.audit import context
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
+from twofold.organizations.models import Organization, membership_of
 
 if TYPE_CHECKING:
-    from twofold.organizations.models import Organization
     from twofold.users.models import User
 
 logger = logging.getLogger("twofold.audit")
@@ -29,8 +29,6 @@ FORBIDDEN_DETAIL_KEYS = frozenset({"code", "password", "token", "secret", "phone
 
 
 def organization_of(user: User | None) -> Organization | None:
-    from twofold.organizations.models import membership_of
-
     membership = membership_of(user) if user is not None else None
     return membership.organization if membership is not None else None
 

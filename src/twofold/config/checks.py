@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import lxml.etree
+import xmlsec
 from django.conf import settings
 from django.core import checks
 
@@ -11,9 +13,6 @@ from django.core import checks
 @checks.register(checks.Tags.security, deploy=False)
 def libxml2_versions_match(**kwargs: Any) -> list[checks.CheckMessage]:
     """lxml and xmlsec must embed the same libxml2, or SAML signature checks crash (DESIGN.md)."""
-    import lxml.etree
-    import xmlsec
-
     lxml_version = lxml.etree.LIBXML_VERSION
     xmlsec_version = xmlsec.get_libxml_version()
     if tuple(lxml_version) == tuple(xmlsec_version):

@@ -18,6 +18,10 @@ from django.conf import settings
 from django.contrib.auth import SESSION_KEY, logout
 from django.http import HttpRequest, HttpResponse
 
+from twofold.audit.events import Event
+from twofold.audit.record import record
+from twofold.users.models import User
+
 SIGNED_IN_AT = "twofold_signed_in_at"
 LAST_SEEN_AT = "twofold_last_seen_at"
 SEEN_RESOLUTION = 60  # seconds; the idle timeout is exact to within this
@@ -94,10 +98,6 @@ def _visit_app_session(token: str, now: float) -> None:
 
 def _audit_app_sign_out(user_id: Any, reason: str | None) -> None:
     """An app session ended by a timeout: no ``logout()`` ran, so no signal: record it here."""
-    from twofold.audit.events import Event
-    from twofold.audit.record import record
-    from twofold.users.models import User
-
     user = User.objects.filter(pk=user_id).first()
     if user is not None:
         record(Event.SIGNED_OUT, subject=user, detail={"reason": reason, "client": "app"})

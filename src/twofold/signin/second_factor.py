@@ -32,6 +32,7 @@ from twofold.factors.sms import codes
 from twofold.factors.sms.models import SmsFactor
 from twofold.factors.totp import flows as totp
 from twofold.factors.webauthn import flows as webauthn
+from twofold.signin.passkey import PASSKEY_STATE
 from twofold.sms.numbers import mask
 from twofold.sso import policy as sso_policy
 from twofold.users.models import User
@@ -134,8 +135,6 @@ def verify_webauthn(request: HttpRequest, user: User, credential: dict[str, Any]
 
 def passkey_used(login: Login) -> bool:
     """This login began with a passkey (two factors at once): no second step."""
-    from twofold.signin.passkey import PASSKEY_STATE  # passkey builds on this module
-
     return login.state.get(PASSKEY_STATE) is not None
 
 

@@ -8,18 +8,20 @@ session is untouched.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
+from twofold.errors import NotAllowed
 from twofold.organizations.models import membership_of
-from twofold.sso import saml
+from twofold.sso import policy, saml
 from twofold.sso.models import SamlConnection
+from twofold.users.models import User
 
 TEST_SIGN_IN = "twofold_test_sign_in"
 NOT_YOURS = "Only an administrator of this account can run its test sign-in."
@@ -33,19 +35,29 @@ def start(request: HttpRequest, connection: SamlConnection) -> HttpResponse:
     return response
 
 
-def show_test_sign_in(
-    request: HttpRequest, connection: SamlConnection, sociallogin: SocialLogin
-) -> HttpResponse:
-    from twofold.sso import policy  # policy reads saml; this module is imported by the ACS
+@dataclass(frozen=True)
+class TrialResult:
+    """What the identity provider asserted, whom it links to, and what the policy would decide."""
 
-    user = request.user if request.user.is_authenticated else None
+    connection: SamlConnection
+    name_id: str
+    email: str
+    authn_contexts: list[str]
+    attributes: list[tuple[str, Any]]
+    linked_to: User | None
+    verdict: policy.Verdict
+
+
+def result(user: User | None, connection: SamlConnection, sociallogin: SocialLogin) -> TrialResult:
+    """The test sign-in's findings, audited; only for an administrator of the connection's
+    account (``NotAllowed`` otherwise). Nobody is signed in."""
     membership = membership_of(user) if user is not None else None
     if (
         membership is None
         or membership.organization_id != connection.organization_id
         or not membership.is_administrator
     ):
-        return render(request, "twofold/forbidden.html", {"message": NOT_YOURS}, status=403)
+        raise NotAllowed(NOT_YOURS)
     account = sociallogin.account
     linked = (
         SocialAccount.objects.filter(provider=account.provider, uid=account.uid)
@@ -61,13 +73,12 @@ def show_test_sign_in(
         factor="sso",
         detail={"connection": connection.name, "outcome": verdict.outcome.value},
     )
-    context = {
-        "connection": connection,
-        "name_id": account.uid,
-        "email": sociallogin.email_addresses[0].email if sociallogin.email_addresses else "",
-        "authn_contexts": facts.get("authn_contexts", []),
-        "attributes": sorted(facts.get("attributes", {}).items()),
-        "linked_to": linked.user if linked else None,
-        "verdict": verdict,
-    }
-    return render(request, "sso/test_sign_in.html", context)
+    return TrialResult(
+        connection=connection,
+        name_id=account.uid,
+        email=sociallogin.email_addresses[0].email if sociallogin.email_addresses else "",
+        authn_contexts=facts.get("authn_contexts", []),
+        attributes=sorted(facts.get("attributes", {}).items()),
+        linked_to=linked.user if linked else None,
+        verdict=verdict,
+    )

@@ -21,17 +21,19 @@ from allauth.account.internal.decorators import login_not_required
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal import httpkit
 from allauth.socialaccount.helpers import complete_social_login
+from allauth.socialaccount.models import SocialLogin
 from allauth.socialaccount.sessions import LoginSession
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
 from lxml import etree
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 from xmlsec import Error as XmlSecError
 
-from twofold.sso import refusal, saml
+from twofold.errors import NotAllowed
+from twofold.sso import refusal, saml, trial_sign_in
 from twofold.sso.models import SamlConnection
-from twofold.sso.trial_sign_in import TEST_SIGN_IN, show_test_sign_in
 
 INVALID = "Your identity provider's answer could not be verified, so nobody was signed in."
 EXPIRED = "This sign-in took too long or was already used. Start again."
@@ -87,8 +89,8 @@ def _finish(
     ):
         return refuse(EXPIRED, "replayed", state)
     sociallogin = provider.sociallogin_from_response(request, auth)
-    if state is not None and state.get(TEST_SIGN_IN):
-        return show_test_sign_in(request, connection, sociallogin)
+    if state is not None and state.get(trial_sign_in.TEST_SIGN_IN):
+        return _show_trial(request, connection, sociallogin)
     sociallogin.state = state or {"process": "login"}
     response: HttpResponse = complete_social_login(request, sociallogin)
     return response
@@ -139,3 +141,16 @@ def _reason(auth: saml.StrictAuth) -> str:
 def single_logout_not_offered(request: HttpRequest, organization_slug: str) -> HttpResponse:
     """SAML single logout is not offered: no unauthenticated LogoutRequest is processed."""
     raise Http404
+
+
+def _show_trial(
+    request: HttpRequest, connection: SamlConnection, sociallogin: SocialLogin
+) -> HttpResponse:
+    """An administrator's test sign-in ends here: what it found, and nobody signed in."""
+    user = request.user if request.user.is_authenticated else None
+    try:
+        found = trial_sign_in.result(user, connection, sociallogin)
+    except NotAllowed as refused:
+        context = {"message": refused.message}
+        return render(request, "twofold/forbidden.html", context, status=403)
+    return render(request, "sso/test_sign_in.html", {**vars(found)})
