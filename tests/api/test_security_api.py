@@ -11,7 +11,7 @@ from django.test import Client
 from tests.conftest import PASSWORD, freshly_signed_in, require_two_factor, signed_in
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
-from twofold.factors import registry
+from twofold.factors import methods
 from twofold.organizations.models import Organization
 
 POLICY = "/api/v1/organization/security"
@@ -52,7 +52,7 @@ def test_administrator_reads_the_policy(administrator_client, member):
         "grace_ends_at": None,
         "grace_days_left": 0,
         "members_without_two_factor": 2,
-        "allowed_two_factor_methods": list(registry.METHODS),
+        "allowed_two_factor_methods": list(methods.METHODS),
         "allow_remembered_devices": True,
     }
 

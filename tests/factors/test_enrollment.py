@@ -9,6 +9,7 @@ from django.core import mail
 
 from tests.conftest import MOBILE
 from twofold.errors import FlowError, NotAllowed, TooManyRequests, Unavailable
+from twofold.factors import status as factor_status
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.sms import flows
 from twofold.factors.sms.models import PendingSmsEnrollment, SmsFactor
@@ -38,7 +39,7 @@ def test_whole_enrollment_activates_the_factor_and_ten_backup_codes(member, sms_
     assert BackupCode.objects.filter(user=member.user, active=True).count() == 10
     assert not PendingSmsEnrollment.objects.filter(user=member.user).exists()
     assert any("two-factor authentication is on" in m.subject.lower() for m in mail.outbox)
-    assert flows.status(member.user).enabled
+    assert factor_status.status(member.user).enabled
 
 
 @pytest.mark.parametrize("abandon_after", ["number", "code", "backup_codes"])
@@ -49,7 +50,7 @@ def test_abandoned_enrollment_leaves_no_active_factor(member, sms_outbox, abando
     if abandon_after == "backup_codes":
         flows.show_backup_codes(member.user)
     assert no_active_factor(member.user)
-    assert not flows.status(member.user).enabled
+    assert not factor_status.status(member.user).enabled
 
 
 def test_activation_needs_the_saved_confirmation(member, sms_outbox):
@@ -148,7 +149,7 @@ def test_status_warns_when_three_or_fewer_backup_codes_are_left(member_with_sms)
 
     for code in member_with_sms.backup_codes[:6]:
         backup_codes.consume_backup_code(member_with_sms.user, code)
-    assert not flows.status(member_with_sms.user).few_backup_codes_left
+    assert not factor_status.status(member_with_sms.user).few_backup_codes_left
     backup_codes.consume_backup_code(member_with_sms.user, member_with_sms.backup_codes[6])
-    state = flows.status(member_with_sms.user)
+    state = factor_status.status(member_with_sms.user)
     assert (state.backup_codes_left, state.few_backup_codes_left) == (3, True)

@@ -8,7 +8,7 @@ from django.test import Client
 
 from tests.conftest import freshly_signed_in
 from twofold import clock
-from twofold.factors import registry
+from twofold.factors import member_factors
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.totp import codes
 
@@ -51,7 +51,7 @@ def test_activating_without_a_set_up_says_so_and_turns_nothing_on(member):
     key = client.post(KEY_CODES, {"saved_backup_codes": "on"})
     assert key["Location"] == SETTINGS
     assert said(key) == "Register your key first."
-    assert not registry.has_second_factor(member.user)
+    assert not member_factors.has_second_factor(member.user)
 
 
 def test_unsaved_codes_are_refused_on_the_page_and_not_shown_again(member):
@@ -65,5 +65,5 @@ def test_unsaved_codes_are_refused_on_the_page_and_not_shown_again(member):
     assert b"<code>" not in refused.content  # shown once only
     assert f'href="{TOTP_CODES}"'.encode() in refused.content  # a new set, on this factor's page
     assert b'action="/settings/security/2fa/totp/cancel/"' in refused.content
-    assert not registry.has_second_factor(member.user)
+    assert not member_factors.has_second_factor(member.user)
     assert BackupCode.objects.filter(user=member.user, active=False).count() == 10

@@ -17,6 +17,7 @@ from django.test import Client
 
 from tests.conftest import MOBILE, PASSWORD
 from twofold.errors import Unavailable
+from twofold.factors import status as factor_status
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.sms import flows
 from twofold.factors.sms.forms import PhoneForm
@@ -106,7 +107,7 @@ def test_settings_page_offers_the_switch_and_explains_sms_risks(member_client):
 def test_settings_page_shows_an_active_factor(member_with_sms):
     page = text(_client_of(member_with_sms).get(SETTINGS))
     assert "On" in page
-    assert flows.status(member_with_sms.user).masked_phone in page
+    assert factor_status.status(member_with_sms.user).masked_phone in page
     assert "10 left" in page
     assert "never" in page  # last used
     for button in ("Change number", "New backup codes", "Turn off"):
@@ -170,7 +171,7 @@ def test_abandoned_enrollment_leaves_no_active_factor(
     if abandon_after == "backup_codes":
         assert len(CODE.findall(text(fresh_member_client.get(BACKUP_CODES)))) == 10
     assert no_active_factor(member.user)
-    assert not flows.status(member.user).enabled
+    assert not factor_status.status(member.user).enabled
     page = text(fresh_member_client.get(SETTINGS))
     assert 'role="switch"' in page
     assert "It is not on yet." in page

@@ -15,6 +15,7 @@ from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import Conflict, FlowError, NotAllowed
 from twofold.factors import policy
+from twofold.factors import status as factor_status
 from twofold.factors.policy import TwoFactorRule
 from twofold.factors.sms import flows as sms_flows
 from twofold.factors.sms.models import SmsFactor
@@ -138,7 +139,7 @@ def test_member_cannot_turn_off_own_2fa_while_the_account_requires_it(
         sms_flows.disable(member_with_sms.user)
     assert raised.value.code == "two_factor_required"
     assert "cannot be turned off" in raised.value.message
-    assert sms_flows.status(member_with_sms.user).required is True
+    assert factor_status.status(member_with_sms.user).required is True
     assert SmsFactor.objects.filter(user=member_with_sms.user).exists()
 
 

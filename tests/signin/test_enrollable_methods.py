@@ -12,7 +12,7 @@ from django.test import Client
 
 from tests.conftest import freshly_signed_in, require_two_factor
 from twofold.errors import FlowError
-from twofold.factors import policy, registry
+from twofold.factors import methods, policy
 from twofold.organizations.models import Organization
 from twofold.signin import enrollment
 
@@ -35,36 +35,36 @@ def codes_of(response) -> list[tuple[str, str | None]]:
 
 def test_forced_enrollment_sets_up_only_what_the_policy_keeps_enrollable():
     assert set(enrollment.ENROLLABLE) == set(policy.ENROLLABLE)
-    assert registry.WEBAUTHN not in policy.ENROLLABLE
+    assert methods.WEBAUTHN not in policy.ENROLLABLE
 
 
 def test_only_security_keys_are_refused_while_2fa_is_mandatory(administrator_with_sms):
     require_two_factor(administrator_with_sms.organization)
     with pytest.raises(FlowError) as refused:
-        policy.change_method_policy(administrator_with_sms, methods=[registry.WEBAUTHN])
+        policy.change_method_policy(administrator_with_sms, methods=[methods.WEBAUTHN])
     assert (refused.value.code, refused.value.status) == ("no_enrollable_method", 400)
     assert refused.value.param == "allowed_two_factor_methods"
     assert policy.allowed_methods_of(saved(administrator_with_sms.organization)) == (
-        registry.METHODS
+        methods.METHODS
     )
 
 
 def test_only_security_keys_are_allowed_while_2fa_is_optional(administrator):
-    policy.change_method_policy(administrator, methods=[registry.WEBAUTHN])
-    assert policy.allowed_methods_of(saved(administrator.organization)) == (registry.WEBAUTHN,)
+    policy.change_method_policy(administrator, methods=[methods.WEBAUTHN])
+    assert policy.allowed_methods_of(saved(administrator.organization)) == (methods.WEBAUTHN,)
 
 
 def test_security_keys_with_an_enrollable_method_are_allowed_while_mandatory(
     administrator_with_sms,
 ):
     require_two_factor(administrator_with_sms.organization)
-    policy.change_method_policy(administrator_with_sms, methods=[registry.WEBAUTHN, registry.TOTP])
+    policy.change_method_policy(administrator_with_sms, methods=[methods.WEBAUTHN, methods.TOTP])
     organization = saved(administrator_with_sms.organization)
-    assert policy.allowed_methods_of(organization) == (registry.WEBAUTHN, registry.TOTP)
+    assert policy.allowed_methods_of(organization) == (methods.WEBAUTHN, methods.TOTP)
 
 
 def test_requiring_2fa_is_refused_while_only_security_keys_are_allowed(administrator_with_sms):
-    policy.change_method_policy(administrator_with_sms, methods=[registry.WEBAUTHN])
+    policy.change_method_policy(administrator_with_sms, methods=[methods.WEBAUTHN])
     with pytest.raises(FlowError) as refused:
         policy.change_policy(administrator_with_sms, require_two_factor=True, grace_days=0)
     assert refused.value.code == "no_enrollable_method"
@@ -79,7 +79,7 @@ def test_api_refuses_only_security_keys_while_mandatory_with_a_400(administrator
     assert refused.status_code == 400
     assert codes_of(refused) == [("no_enrollable_method", "allowed_two_factor_methods")]
     assert policy.allowed_methods_of(saved(administrator_with_sms.organization)) == (
-        registry.METHODS
+        methods.METHODS
     )
 
 
@@ -94,7 +94,7 @@ def test_api_refuses_requiring_2fa_and_only_security_keys_at_once_and_saves_neit
     assert codes_of(refused)[0][0] == "no_enrollable_method"
     organization = saved(administrator_with_sms.organization)
     assert organization.require_two_factor is False  # nothing half-saved
-    assert policy.allowed_methods_of(organization) == registry.METHODS
+    assert policy.allowed_methods_of(organization) == methods.METHODS
 
 
 def test_api_allows_only_security_keys_while_turning_mandatory_2fa_off(administrator_with_sms):
@@ -107,7 +107,7 @@ def test_api_allows_only_security_keys_while_turning_mandatory_2fa_off(administr
 
 
 def test_api_requires_2fa_and_an_app_at_once(administrator_with_sms):
-    policy.change_method_policy(administrator_with_sms, methods=[registry.WEBAUTHN])
+    policy.change_method_policy(administrator_with_sms, methods=[methods.WEBAUTHN])
     client = freshly_signed_in(Client(), administrator_with_sms)
     done = patch(client, {"require_two_factor": True, "allowed_two_factor_methods": ["totp"]})
     assert done.status_code == 200, done.content
@@ -121,12 +121,12 @@ def test_page_explains_why_only_security_keys_are_refused(administrator_with_sms
     assert refused.status_code == 200
     assert "allow an authenticator app or SMS too" in refused.content.decode()
     assert policy.allowed_methods_of(saved(administrator_with_sms.organization)) == (
-        registry.METHODS
+        methods.METHODS
     )
 
 
 def test_page_explains_why_requiring_2fa_is_refused(administrator_with_sms):
-    policy.change_method_policy(administrator_with_sms, methods=[registry.WEBAUTHN])
+    policy.change_method_policy(administrator_with_sms, methods=[methods.WEBAUTHN])
     client = freshly_signed_in(Client(), administrator_with_sms)
     refused = client.post(POLICY_PAGE, {"require_two_factor": "on", "two_factor_grace_days": "0"})
     assert refused.status_code == 200

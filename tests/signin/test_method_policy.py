@@ -19,8 +19,9 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import FlowError, NotAllowed
-from twofold.factors import policy, registry
+from twofold.factors import member_factors, policy
 from twofold.factors.backup_codes.models import BackupCode
+from twofold.factors.methods import METHODS
 from twofold.factors.sms.models import SmsFactor
 from twofold.factors.totp import codes
 from twofold.organizations.models import Organization
@@ -75,7 +76,7 @@ def totp_code(secret: str) -> str:
 
 
 def test_every_method_is_allowed_by_default(administrator):
-    assert saved_methods(administrator.organization) == registry.METHODS
+    assert saved_methods(administrator.organization) == METHODS
 
 
 def test_changing_the_methods_is_audited_with_before_and_after(administrator):
@@ -83,9 +84,7 @@ def test_changing_the_methods_is_audited_with_before_and_after(administrator):
 
     assert saved_methods(administrator.organization) == ("totp",)
     event = AuditEvent.objects.get(event=Event.POLICY_CHANGED)
-    assert event.detail == {
-        "allowed_two_factor_methods": {"from": list(registry.METHODS), "to": ["totp"]}
-    }
+    assert event.detail == {"allowed_two_factor_methods": {"from": list(METHODS), "to": ["totp"]}}
     policy.change_method_policy(administrator, methods=["totp"])  # no change: no second event
     assert AuditEvent.objects.filter(event=Event.POLICY_CHANGED).count() == 1
 
@@ -93,7 +92,7 @@ def test_changing_the_methods_is_audited_with_before_and_after(administrator):
 def test_allowing_every_method_is_stored_as_all(administrator):
     """A method added to the registry later is allowed in an account that allowed them all."""
     allow(administrator.organization, "totp")
-    policy.change_method_policy(administrator, methods=list(registry.METHODS))
+    policy.change_method_policy(administrator, methods=list(METHODS))
     saved = Organization.objects.get(pk=administrator.organization_id)
     assert saved.allowed_two_factor_methods == []
 
@@ -103,7 +102,7 @@ def test_no_method_or_an_unknown_one_is_refused(administrator, methods):
     with pytest.raises(FlowError) as refused:
         policy.change_method_policy(administrator, methods=methods)
     assert refused.value.code == "methods_invalid"
-    assert saved_methods(administrator.organization) == registry.METHODS
+    assert saved_methods(administrator.organization) == METHODS
 
 
 def test_members_cannot_change_the_methods(member):
@@ -117,7 +116,7 @@ def test_members_cannot_change_the_methods(member):
 def test_api_reads_and_changes_the_allowed_methods(administrator):
     client = freshly_signed_in(Client(), administrator)
     data = client.get(POLICY_API).json()["data"]
-    assert data["allowed_two_factor_methods"] == list(registry.METHODS)
+    assert data["allowed_two_factor_methods"] == list(METHODS)
 
     changed = send(client, "PATCH", POLICY_API, {"allowed_two_factor_methods": ["totp"]})
 
@@ -136,14 +135,14 @@ def test_api_refuses_invalid_methods_with_a_400(administrator, methods, code):
     refused = send(client, "PATCH", POLICY_API, {"allowed_two_factor_methods": methods})
     assert refused.status_code == 400
     assert errors(refused) == [(code, "allowed_two_factor_methods")]
-    assert saved_methods(administrator.organization) == registry.METHODS
+    assert saved_methods(administrator.organization) == METHODS
 
 
 def test_api_members_cannot_change_the_methods(member):
     client = freshly_signed_in(Client(), member)
     refused = send(client, "PATCH", POLICY_API, {"allowed_two_factor_methods": ["totp"]})
     assert refused.status_code == 403
-    assert saved_methods(member.organization) == registry.METHODS
+    assert saved_methods(member.organization) == METHODS
 
 
 def test_page_shows_and_saves_the_allowed_methods(administrator):
@@ -164,7 +163,7 @@ def test_page_refuses_no_method_with_a_clear_message(administrator):
     refused = client.post(METHODS_PAGE, {})
     assert refused.status_code == 200
     assert "Allow at least one two-factor method." in refused.content.decode()
-    assert saved_methods(administrator.organization) == registry.METHODS
+    assert saved_methods(administrator.organization) == METHODS
 
 
 def test_page_needs_a_recent_authentication(administrator):
@@ -173,7 +172,7 @@ def test_page_needs_a_recent_authentication(administrator):
     refused = client.post(METHODS_PAGE, {"allowed_two_factor_methods": ["totp"]})
     assert refused.status_code == 302
     assert "reauthenticate" in refused["Location"]
-    assert saved_methods(administrator.organization) == registry.METHODS
+    assert saved_methods(administrator.organization) == METHODS
 
 
 # --- Enrollment offers only allowed methods -----------------------------------------------------
@@ -288,7 +287,7 @@ def test_member_whose_only_factor_is_no_longer_allowed_adds_an_allowed_one(membe
     done = client.post(ENROLL_APP, {"code": totp_code(secret)})
 
     assert done["Location"] == "/"
-    assert registry.methods(member.user) == ["totp", "sms"]
+    assert member_factors.methods(member.user) == ["totp", "sms"]
     me = client.get("/api/v1/me").json()["data"]
     assert me["aal"] == "aal2"
     # One set of backup codes, whatever the factors: the member's stay valid.
@@ -315,7 +314,7 @@ def test_api_member_whose_only_factor_is_no_longer_allowed_adds_an_allowed_one(m
 
     assert done.status_code == 200
     assert done.json()["meta"]["is_authenticated"] is True
-    assert registry.methods(member.user) == ["totp", "sms"]
+    assert member_factors.methods(member.user) == ["totp", "sms"]
 
 
 def test_backup_codes_stay_valid_whatever_the_factors(member, sms_outbox):

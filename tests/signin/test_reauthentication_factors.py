@@ -12,7 +12,7 @@ from django.test import Client
 from tests.conftest import PASSWORD, freshly_signed_in, give_sms_factor
 from tests.factors.webauthn.test_flows import give_key
 from twofold import clock
-from twofold.factors import registry
+from twofold.factors import member_factors
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.factors.sms.models import SmsFactor
 from twofold.factors.totp import codes
@@ -74,7 +74,7 @@ def test_totp_only_member_adds_a_number_after_confirming_with_the_app(member_wit
     started = client.post(ADD_NUMBER, NEW_NUMBER)
     assert started["Location"] == "/settings/security/2fa/confirm/"
     client.post("/settings/security/2fa/confirm/", {"code": sms_outbox.last_code()})
-    assert registry.methods(member_with_totp.user) == ["totp", "sms"]
+    assert member_factors.methods(member_with_totp.user) == ["totp", "sms"]
 
 
 def test_page_refuses_a_wrong_app_code_with_a_message(member_with_totp, sms_outbox):

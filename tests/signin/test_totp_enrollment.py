@@ -10,7 +10,7 @@ from django.test import Client
 
 from tests.conftest import PASSWORD, require_two_factor
 from twofold import clock
-from twofold.factors import registry
+from twofold.factors import member_factors
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.sms.models import PendingSmsEnrollment
 from twofold.factors.totp import codes
@@ -49,7 +49,7 @@ def test_forced_enrollment_offers_and_completes_an_authenticator_app(
     assert finished["Location"] == "/"
     me = client.get("/api/v1/me").json()["data"]
     assert (me["amr"], me["aal"]) == (["pwd", "otp"], "aal2")
-    assert registry.methods(member.user) == ["totp"]
+    assert member_factors.methods(member.user) == ["totp"]
     assert BackupCode.objects.filter(user=member.user, active=True).count() == 10
     assert sms_outbox.messages() == []
 

@@ -17,7 +17,7 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.factors import lockout
-from twofold.factors.preference import PreferredFactor
+from twofold.factors.models import PreferredFactor
 from twofold.factors.totp import codes
 
 

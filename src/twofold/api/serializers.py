@@ -8,7 +8,7 @@ from typing import Any
 from django.contrib.sessions.backends.base import SessionBase
 
 from twofold.audit.models import AuditEvent
-from twofold.factors.registry import FactorSummary
+from twofold.factors.member_factors import FactorSummary
 from twofold.organizations.models import Invitation, Membership, Organization
 from twofold.sessions import assurance
 

@@ -10,7 +10,8 @@ from django.http import HttpResponse
 from twofold import clock
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
-from twofold.factors import manage, registry
+from twofold.factors import methods, preference, removal
+from twofold.factors import status as factor_status
 from twofold.factors.forms import ActivateForm, PreferredForm
 from twofold.factors.policy import allowed_methods_for
 from twofold.factors.sms import flows
@@ -23,7 +24,7 @@ from twofold.sms.numbers import formatted
 
 
 def _status(call: Call) -> dict[str, Any]:
-    state = flows.status(call.user)
+    state = factor_status.status(call.user)
     enrollment = flows.pending(call.user)
     app = totp_flows.authenticator(call.user)
     return {
@@ -84,7 +85,7 @@ def sms_start(call: Call) -> HttpResponse:
     DELETE: remove SMS; the last factor only as turning 2FA off (recent password needed)."""
     if call.request.method == "DELETE":
         call.require_fresh()
-        manage.remove_factor(call.user, registry.SMS)
+        removal.remove_factor(call.user, methods.SMS)
         return responses.ok(_factors_changed(call, _status(call)))
     # A new number, or a number beside another factor (an app, a key): aal2, as on the page.
     call.require_fresh_to_bind()
@@ -153,7 +154,7 @@ def totp(call: Call) -> HttpResponse:
     DELETE: remove the app; the last factor only as turning 2FA off (recent password needed)."""
     if call.request.method == "DELETE":
         call.require_fresh()
-        manage.remove_factor(call.user, registry.TOTP)
+        removal.remove_factor(call.user, methods.TOTP)
         return responses.ok(_factors_changed(call, _status(call)))
     if totp_flows.authenticator(call.user) is None:  # else start() answers 409 totp_active
         # Beside another factor, binding the app needs that factor too (aal2), as for a number.
@@ -193,5 +194,5 @@ def totp_cancel(call: Call) -> HttpResponse:
 @endpoint("PUT")
 def preferred(call: Call) -> HttpResponse:
     """``{method}``: the factor asked for first at sign-in (one the member has)."""
-    manage.set_preferred(call.user, call.validated(PreferredForm)["method"])
+    preference.set_preferred(call.user, call.validated(PreferredForm)["method"])
     return responses.ok(_status(call))

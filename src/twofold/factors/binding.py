@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.contrib.sessions.backends.base import SessionBase
 
-from twofold.factors.registry import has_second_factor
+from twofold.factors.member_factors import has_second_factor
 from twofold.sessions.freshness import recently_authenticated, require_fresh
 from twofold.users.models import User
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from twofold.factors import registry
+from twofold.factors import methods
 from twofold.factors.policy import GRACE_DAYS_MESSAGE, METHODS_MESSAGE
 from twofold.organizations.models import MAX_GRACE_DAYS
 
@@ -42,7 +42,7 @@ class SecurityPolicyForm(forms.Form):
 
 
 def _method_choices() -> list[tuple[str, str]]:
-    return [(method, registry.LABELS.get(method, method)) for method in registry.METHODS]
+    return [(method, methods.LABELS.get(method, method)) for method in methods.METHODS]
 
 
 class MethodPolicyForm(forms.Form):
@@ -86,4 +86,4 @@ class ActivateForm(forms.Form):
 
 
 class PreferredForm(forms.Form):
-    method = forms.ChoiceField(choices=[(m, registry.LABELS[m]) for m in registry.METHODS])
+    method = forms.ChoiceField(choices=[(m, methods.LABELS[m]) for m in methods.METHODS])

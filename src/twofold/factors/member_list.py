@@ -3,7 +3,7 @@ second factors for administrators (read in the same query). No HTTP."""
 
 from __future__ import annotations
 
-from twofold.factors import registry
+from twofold.factors import member_factors
 from twofold.organizations.models import Membership, require_administrator
 
 
@@ -15,12 +15,12 @@ def list_members(actor: Membership, *, without_two_factor: bool = False) -> list
     members = Membership.objects.of(actor.organization).select_related("user")
     if without_two_factor:
         require_administrator(actor)
-        members = members.exclude(user__in=registry.users_with_second_factor())
+        members = members.exclude(user__in=member_factors.users_with_second_factor())
     if actor.is_administrator:
-        members = registry.with_summaries(members)
+        members = member_factors.with_summaries(members)
     return list(members.order_by("user__email"))
 
 
-def two_factor_of(actor: Membership, target: Membership) -> registry.FactorSummary | None:
+def two_factor_of(actor: Membership, target: Membership) -> member_factors.FactorSummary | None:
     """What the actor may see of a colleague's 2FA: administrators a summary, others nothing."""
-    return registry.summary(target) if actor.is_administrator else None
+    return member_factors.summary(target) if actor.is_administrator else None

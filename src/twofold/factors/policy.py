@@ -24,8 +24,9 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError, NotAllowed
-from twofold.factors import registry
-from twofold.factors.registry import has_second_factor, users_with_second_factor
+from twofold.factors import member_factors
+from twofold.factors.member_factors import has_second_factor, users_with_second_factor
+from twofold.factors.methods import LABELS, METHODS, SMS, TOTP
 from twofold.organizations.models import (
     MAX_GRACE_DAYS,
     Membership,
@@ -180,7 +181,7 @@ METHODS_MESSAGE = "Allow at least one two-factor method."
 
 # The methods a member can set up at sign-in, in forced enrollment (``signin/enrollment.py``),
 # strongest first. Security keys are set up only from the settings page, once signed in.
-ENROLLABLE = (registry.TOTP, registry.SMS)
+ENROLLABLE = (TOTP, SMS)
 NO_ENROLLABLE_MESSAGE = (
     "While two-factor authentication is mandatory, allow an authenticator app or SMS too: "
     "members without a second factor set one of them up at sign-in (security keys are added "
@@ -196,14 +197,14 @@ def _require_enrollable(methods: Sequence[str], *, param: str) -> None:
 
 def allowed_methods_of(organization: Organization) -> tuple[str, ...]:
     """The second factors the account's members may use, strongest first (default: all)."""
-    chosen = organization.allowed_two_factor_methods or registry.METHODS
-    return tuple(method for method in registry.METHODS if method in chosen)
+    chosen = organization.allowed_two_factor_methods or METHODS
+    return tuple(method for method in METHODS if method in chosen)
 
 
 def allowed_methods_for(user: User) -> tuple[str, ...]:
     """The methods of the user's account (a user without one may use every method)."""
     membership = membership_of(user)
-    return allowed_methods_of(membership.organization) if membership else registry.METHODS
+    return allowed_methods_of(membership.organization) if membership else METHODS
 
 
 def remembered_devices_allowed(user: User) -> bool:
@@ -225,7 +226,7 @@ def method_allowed(user: User, method: str) -> bool:
 def require_allowed(user: User, method: str) -> None:
     """Refuse to set up a method the account does not allow: 403 ``method_not_allowed``."""
     if not method_allowed(user, method):
-        label = registry.LABELS.get(method, method)
+        label = LABELS.get(method, method)
         raise NotAllowed(
             f"Your account does not allow {label} for two-factor authentication. "
             "Choose another method.",
@@ -237,7 +238,7 @@ def require_allowed(user: User, method: str) -> None:
 def usable_methods(user: User) -> list[str]:
     """The member's factors accepted at sign-in, strongest first: those the account allows;
     all of them when none is (the member signs in with one, then must add an allowed one)."""
-    available = registry.methods(user)
+    available = member_factors.methods(user)
     allowed = allowed_methods_for(user)
     return [method for method in available if method in allowed] or available
 
@@ -245,9 +246,9 @@ def usable_methods(user: User) -> list[str]:
 def needs_allowed_factor(user: User) -> bool:
     """The member has second factors, but none the account allows any more."""
     allowed = allowed_methods_for(user)
-    if all(method in allowed for method in registry.METHODS):
+    if all(method in allowed for method in METHODS):
         return False  # every method is allowed: nothing more to read
-    available = registry.methods(user)
+    available = member_factors.methods(user)
     return bool(available) and not any(method in allowed for method in available)
 
 
@@ -257,8 +258,8 @@ def change_method_policy(
     methods: Sequence[str] | None = None,
     allow_remembered_devices: bool | None = None,
 ) -> Organization:
-    """Choose which second factors members may use (at least one, known to the registry), and
-    whether they may skip the second step on a remembered browser; ``None`` leaves it as is.
+    """Choose which second factors members may use (at least one of ``factors/methods.py``),
+    and whether they may skip the second step on a remembered browser; ``None`` leaves it as is.
 
     Members keep the factors no longer allowed, but those are no longer accepted at sign-in
     (``signin/second_factor.py``); a member left with none is led to add an allowed one
@@ -268,21 +269,19 @@ def change_method_policy(
     require_administrator(actor)
     after = None
     if methods is not None:
-        unknown = [method for method in methods if method not in registry.METHODS]
+        unknown = [method for method in methods if method not in METHODS]
         if unknown or not methods:
             message = METHODS_MESSAGE if not unknown else f"Unknown method: {', '.join(unknown)}."
             raise FlowError(message, code="methods_invalid", param="allowed_two_factor_methods")
-        after = tuple(method for method in registry.METHODS if method in methods)
+        after = tuple(method for method in METHODS if method in methods)
     with transaction.atomic():
         organization = Organization.objects.select_for_update().get(pk=actor.organization_id)
         before = (allowed_methods_of(organization), organization.allow_remembered_devices)
         if after is not None and organization.require_two_factor:
             _require_enrollable(after, param="allowed_two_factor_methods")
         if after is not None:
-            # Every method stored as "all": a method added to the registry later is allowed too.
-            organization.allowed_two_factor_methods = (
-                [] if after == registry.METHODS else list(after)
-            )
+            # Every method stored as "all": a method added to ``METHODS`` later is allowed too.
+            organization.allowed_two_factor_methods = [] if after == METHODS else list(after)
         if allow_remembered_devices is not None:
             organization.allow_remembered_devices = allow_remembered_devices
         organization.save(update_fields=["allowed_two_factor_methods", "allow_remembered_devices"])

@@ -1,21 +1,24 @@
-"""Which second factor a member with several wants to be asked for first at sign-in."""
+"""Which second factor a member with several wants to be asked for first at sign-in: choosing it
+(pages and API). Absent a choice, the strongest comes first (``member_factors.preferred``)."""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db import models
+from twofold.audit.events import Event
+from twofold.audit.record import record
+from twofold.errors import FlowError
+from twofold.factors import member_factors
+from twofold.factors.models import PreferredFactor
+from twofold.users.models import User
 
 
-class PreferredFactor(models.Model):
-    """Absent: the strongest factor the member has comes first (``registry.preferred``)."""
-
-    user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="preferred_factor"
-    )
-    method = models.CharField(max_length=20)
-
-    class Meta:
-        app_label = "factors"
-
-    def __str__(self) -> str:
-        return f"{self.method}, preferred by user {self.user_id}"
+def set_preferred(user: User, method: str) -> str:
+    """The factor asked for first at sign-in; one the member has."""
+    if method not in member_factors.methods(user):
+        raise FlowError(
+            "Choose one of the two-factor methods you have set up.",
+            code="factor_missing",
+            param="method",
+        )
+    PreferredFactor.objects.update_or_create(user=user, defaults={"method": method})
+    record(Event.PREFERRED_FACTOR_CHANGED, subject=user, factor=method)
+    return method

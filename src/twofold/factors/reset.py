@@ -19,7 +19,7 @@ from django.db import transaction
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict
-from twofold.factors import lockout, manage, notifications, policy, registry
+from twofold.factors import lockout, member_factors, notifications, policy, removal
 from twofold.factors.sms.models import SmsCode, SmsFactor
 from twofold.organizations.flows import get_member
 from twofold.organizations.models import Membership, require_administrator
@@ -33,7 +33,7 @@ class Resettable:
     """A member whose 2FA the actor may reset, and what a reset would do: the confirmation."""
 
     member: Membership
-    factors: registry.FactorSummary
+    factors: member_factors.FactorSummary
     enrolls_again: bool  # the account requires 2FA: set up again at the next sign-in
 
 
@@ -49,7 +49,7 @@ def resettable(actor: Membership, membership_id: int) -> Resettable:
             "your number, use your Password and Two-Factor Authentication page.",
             code="cannot_reset_self",
         )
-    factors = registry.summary(target)
+    factors = member_factors.summary(target)
     if not factors.enabled:
         raise _no_factor(target.user)
     return Resettable(target, factors, policy.two_factor_required(target.user))
@@ -83,7 +83,7 @@ def _remove_factors(user: User) -> tuple[str | None, list[str]]:
     with transaction.atomic():
         factor = SmsFactor.objects.filter(user=user).first()
         # The deleted counts decide: of two administrators resetting at once, one resets.
-        removed = manage.remove_all(user)
+        removed = removal.remove_all(user)
         if not removed:
             raise _no_factor(user)
         SmsCode.objects.filter(user=user).delete()

@@ -45,7 +45,7 @@ class Organization(models.Model):
         null=True, blank=True, help_text="when 2FA became required; cleared when no longer"
     )
     # The second factors members may use ("Account & Security"); empty: every method, including
-    # one added to the registry later. factors/policy.py reads and changes it.
+    # one added to factors/methods.py later. factors/policy.py reads and changes it.
     allowed_two_factor_methods = models.JSONField(
         default=list, blank=True, help_text="registry method names members may use; [] = all"
     )

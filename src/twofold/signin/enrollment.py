@@ -30,8 +30,8 @@ from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
 from twofold.factors import policy
+from twofold.factors.member_factors import has_second_factor
 from twofold.factors.policy import allowed_methods_for, rule_for
-from twofold.factors.registry import has_second_factor
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.models import PendingSmsEnrollment

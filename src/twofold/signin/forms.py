@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from twofold.factors import registry
+from twofold.factors import methods
 from twofold.factors.sms.forms import ConfirmCodeForm
 from twofold.factors.totp.forms import TotpCodeForm
 
@@ -27,7 +27,7 @@ SmsCodeForm = ConfirmCodeForm
 class ChooseMethodForm(forms.Form):
     """ "Try another way": the factor to be asked for instead."""
 
-    method = forms.ChoiceField(choices=[(m, m) for m in registry.METHODS])
+    method = forms.ChoiceField(choices=[(m, m) for m in methods.METHODS])
 
 
 class BackupCodeForm(forms.Form):
@@ -53,7 +53,7 @@ class VerifyForm(forms.Form):
 
     # A security key answers with a signed assertion, not a code: ``…/auth/2fa/webauthn``.
     method = forms.ChoiceField(
-        choices=[(m, m) for m in (*registry.METHODS, "backup_code") if m != registry.WEBAUTHN]
+        choices=[(m, m) for m in (*methods.METHODS, "backup_code") if m != methods.WEBAUTHN]
     )
     code = forms.CharField(max_length=32)
     remember_device = forms.BooleanField(required=False)
@@ -76,7 +76,7 @@ class ReauthenticateForm(forms.Form):
     SMS for a member who has it, else their preferred factor."""
 
     method = forms.ChoiceField(
-        choices=[(m, m) for m in (*registry.METHODS, "backup_code") if m != registry.WEBAUTHN],
+        choices=[(m, m) for m in (*methods.METHODS, "backup_code") if m != methods.WEBAUTHN],
         required=False,
     )
     code = forms.CharField(max_length=32, required=False)

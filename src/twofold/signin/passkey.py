@@ -16,9 +16,9 @@ from allauth.account.models import Login
 from django.http import HttpRequest, HttpResponse
 
 from twofold.errors import FlowError
-from twofold.factors import policy, registry
-from twofold.factors.sms.codes import require_active
+from twofold.factors import methods, policy
 from twofold.factors.webauthn import flows as webauthn
+from twofold.users.active import require_active
 
 PASSKEY_STATE = "twofold_passkey"  # in Login.state: the passkey this login began with
 
@@ -36,7 +36,7 @@ def sign_in(
     found = webauthn.passkey_sign_in(request.session, rp, credential)
     user = found.user
     require_active(user)
-    if not policy.method_allowed(user, registry.WEBAUTHN):
+    if not policy.method_allowed(user, methods.WEBAUTHN):
         raise FlowError(
             "Your account no longer accepts security keys or passkeys: sign in with your password.",
             code="method_not_allowed",

@@ -24,10 +24,11 @@ from django.http import HttpRequest
 
 from twofold import clock
 from twofold.errors import Conflict, FlowError, NotAllowed
-from twofold.factors import policy, registry
+from twofold.factors import member_factors, policy
 from twofold.factors.backup_codes.flows import consume_backup_code
 from twofold.factors.backup_codes.flows import remaining as remaining_backup_codes
-from twofold.factors.registry import has_second_factor
+from twofold.factors.member_factors import has_second_factor
+from twofold.factors.methods import SMS, TOTP, WEBAUTHN
 from twofold.factors.sms import codes
 from twofold.factors.sms.models import SmsFactor
 from twofold.factors.totp import flows as totp
@@ -35,6 +36,7 @@ from twofold.factors.webauthn import flows as webauthn
 from twofold.signin.passkey import PASSKEY_STATE
 from twofold.sms.numbers import mask
 from twofold.sso import policy as sso_policy
+from twofold.users.active import require_active
 from twofold.users.models import User
 
 STAGE_KEY = "twofold_second_factor"
@@ -54,13 +56,13 @@ def record_federated(request: HttpRequest, user: User, login: Login) -> None:
 
 
 def masked_phone(user: User) -> str | None:
-    phone = registry.sms_phone(user)
+    phone = member_factors.sms_phone(user)
     return mask(phone) if phone is not None else None
 
 
 def _phone(user: User) -> str:
     """The number of the member's SMS factor (``two_factor_off`` without one)."""
-    phone = registry.sms_phone(user)
+    phone = member_factors.sms_phone(user)
     if phone is None:
         raise Conflict("Two-factor authentication is off for this account.", code="two_factor_off")
     return phone
@@ -68,8 +70,8 @@ def _phone(user: User) -> str:
 
 def start(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     state["binding"] = codes.new_binding()
-    state["method"] = registry.preferred(user, methods(user))
-    if state["method"] == registry.SMS:
+    state["method"] = member_factors.preferred(user, methods(user))
+    if state["method"] == SMS:
         send_code(request, user, state)
 
 
@@ -93,41 +95,41 @@ def _require_usable(user: User, method: str) -> None:
 def method(user: User, state: dict[str, Any]) -> str | None:
     """The factor this login asks for now (a login from before several factors: SMS)."""
     available = methods(user)
-    current = state.get("method", registry.SMS)
-    return current if current in available else registry.preferred(user, available)
+    current = state.get("method", SMS)
+    return current if current in available else member_factors.preferred(user, available)
 
 
 def choose(request: HttpRequest, user: User, state: dict[str, Any], chosen: str) -> None:
     """ "Try another way": ask for ``chosen`` instead; choosing SMS texts a code."""
-    if chosen not in registry.methods(user):
+    if chosen not in member_factors.methods(user):
         raise FlowError(
             "This method is not set up for your account.", code="factor_missing", param="method"
         )
     _require_usable(user, chosen)
     state["method"] = chosen
     open_code = codes.has_open_code(user, PURPOSE, state["binding"], clock.now())
-    if chosen == registry.SMS and not open_code:
+    if chosen == SMS and not open_code:
         send_code(request, user, state)
 
 
 def verify_totp_code(request: HttpRequest, user: User, code: str) -> None:
-    codes.require_active(user)  # deactivated while the login waited
-    _require_usable(user, registry.TOTP)  # the account's method policy, even if it changed
+    require_active(user)  # deactivated while the login waited
+    _require_usable(user, TOTP)  # the account's method policy, even if it changed
     totp.verify(user, code)
     record_authentication(request, user, "mfa", type="totp")
 
 
 def webauthn_options(request: HttpRequest, user: User) -> dict[str, Any]:
     """What ``navigator.credentials.get()`` needs to sign this login's challenge with a key."""
-    codes.require_active(user)
-    _require_usable(user, registry.WEBAUTHN)
+    require_active(user)
+    _require_usable(user, WEBAUTHN)
     rp = webauthn.relying_party(request.get_host())
     return webauthn.begin_assertion(request.session, rp, user)
 
 
 def verify_webauthn(request: HttpRequest, user: User, credential: dict[str, Any]) -> None:
-    codes.require_active(user)  # deactivated while the login waited
-    _require_usable(user, registry.WEBAUTHN)  # the account's method policy, even if it changed
+    require_active(user)  # deactivated while the login waited
+    _require_usable(user, WEBAUTHN)  # the account's method policy, even if it changed
     rp = webauthn.relying_party(request.get_host())
     found = webauthn.verify(user, request.session, rp, credential)
     record_authentication(request, user, "mfa", type="webauthn", id=found.pk)
@@ -142,7 +144,7 @@ def send_code(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     """Text a (new) code for this login; the cooldown and send limits apply."""
     state.pop("send_error", None)
     phone = _phone(user)
-    _require_usable(user, registry.SMS)
+    _require_usable(user, SMS)
     codes.issue_code(
         user,
         phone,
@@ -158,15 +160,15 @@ def seconds_until_resend(user: User) -> int:
 
 def verify_sms_code(request: HttpRequest, user: User, state: dict[str, Any], code: str) -> None:
     now = clock.now()
-    codes.require_active(user)  # deactivated while the login waited
-    _require_usable(user, registry.SMS)  # the account's method policy, even if it changed
+    require_active(user)  # deactivated while the login waited
+    _require_usable(user, SMS)  # the account's method policy, even if it changed
     codes.verify_code(user, code, purpose=PURPOSE, binding=state["binding"], now=now)
     SmsFactor.objects.filter(user=user).update(last_used_at=now)
     record_authentication(request, user, "mfa", type="sms")
 
 
 def verify_backup_code(request: HttpRequest, user: User, code: str) -> int:
-    codes.require_active(user)
+    require_active(user)
     left = consume_backup_code(user, code)
     SmsFactor.objects.filter(user=user).update(last_used_at=clock.now())
     record_authentication(request, user, "mfa", type="backup_codes")
@@ -231,7 +233,7 @@ def reauthentication_method(user: User, chosen: str | None = None) -> str | None
     available = reauthentication_methods(user)
     if chosen in available:
         return chosen
-    return registry.preferred(user, methods(user)) or (available[0] if available else None)
+    return member_factors.preferred(user, methods(user)) or (available[0] if available else None)
 
 
 def _require_reauthentication_method(user: User, method: str) -> None:
@@ -239,7 +241,7 @@ def _require_reauthentication_method(user: User, method: str) -> None:
         raise Conflict("Two-factor authentication is off for this account.", code="two_factor_off")
     if method == BACKUP_CODE:
         return  # spent whatever the factors (a wrong or used one counts in the lockout)
-    if method not in registry.methods(user):
+    if method not in member_factors.methods(user):
         raise FlowError(
             "This method is not set up for your account.", code="factor_missing", param="method"
         )
@@ -250,9 +252,9 @@ def reauthenticate_with(request: HttpRequest, user: User, method: str, code: str
     """Confirm it is you (aal2) with a code: texted (``reauthenticate``), from the
     authenticator app, or a backup code. Wrong codes count in the second-factor lockout."""
     _require_reauthentication_method(user, method)
-    if method == registry.SMS:
+    if method == SMS:
         reauthenticate(request, user, code)
-    elif method == registry.TOTP:
+    elif method == TOTP:
         totp.verify(user, code)
         record_authentication(request, user, "mfa", type="totp", reauthenticated=True)
     elif method == BACKUP_CODE:
@@ -268,13 +270,13 @@ def reauthenticate_with(request: HttpRequest, user: User, method: str, code: str
 
 def reauthentication_options(request: HttpRequest, user: User) -> dict[str, Any]:
     """What ``navigator.credentials.get()`` needs to confirm it is you with a security key."""
-    _require_reauthentication_method(user, registry.WEBAUTHN)
+    _require_reauthentication_method(user, WEBAUTHN)
     rp = webauthn.relying_party(request.get_host())
     return webauthn.begin_assertion(request.session, rp, user)
 
 
 def reauthenticate_with_key(request: HttpRequest, user: User, credential: dict[str, Any]) -> None:
-    _require_reauthentication_method(user, registry.WEBAUTHN)
+    _require_reauthentication_method(user, WEBAUTHN)
     rp = webauthn.relying_party(request.get_host())
     found = webauthn.verify(user, request.session, rp, credential)
     record_authentication(request, user, "mfa", type="webauthn", id=found.pk, reauthenticated=True)

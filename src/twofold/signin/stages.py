@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
-from twofold.factors import registry
+from twofold.factors import member_factors
 from twofold.signin import enrollment, remembered, second_factor
 from twofold.sso import policy as sso_policy
 from twofold.users.models import User
@@ -62,7 +62,7 @@ class SecondFactorStage(LoginStage):
             return None, True  # a passkey is two factors at once (aal2)
         if user is None:
             return None, True
-        with registry.read_once(user):  # nothing below changes the member's factors
+        with member_factors.read_once(user):  # nothing below changes the member's factors
             return self._challenge(user)
 
     def _challenge(self, user: User) -> tuple[HttpResponse | None, bool]:
@@ -98,7 +98,7 @@ class TwoFactorEnrollmentStage(LoginStage):
         if user is None or sso_policy.satisfies_second_factor(self.login):
             return None, True
         sso_wants_ours = sso_policy.requires_our_two_factor(self.login)
-        with registry.read_once(user):  # only decides: nothing here changes the factors
+        with member_factors.read_once(user):  # only decides: nothing here changes the factors
             if sso_wants_ours and not second_factor.applies(user):
                 self.state[enrollment.SSO_REQUIRES_OURS] = True
             elif not enrollment.applies(user):

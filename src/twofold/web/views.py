@@ -13,7 +13,8 @@ from django.views.decorators.http import require_POST
 
 from twofold.audit import flows as audit_flows
 from twofold.errors import FlowError
-from twofold.factors import member_list, registry, reset
+from twofold.factors import member_list, methods, reset
+from twofold.factors import status as factor_status
 from twofold.factors.policy import allowed_methods_for
 from twofold.factors.sms import flows as sms_flows
 from twofold.factors.totp import flows as totp_flows
@@ -49,11 +50,11 @@ def security_settings(request: HttpRequest) -> HttpResponse:
     """ "Password and Two-Factor Authentication"."""
     user: User = request.user  # type: ignore[assignment]
     enrollment = sms_flows.pending(user)
-    status = sms_flows.status(user)
+    status = factor_status.status(user)
     context = {
         "two_factor": status,
         "totp": totp_flows.authenticator(user),
-        "factor_choices": [(m, registry.LABELS[m]) for m in status.methods],
+        "factor_choices": [(m, methods.LABELS[m]) for m in status.methods],
         "allowed_methods": allowed_methods_for(user),  # the account's method policy
         "remembered_devices": [
             (device, remembered.is_current(request, device)) for device in remembered.listed(user)

@@ -18,9 +18,9 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import FlowError
-from twofold.factors import registry
+from twofold.factors import member_factors
 from twofold.factors.backup_codes.models import BackupCode
-from twofold.factors.preference import PreferredFactor
+from twofold.factors.models import PreferredFactor
 from twofold.factors.reset import reset_two_factor
 from twofold.factors.sms.models import SmsFactor
 from twofold.factors.totp import codes, flows
@@ -68,11 +68,12 @@ def test_setting_up_the_first_factor_shows_qr_key_then_backup_codes(member):
     assert response["Location"] == BACKUP_CODES
     shown = client.get(BACKUP_CODES)
     assert shown.content.count(b"<code>") == 10
-    assert not registry.has_second_factor(member.user)  # not before the backup codes are saved
+    # Not before the backup codes are saved.
+    assert not member_factors.has_second_factor(member.user)
 
     done = client.post(BACKUP_CODES, {"saved_backup_codes": "on"})
     assert done["Location"] == SETTINGS
-    assert registry.methods(member.user) == ["totp"]
+    assert member_factors.methods(member.user) == ["totp"]
     assert BackupCode.objects.filter(user=member.user, active=True).count() == 10
     event = AuditEvent.objects.get(event=Event.TWO_FACTOR_ENABLED)
     assert event.factor == "totp"
@@ -102,7 +103,7 @@ def test_adding_an_app_beside_sms_keeps_the_one_set_of_backup_codes(member_with_
     secret = key_on(client.get(ENABLE).content)
     response = client.post(ENABLE, {"code": codes.code_at(secret, clock.now())})
     assert response["Location"] == SETTINGS  # no second set of backup codes
-    assert registry.methods(member_with_sms.user) == ["totp", "sms"]
+    assert member_factors.methods(member_with_sms.user) == ["totp", "sms"]
     after = set(BackupCode.objects.filter(user=member_with_sms.user).values_list("pk", flat=True))
     assert after == before
     assert AuditEvent.objects.get(event=Event.FACTOR_ADDED).factor == "totp"
@@ -114,7 +115,7 @@ def test_adding_sms_beside_an_app_needs_no_second_set_of_backup_codes(member_wit
     client.post("/settings/security/2fa/enable/", {"phone": "079 123 45 67", "country": "CH"})
     response = client.post("/settings/security/2fa/confirm/", {"code": sms_outbox.last_code()})
     assert response["Location"] == SETTINGS
-    assert registry.methods(member_with_totp.user) == ["totp", "sms"]
+    assert member_factors.methods(member_with_totp.user) == ["totp", "sms"]
     assert BackupCode.objects.filter(user=member_with_totp.user, active=False).count() == 0
     assert AuditEvent.objects.get(event=Event.FACTOR_ADDED).factor == "sms"
 
@@ -125,7 +126,7 @@ def test_removing_one_of_two_factors_keeps_2fa_and_backup_codes(member_with_totp
     assert client.get("/settings/security/2fa/totp/remove/").status_code == 200
     response = client.post("/settings/security/2fa/totp/remove/")
     assert response["Location"] == SETTINGS
-    assert registry.methods(member_with_totp.user) == ["sms"]
+    assert member_factors.methods(member_with_totp.user) == ["sms"]
     assert BackupCode.objects.filter(user=member_with_totp.user, active=True).count() == 10
     assert AuditEvent.objects.get(event=Event.FACTOR_REMOVED).factor == "totp"
 
@@ -133,7 +134,7 @@ def test_removing_one_of_two_factors_keeps_2fa_and_backup_codes(member_with_totp
 def test_removing_the_last_factor_turns_2fa_off(member_with_totp):
     client = signed_in(member_with_totp.user.email, secret=member_with_totp.totp_secret)
     client.post("/settings/security/2fa/totp/remove/")
-    assert not registry.has_second_factor(member_with_totp.user)
+    assert not member_factors.has_second_factor(member_with_totp.user)
     assert not BackupCode.objects.filter(user=member_with_totp.user).exists()
     assert AuditEvent.objects.get(event=Event.TWO_FACTOR_DISABLED).factor == "totp"
 
@@ -144,7 +145,7 @@ def test_removing_the_last_factor_is_refused_while_the_account_requires_2fa(
     client = signed_in(member_with_totp.user.email, secret=member_with_totp.totp_secret)
     assert b"cannot be turned off" in client.get("/settings/security/2fa/totp/remove/").content
     client.post("/settings/security/2fa/totp/remove/")
-    assert registry.methods(member_with_totp.user) == ["totp"]
+    assert member_factors.methods(member_with_totp.user) == ["totp"]
     assert api(client, "DELETE", "/two-factor/totp").status_code == 403
 
 
@@ -152,18 +153,18 @@ def test_removing_needs_a_recent_password(member_with_totp, client):
     client.force_login(member_with_totp.user)
     response = client.post("/settings/security/2fa/totp/remove/")
     assert response["Location"].startswith("/accounts/reauthenticate/")
-    assert registry.methods(member_with_totp.user) == ["totp"]
+    assert member_factors.methods(member_with_totp.user) == ["totp"]
 
 
 def test_preferred_factor_is_chosen_among_the_members_own(member_with_totp, client):
     give_sms_factor(member_with_totp)
     client.force_login(member_with_totp.user)
-    assert registry.preferred(member_with_totp.user) == "totp"  # the strongest by default
+    assert member_factors.preferred(member_with_totp.user) == "totp"  # the strongest by default
     client.post(PREFERRED, {"method": "sms"})
-    assert registry.preferred(member_with_totp.user) == "sms"
+    assert member_factors.preferred(member_with_totp.user) == "sms"
     assert AuditEvent.objects.get(event=Event.PREFERRED_FACTOR_CHANGED).factor == "sms"
     SmsFactor.objects.filter(user=member_with_totp.user).delete()
-    assert registry.preferred(member_with_totp.user) == "totp"  # what is left
+    assert member_factors.preferred(member_with_totp.user) == "totp"  # what is left
     response = client.post(PREFERRED, {"method": "sms"}, follow=True)
     assert b"methods you have set up" in response.content
 
@@ -231,15 +232,19 @@ def test_turning_2fa_off_removes_every_factor(member_with_totp):
 def test_administrator_reset_removes_the_authenticator_app_too(administrator, member_with_totp):
     give_sms_factor(member_with_totp)
     reset_two_factor(administrator, member_with_totp.pk)
-    assert registry.methods(member_with_totp.user) == []
+    assert member_factors.methods(member_with_totp.user) == []
     assert not BackupCode.objects.filter(user=member_with_totp.user).exists()
     assert AuditEvent.objects.get(event=Event.TWO_FACTOR_RESET).factor == "totp,sms"
 
 
 def test_members_list_counts_authenticator_apps(administrator, member_with_totp):
-    assert member_with_totp.user.pk in {row["pk"] for row in registry.users_with_second_factor()}
-    listed = registry.with_summaries(type(member_with_totp).objects.filter(pk=member_with_totp.pk))
-    summary = registry.summary(listed.get())
+    assert member_with_totp.user.pk in {
+        row["pk"] for row in member_factors.users_with_second_factor()
+    }
+    listed = member_factors.with_summaries(
+        type(member_with_totp).objects.filter(pk=member_with_totp.pk)
+    )
+    summary = member_factors.summary(listed.get())
     assert (summary.enabled, summary.method, summary.methods) == (True, "totp", ("totp",))
     assert summary.masked_phone is None
 
@@ -267,7 +272,7 @@ def test_reset_page_says_the_authenticator_app_stops_working(administrator, memb
     reset_page = f"/account/members/{member_with_totp.pk}/reset-two-factor"
     assert b"Their authenticator app stops working" in client.get(reset_page).content
     assert client.post(reset_page).status_code == 302
-    assert registry.methods(member_with_totp.user) == []
+    assert member_factors.methods(member_with_totp.user) == []
 
 
 def test_settings_page_lists_both_factors_with_preferred_and_remove(member_with_totp, client):

@@ -8,7 +8,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from tests.conftest import give_sms_factor, give_totp_factor
-from twofold.factors.preference import PreferredFactor
+from twofold.factors.models import PreferredFactor
 
 MEMBERS = "/account/members/"
 

@@ -12,7 +12,7 @@ from django.test import Client
 from tests.conftest import PASSWORD, freshly_signed_in, give_sms_factor, require_two_factor
 from tests.factors.webauthn.soft_authenticator import SoftAuthenticator
 from tests.factors.webauthn.test_flows import give_key
-from twofold.factors import registry
+from twofold.factors import methods
 from twofold.factors.lockout import SecondFactorFailures
 from twofold.sessions import assurance
 
@@ -95,7 +95,7 @@ def test_api_sign_in_with_a_key_as_second_factor_is_aal2_with_hwk(member):
     login = headless(client, "/auth/login", {"email": member.user.email, "password": PASSWORD})
     assert login.status_code == 401  # pending: the second factor
     challenge = headless(client, "/auth/2fa/verify").json()["data"]
-    assert registry.WEBAUTHN in challenge["methods"]
+    assert methods.WEBAUTHN in challenge["methods"]
     options = headless(client, "/auth/2fa/webauthn").json()["data"]["request_options"]
     assert [c["id"] for c in options["publicKey"]["allowCredentials"]]
     done = headless(client, "/auth/2fa/webauthn", {"credential": token.get(options)})

@@ -14,7 +14,7 @@ from tests.factors.webauthn.soft_authenticator import SoftAuthenticator
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import FlowError
-from twofold.factors import registry
+from twofold.factors import member_factors, methods
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.lockout import SecondFactorFailures
 from twofold.factors.webauthn import flows
@@ -42,12 +42,12 @@ def test_a_first_key_needs_backup_codes_then_activation(member):
     user, session = member.user, SessionStore()
     _, created = register(user, session)
     assert created is None
-    assert not registry.has_second_factor(user)
+    assert not member_factors.has_second_factor(user)
     assert len(flows.show_backup_codes(user, session)) == 10
     key = flows.activate(user, session, saved_backup_codes=True)
     assert key.type == Authenticator.Type.WEBAUTHN
     assert key.data["name"] == "Blue key"
-    assert registry.methods(user) == [registry.WEBAUTHN]
+    assert member_factors.methods(user) == [methods.WEBAUTHN]
     assert BackupCode.objects.filter(user=user, active=True).count() == 10
     assert AuditEvent.objects.filter(event=Event.TWO_FACTOR_ENABLED, factor="webauthn")
 
@@ -61,7 +61,7 @@ def test_keys_beside_another_factor_are_added_at_once_with_email_and_audit(membe
     assert first is not None
     assert second is not None
     assert [k.name for k in flows.keys(user)] == ["Blue key", "Laptop passkey"]
-    assert registry.methods(user) == [registry.WEBAUTHN, registry.SMS]
+    assert member_factors.methods(user) == [methods.WEBAUTHN, methods.SMS]
     assert len(mail.outbox) == 2
     assert "Security key" in mail.outbox[0].body
     added = AuditEvent.objects.filter(event=Event.FACTOR_ADDED, factor="webauthn")
@@ -126,7 +126,7 @@ def test_rename_and_remove_one_key_of_several(member):
 def test_removing_the_last_key_turns_two_factor_off(member):
     give_key(member.user)
     flows.remove(member.user, flows.keys(member.user)[0].id)
-    assert not registry.has_second_factor(member.user)
+    assert not member_factors.has_second_factor(member.user)
     assert not BackupCode.objects.filter(user=member.user).exists()
 
 

@@ -13,7 +13,7 @@ from tests.factors.webauthn.soft_authenticator import SoftAuthenticator
 from tests.factors.webauthn.test_flows import give_key
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
-from twofold.factors import registry
+from twofold.factors import member_factors, methods
 from twofold.factors.webauthn import flows
 from twofold.sessions import assurance
 from twofold.sso.models import AccountSso
@@ -47,7 +47,7 @@ def test_settings_page_adds_a_first_key_then_backup_codes(member):
     assert codes.content.count(b"<li") >= 10
     done = client.post(added["Location"], {"saved_backup_codes": "on"})
     assert done["Location"] == "/settings/security/"
-    assert registry.methods(member.user) == [registry.WEBAUTHN]
+    assert member_factors.methods(member.user) == [methods.WEBAUTHN]
 
 
 def test_settings_page_says_what_went_wrong_with_a_bad_answer(member):
@@ -99,7 +99,7 @@ def test_try_another_way_lists_the_security_key(member_with_sms):
     client.post("/accounts/login/", {"login": member_with_sms.user.email, "password": PASSWORD})
     client.post("/accounts/2fa/other/", {"method": "sms"})
     others = client.get("/accounts/2fa/other/")
-    assert registry.LABELS[registry.WEBAUTHN].encode() in others.content
+    assert methods.LABELS[methods.WEBAUTHN].encode() in others.content
 
 
 def test_login_page_offers_a_passkey_and_signs_in_with_it(member):

@@ -25,7 +25,7 @@ from django.urls import URLPattern, path
 from twofold.api import responses
 from twofold.api.headless import enrollment as enrollment_api
 from twofold.errors import FlowError
-from twofold.factors import registry
+from twofold.factors import member_factors, methods
 from twofold.signin import remembered, second_factor
 from twofold.signin.forms import (
     BackupCodeForm,
@@ -67,7 +67,7 @@ class _StageView(AuthenticationStageAPIView):
         if user is None:
             return self._handle(request, *args, **kwargs)
         # The member's factors are read once for this request: the step only reads them.
-        with registry.read_once(user):
+        with member_factors.read_once(user):
             if not second_factor.applies(user):
                 # The factor was removed meanwhile (an administrator's reset): allauth goes on
                 # with the next stage, which applies the account's policy.
@@ -119,9 +119,9 @@ class VerifyView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user, data = self.stage.login.user, self.input.cleaned_data
         try:
-            if data["method"] == registry.TOTP:
+            if data["method"] == methods.TOTP:
                 second_factor.verify_totp_code(request, user, data["code"])
-            elif data["method"] == registry.SMS:
+            elif data["method"] == methods.SMS:
                 second_factor.verify_sms_code(request, user, self.stage.state, data["code"])
             else:
                 second_factor.verify_backup_code(request, user, data["code"])
@@ -187,7 +187,7 @@ class ReauthenticateView(AuthenticatedAPIView):
 
     def handle(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         # Only members reach here (``dispatch``); confirming it is you changes no factor.
-        with registry.read_once(cast(User, request.user)):
+        with member_factors.read_once(cast(User, request.user)):
             return cast(HttpResponse, super().handle(request, *args, **kwargs))
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -206,15 +206,15 @@ class ReauthenticateView(AuthenticatedAPIView):
         code = data["code"]
         # No method: SMS for a member who has it (as before other factors), else the preferred.
         method = data["method"] or (
-            registry.SMS
+            methods.SMS
             if second_factor.masked_phone(user)
-            else second_factor.reauthentication_method(user) or registry.SMS
+            else second_factor.reauthentication_method(user) or methods.SMS
         )
         try:
             if code:
                 second_factor.reauthenticate_with(request, user, method, code)
                 return AuthenticationResponse(request)
-            if method != registry.SMS:
+            if method != methods.SMS:
                 raise FlowError(
                     "Enter the code of your authenticator app or a backup code.",
                     code="code_missing",

@@ -24,11 +24,12 @@ from django.db.models import F
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record_surviving_rollback
-from twofold.errors import FlowError, NotAllowed, TooManyRequests
+from twofold.errors import FlowError, TooManyRequests
 from twofold.factors import lockout, notifications
 from twofold.factors.sms.models import SmsCode
 from twofold.sms.delivery import send_sms
 from twofold.sms.models import DeliveryStatus, SmsDelivery, number_hash
+from twofold.users.active import require_active
 from twofold.users.models import User
 
 MAX_TRIES_PER_CODE = 5
@@ -115,15 +116,6 @@ def issue_code(
             code_hmac=_hmac(purpose, binding, code),
             sent_at=now,
             expires_at=now + timedelta(seconds=settings.TWOFOLD.sms_code_lifetime),
-        )
-
-
-def require_active(user: User) -> None:
-    """A deactivated member cannot sign in: no text for them (it would only cost and alarm)."""
-    if not user.is_active:
-        raise NotAllowed(
-            "This account is deactivated. Ask an administrator of your account.",
-            code="account_inactive",
         )
 
 

@@ -8,7 +8,6 @@ Starting again begins afresh.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -17,8 +16,9 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
-from twofold.factors import manage, notifications, policy, registry
+from twofold.factors import member_factors, notifications, policy, removal
 from twofold.factors.backup_codes import flows as backup_codes
+from twofold.factors.methods import LABELS, SMS
 from twofold.factors.sms import codes
 from twofold.factors.sms.codes import UNKNOWN_SENDER, Sender
 from twofold.factors.sms.models import PendingSmsEnrollment, SmsFactor
@@ -27,43 +27,6 @@ from twofold.sms.numbers import mask, parse_mobile
 from twofold.users.models import User
 
 Purpose = PendingSmsEnrollment.Purpose
-
-
-@dataclass(frozen=True)
-class Status:
-    """What the settings page and ``GET /api/v1/two-factor`` show: 2FA as a whole, and SMS."""
-
-    enabled: bool  # any second factor
-    masked_phone: str | None
-    enabled_at: datetime | None
-    last_used_at: datetime | None
-    backup_codes_left: int
-    required: bool
-    methods: tuple[str, ...] = ()  # strongest first
-    preferred: str | None = None
-
-    @property
-    def sms(self) -> bool:
-        return registry.SMS in self.methods
-
-    @property
-    def few_backup_codes_left(self) -> bool:
-        return self.enabled and self.backup_codes_left <= backup_codes.FEW_LEFT
-
-
-def status(user: User) -> Status:
-    factor = SmsFactor.objects.filter(user=user).first()
-    methods = registry.methods(user)
-    return Status(
-        enabled=bool(methods),
-        masked_phone=mask(factor.phone) if factor else None,
-        enabled_at=factor.enabled_at if factor else None,
-        last_used_at=factor.last_used_at if factor else None,
-        backup_codes_left=backup_codes.remaining(user) if methods else 0,
-        required=policy.two_factor_required(user),
-        methods=tuple(methods),
-        preferred=registry.preferred(user, methods),
-    )
 
 
 def default_country(user: User) -> str:
@@ -87,7 +50,7 @@ def start(
     phone = parse_mobile(raw_phone, default_country(user))
     factor = SmsFactor.objects.filter(user=user).first()
     if factor is None:
-        policy.require_allowed(user, registry.SMS)  # the account's method policy
+        policy.require_allowed(user, SMS)  # the account's method policy
     if factor is not None and factor.phone == phone:
         raise FlowError("This is already your number.", code="phone_unchanged", param="phone")
     purpose = Purpose.CHANGE_NUMBER if factor else Purpose.ENROLL
@@ -126,7 +89,7 @@ def confirm_code(user: User, code: str, *, now: datetime | None = None) -> Pendi
         notifications.send_phone_changed(user, mask(enrollment.phone))
         record(Event.PHONE_CHANGED, subject=user, factor="sms", detail=_masked(enrollment.phone))
         return enrollment
-    if registry.has_second_factor(user):
+    if member_factors.has_second_factor(user):
         # Another factor is on, with the member's one set of backup codes: SMS is added now.
         _add_factor(user, enrollment, now)
         return enrollment
@@ -139,7 +102,7 @@ def _add_factor(user: User, enrollment: PendingSmsEnrollment, now: datetime) -> 
     with transaction.atomic():
         SmsFactor.objects.create(user=user, phone=enrollment.phone, enabled_at=now)
         enrollment.delete()
-    notifications.send_factor_added(user, registry.LABELS[registry.SMS])
+    notifications.send_factor_added(user, LABELS[SMS])
     record(Event.FACTOR_ADDED, subject=user, factor="sms", detail=_masked(enrollment.phone))
 
 
@@ -174,7 +137,7 @@ def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = Non
 
 def regenerate_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
     """A new set replaces the whole old one at once."""
-    if not registry.has_second_factor(user):
+    if not member_factors.has_second_factor(user):
         raise Conflict("Turn on two-factor authentication first.", code="two_factor_off")
     with transaction.atomic():
         shown = backup_codes.create_pending(user, now=now)
@@ -185,8 +148,8 @@ def regenerate_backup_codes(user: User, *, now: datetime | None = None) -> list[
 
 
 def disable(user: User) -> None:
-    """Turn two-factor authentication off: every factor, whichever (``manage.turn_off``)."""
-    manage.turn_off(user)
+    """Turn two-factor authentication off: every factor, whichever (``removal.turn_off``)."""
+    removal.turn_off(user)
 
 
 def cancel(user: User) -> None:

@@ -22,7 +22,15 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record, record_surviving_rollback
 from twofold.errors import Conflict, FlowError
-from twofold.factors import first_factor, lockout, manage, notifications, policy, registry
+from twofold.factors import (
+    activation,
+    lockout,
+    member_factors,
+    methods,
+    notifications,
+    policy,
+    removal,
+)
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.factors.totp import codes, crypto
 from twofold.users.models import User
@@ -62,7 +70,7 @@ def start(user: User, session: SessionBase) -> Setup:
             "An authenticator app is already set up. Remove it first to set up another one.",
             code="totp_active",
         )
-    policy.require_allowed(user, registry.TOTP)  # the account's method policy
+    policy.require_allowed(user, methods.TOTP)  # the account's method policy
     return pending(user, session) or _new_setup(user, session)
 
 
@@ -100,11 +108,11 @@ def confirm(user: User, session: SessionBase, code: str, *, now: datetime | None
             param="code",
         )
     codes.mark_used(user.pk, step)  # the code that set the app up is spent
-    if registry.has_second_factor(user):
+    if member_factors.has_second_factor(user):
         with transaction.atomic():
             _create(user, setup.secret, now)
         _clear(session)
-        notifications.send_factor_added(user, registry.LABELS[registry.TOTP])
+        notifications.send_factor_added(user, methods.LABELS[methods.TOTP])
         record(Event.FACTOR_ADDED, subject=user, factor="totp")
         return True
     session[SESSION_KEY] = {**session[SESSION_KEY], "confirmed": True}
@@ -115,7 +123,7 @@ def show_backup_codes(
     user: User, session: SessionBase, *, now: datetime | None = None
 ) -> list[str]:
     """The backup codes of a confirmed set-up; each call makes a new set (shown once)."""
-    return first_factor.show_backup_codes(user, lambda: _require_confirmed(user, session), now=now)
+    return activation.show_backup_codes(user, lambda: _require_confirmed(user, session), now=now)
 
 
 def activate(
@@ -123,7 +131,7 @@ def activate(
 ) -> Authenticator:
     """The last step of a first factor: only now is two-factor authentication on, all at once."""
     at = now or clock.now()
-    return first_factor.activate(
+    return activation.activate(
         user,
         session,
         factor="totp",
@@ -144,7 +152,7 @@ def cancel(user: User, session: SessionBase) -> None:
 def remove(user: User) -> None:
     """Remove the app; as the last factor, turning 2FA off (refused when the account
     requires it)."""
-    manage.remove_factor(user, registry.TOTP)
+    removal.remove_factor(user, methods.TOTP)
 
 
 def verify(user: User, code: str, *, now: datetime | None = None) -> None:

@@ -42,7 +42,15 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record, record_surviving_rollback
 from twofold.errors import Conflict, FlowError
-from twofold.factors import first_factor, lockout, manage, notifications, policy, registry
+from twofold.factors import (
+    activation,
+    lockout,
+    member_factors,
+    methods,
+    notifications,
+    policy,
+    removal,
+)
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.users.models import User
 
@@ -89,7 +97,7 @@ def begin_registration(
 ) -> dict[str, Any]:
     """Options for ``navigator.credentials.create()``. ``passkey``: a discoverable credential
     with user verification (signs in on its own); else a security key as second factor."""
-    policy.require_allowed(user, registry.WEBAUTHN)  # the account's method policy
+    policy.require_allowed(user, methods.WEBAUTHN)  # the account's method policy
     if Authenticator.objects.filter(user=user, type=WEBAUTHN).count() >= MAX_KEYS:
         raise Conflict(f"You can register at most {MAX_KEYS} keys.", code="webauthn_too_many")
     entity = get_adapter().get_public_key_credential_user_entity(user)
@@ -132,9 +140,9 @@ def complete_registration(
         "passkey": bool(state.get("passkey")),
         "sign_count": response.response.attestation_object.auth_data.counter,
     }
-    if registry.has_second_factor(user):
+    if member_factors.has_second_factor(user):
         created = _create(user, data, now)
-        notifications.send_factor_added(user, registry.LABELS[registry.WEBAUTHN])
+        notifications.send_factor_added(user, methods.LABELS[methods.WEBAUTHN])
         record(Event.FACTOR_ADDED, subject=user, factor="webauthn")
         return created
     session[PENDING_KEY] = {"user": user.pk, "data": data}
@@ -150,7 +158,7 @@ def show_backup_codes(
     user: User, session: SessionBase, *, now: datetime | None = None
 ) -> list[str]:
     """The backup codes of a first key; each call makes a new set (shown once)."""
-    return first_factor.show_backup_codes(user, lambda: _require_pending(user, session), now=now)
+    return activation.show_backup_codes(user, lambda: _require_pending(user, session), now=now)
 
 
 def activate(
@@ -158,7 +166,7 @@ def activate(
 ) -> Authenticator:
     """The last step of a first factor: only now is two-factor authentication on."""
     at = now or clock.now()
-    return first_factor.activate(
+    return activation.activate(
         user,
         session,
         factor="webauthn",
@@ -197,11 +205,11 @@ def remove(user: User, key_id: int) -> None:
     turning 2FA off, refused when the account requires it)."""
     found = _own(user, key_id)
     if Authenticator.objects.filter(user=user, type=WEBAUTHN).count() == 1:
-        manage.remove_factor(user, registry.WEBAUTHN)
+        removal.remove_factor(user, methods.WEBAUTHN)
         return
     if Authenticator.objects.filter(pk=found.pk).delete()[0]:
         notifications.send_factor_removed(
-            user, f"{registry.LABELS[registry.WEBAUTHN]} “{found.data.get('name', '')}”"
+            user, f"{methods.LABELS[methods.WEBAUTHN]} “{found.data.get('name', '')}”"
         )
         record(Event.FACTOR_REMOVED, subject=user, factor="webauthn")
 

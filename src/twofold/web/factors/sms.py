@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 
 from twofold import clock
 from twofold.errors import FlowError
+from twofold.factors import status as factor_status
 from twofold.factors.forms import ActivateForm
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
@@ -69,7 +70,7 @@ def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
 
 @fresh_to_bind  # beside another factor (an app, a key): aal2
 def enable(request: HttpRequest) -> HttpResponse:
-    if flows.status(_user(request)).sms:
+    if factor_status.status(_user(request)).sms:
         return redirect("two_factor_change_number")
     _remember_return_to(request)
     return _phone_step(request, changing=False)
@@ -84,7 +85,7 @@ def _remember_return_to(request: HttpRequest) -> None:
 
 @fresh_to_bind  # binding a new number needs the current second factor too (aal2)
 def change_number(request: HttpRequest) -> HttpResponse:
-    if not flows.status(_user(request)).sms:
+    if not factor_status.status(_user(request)).sms:
         return redirect("two_factor_enable")
     return _phone_step(request, changing=True)
 
@@ -238,7 +239,9 @@ def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
 def disable(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation; POST turns two-factor authentication off."""
     if request.method != "POST":
-        return render(request, "factors/disable.html", {"status": flows.status(_user(request))})
+        return render(
+            request, "factors/disable.html", {"status": factor_status.status(_user(request))}
+        )
     try:
         flows.disable(_user(request))
     except FlowError as error:

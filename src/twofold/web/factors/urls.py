@@ -2,7 +2,8 @@
 
 from django.urls import path
 
-from twofold.web.factors import methods, sms, totp, webauthn
+from twofold.web.factors import any_method as methods
+from twofold.web.factors import sms, totp, webauthn
 
 urlpatterns = [
     # Text messages (SMS) and the backup codes of a first factor set up by text message.

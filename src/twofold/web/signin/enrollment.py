@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
-from twofold.factors import policy, registry
+from twofold.factors import methods, policy
 from twofold.factors.forms import ActivateForm
 from twofold.factors.sms import flows
 from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
@@ -74,7 +74,7 @@ def start(request: HttpRequest) -> HttpResponse:
 def phone(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     user = stage.login.user
-    if registry.SMS not in enrollment.offered(user):
+    if methods.SMS not in enrollment.offered(user):
         return redirect(APP)  # the account does not allow SMS
     pending = enrollment.current(user, stage.state)
     pending_phone = formatted(pending.phone) if pending else None
@@ -129,7 +129,7 @@ def app(request: HttpRequest) -> HttpResponse:
     try:
         setup = enrollment.start_totp(request, user, stage.state)
     except FlowError as error:
-        if registry.SMS not in enrollment.offered(user):
+        if methods.SMS not in enrollment.offered(user):
             raise PermissionDenied(error.message) from None  # nothing else to offer
         return _start_again(request, error)
     stash_login(request, stage.login)  # keep the method chosen with the pending login

@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
-from twofold.factors import registry
+from twofold.factors import member_factors, methods
 from twofold.factors.backup_codes.flows import FEW_LEFT
 from twofold.factors.policy import remembered_devices_allowed
 from twofold.factors.webauthn.forms import CredentialForm
@@ -46,7 +46,7 @@ def in_second_factor_stage(view: View) -> View:
     def wrapped(request: HttpRequest) -> HttpResponse:
         stage = _stage(request)
         # The member's factors are read once for this request: the step only reads them.
-        with registry.read_once(stage.login.user):
+        with member_factors.read_once(stage.login.user):
             if not second_factor.applies(stage.login.user):
                 # The factor was removed meanwhile (an administrator's reset): allauth goes on
                 # with the next stage, which applies the account's policy.
@@ -85,9 +85,9 @@ def sms_code(request: HttpRequest) -> HttpResponse:
     """The code of the factor this login asks for: the preferred one, or the one chosen."""
     stage = _stage(request)
     current = second_factor.method(stage.login.user, stage.state)
-    if current == registry.TOTP:
+    if current == methods.TOTP:
         return _totp_code(request, stage)
-    if current == registry.WEBAUTHN:
+    if current == methods.WEBAUTHN:
         return webauthn_views.key_step(request, stage)
     form = SmsCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -128,7 +128,7 @@ def other_ways(request: HttpRequest) -> HttpResponse:
         stash_login(request, stage.login)  # keep the method chosen
         return redirect("second_factor")
     current = second_factor.method(user, stage.state)
-    others = [(m, registry.LABELS[m]) for m in second_factor.methods(user) if m != current]
+    others = [(m, methods.LABELS[m]) for m in second_factor.methods(user) if m != current]
     context = {"others": others, "masked_phone": second_factor.masked_phone(user)}
     return render(request, "signin/other_ways.html", context)
 
@@ -177,7 +177,7 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
     """Confirm it is you with your second factor (before a new number): a code texted to your
     current number, from your authenticator app, a security key, or a backup code."""
     user = cast(User, request.user)  # login_required let only members in
-    with registry.read_once(user):  # confirming it is you changes no factor
+    with member_factors.read_once(user):  # confirming it is you changes no factor
         return _reauthenticate(request, user)
 
 
@@ -191,34 +191,34 @@ def _reauthenticate(request: HttpRequest, user: User) -> HttpResponse:
         "next": next_url,
         "method": method,
         "others": [
-            (m, registry.LABELS.get(m, "A backup code"))
+            (m, methods.LABELS.get(m, "A backup code"))
             for m in second_factor.reauthentication_methods(user)
             if m != method
         ],
         "masked_phone": second_factor.masked_phone(user),
     }
-    if method == registry.SMS:
+    if method == methods.SMS:
         return _reauthenticate_by_text(request, user, context)
     form: forms.Form
-    if method == registry.WEBAUTHN:
+    if method == methods.WEBAUTHN:
         form = CredentialForm(request.POST or None)
-    elif method == registry.TOTP:
+    elif method == methods.TOTP:
         form = TotpCodeForm(request.POST or None)
     else:
         form = BackupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            if method == registry.WEBAUTHN:
+            if method == methods.WEBAUTHN:
                 second_factor.reauthenticate_with_key(
                     request, user, form.cleaned_data["credential"]
                 )
             else:
                 second_factor.reauthenticate_with(request, user, method, form.cleaned_data["code"])
         except FlowError as error:
-            form.add_error(None if method == registry.WEBAUTHN else "code", error.message)
+            form.add_error(None if method == methods.WEBAUTHN else "code", error.message)
         else:
             return redirect(next_url)
-    elif request.method == "POST" and method == registry.WEBAUTHN:
+    elif request.method == "POST" and method == methods.WEBAUTHN:
         form.add_error(None, "Use your security key when your browser asks for it.")
     return render(request, "signin/reauthenticate.html", {**context, "form": form})
 
@@ -233,9 +233,7 @@ def _reauthenticate_by_text(
         send_error = _send_reauthentication_code(request, user)
     elif request.method == "POST" and form.is_valid():
         try:
-            second_factor.reauthenticate_with(
-                request, user, registry.SMS, form.cleaned_data["code"]
-            )
+            second_factor.reauthenticate_with(request, user, methods.SMS, form.cleaned_data["code"])
         except FlowError as error:
             form.add_error("code", error.message)
         else:

@@ -10,9 +10,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from twofold.errors import FlowError
-from twofold.factors import manage, registry
+from twofold.factors import methods, preference, removal
+from twofold.factors import status as factor_status
 from twofold.factors.forms import PreferredForm
-from twofold.factors.sms import flows as sms_flows
 from twofold.users.models import User
 from twofold.web.decorators import fresh, post_only
 from twofold.web.factors.shared import SETTINGS, factors_changed
@@ -29,26 +29,26 @@ def preferred(request: HttpRequest) -> HttpResponse:
     try:
         if not form.is_valid():
             raise FlowError("Choose one of the two-factor methods you have set up.")
-        chosen = manage.set_preferred(_user(request), form.cleaned_data["method"])
+        chosen = preference.set_preferred(_user(request), form.cleaned_data["method"])
     except FlowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{registry.LABELS[chosen]} will be asked for first.")
+        messages.success(request, f"{methods.LABELS[chosen]} will be asked for first.")
     return redirect(SETTINGS)
 
 
 @fresh
 def remove(request: HttpRequest, method: str) -> HttpResponse:
     """GET asks for confirmation; POST removes the factor (the last one: 2FA off)."""
-    if method not in registry.METHODS:
+    if method not in methods.METHODS:
         raise Http404
     user = _user(request)
-    status = sms_flows.status(user)
+    status = factor_status.status(user)
     if request.method != "POST":
-        context = {"status": status, "method": method, "label": registry.LABELS[method]}
+        context = {"status": status, "method": method, "label": methods.LABELS[method]}
         return render(request, "factors/remove.html", context)
     try:
-        manage.remove_factor(user, method)
+        removal.remove_factor(user, method)
     except FlowError as error:
         messages.error(request, error.message)
         return redirect(SETTINGS)
@@ -58,5 +58,5 @@ def remove(request: HttpRequest, method: str) -> HttpResponse:
             request, "Two-factor authentication is off. Your backup codes no longer work."
         )
     else:
-        messages.success(request, f"{registry.LABELS[method]} was removed.")
+        messages.success(request, f"{methods.LABELS[method]} was removed.")
     return redirect(SETTINGS)

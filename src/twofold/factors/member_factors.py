@@ -11,7 +11,8 @@ from allauth.mfa.models import Authenticator
 from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet
 
 from twofold.factors.backup_codes.flows import FEW_LEFT, remaining
-from twofold.factors.preference import PreferredFactor
+from twofold.factors.methods import SMS, TOTP, WEBAUTHN
+from twofold.factors.models import PreferredFactor
 from twofold.factors.sms.models import SmsFactor
 from twofold.organizations.models import Membership, keep_membership, membership_loaded
 from twofold.sms.numbers import mask
@@ -19,17 +20,6 @@ from twofold.users.models import User
 
 Memberships = TypeVar("Memberships", bound=QuerySet[Membership])
 
-WEBAUTHN = "webauthn"
-TOTP = "totp"
-SMS = "sms"
-# Strongest first: a security key resists phishing (NIST SP 800-63B-4 3.2.5); SMS is a
-# "restricted" authenticator (3.1.3.3).
-METHODS = (WEBAUTHN, TOTP, SMS)
-LABELS = {
-    WEBAUTHN: "Security key or passkey",
-    TOTP: "Authenticator app",
-    SMS: "Text message (SMS)",
-}
 _APP_TYPES = (Authenticator.Type.WEBAUTHN, Authenticator.Type.TOTP)
 _WITH_FACTOR = Q(sms_factor__isnull=False) | Q(authenticator__type__in=_APP_TYPES)
 

@@ -12,10 +12,10 @@ from django.db import transaction
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
-from twofold.errors import Conflict, FlowError, NotAllowed
-from twofold.factors import notifications, policy, registry
+from twofold.errors import Conflict, NotAllowed
+from twofold.factors import member_factors, methods, notifications, policy
 from twofold.factors.backup_codes import flows as backup_codes
-from twofold.factors.preference import PreferredFactor
+from twofold.factors.models import PreferredFactor
 from twofold.factors.sms.models import PendingSmsEnrollment, SmsFactor
 from twofold.users.models import User
 
@@ -25,22 +25,9 @@ REQUIRED = (
 )
 
 
-def set_preferred(user: User, method: str) -> str:
-    """The factor asked for first at sign-in; one the member has."""
-    if method not in registry.methods(user):
-        raise FlowError(
-            "Choose one of the two-factor methods you have set up.",
-            code="factor_missing",
-            param="method",
-        )
-    PreferredFactor.objects.update_or_create(user=user, defaults={"method": method})
-    record(Event.PREFERRED_FACTOR_CHANGED, subject=user, factor=method)
-    return method
-
-
 def remove_factor(user: User, method: str) -> None:
     """Remove one factor; the last one only as :func:`turn_off` (refused when required)."""
-    available = registry.methods(user)
+    available = member_factors.methods(user)
     if method not in available:
         raise Conflict(f"{_label(method)} is not set up.", code="factor_missing")
     if available == [method]:
@@ -64,9 +51,9 @@ def turn_off(user: User) -> None:
     """Every factor and backup code goes; refused while the account requires 2FA."""
     if policy.two_factor_required(user):
         raise NotAllowed(REQUIRED, code="two_factor_required")
-    available = registry.methods(user)
+    available = member_factors.methods(user)
     with transaction.atomic():
-        deleted = sum(_delete(user, method) for method in registry.METHODS)
+        deleted = sum(_delete(user, method) for method in methods.METHODS)
         PendingSmsEnrollment.objects.filter(user=user).delete()
         PreferredFactor.objects.filter(user=user).delete()
         backup_codes.remove_all(user)
@@ -78,19 +65,19 @@ def turn_off(user: User) -> None:
 def remove_all(user: User) -> list[str]:
     """An administrator's reset (``reset.py``): everything, whatever the policy; the methods
     that were removed (the deleted counts decide, so of two resets at once one removes)."""
-    removed = [method for method in registry.METHODS if _delete(user, method)]
+    removed = [method for method in methods.METHODS if _delete(user, method)]
     PreferredFactor.objects.filter(user=user).delete()
     backup_codes.remove_all(user)
     return removed
 
 
 def _delete(user: User, method: str) -> int:
-    if method == registry.SMS:
+    if method == methods.SMS:
         PendingSmsEnrollment.objects.filter(user=user).delete()
         return SmsFactor.objects.filter(user=user).delete()[0]
-    kind = Authenticator.Type.WEBAUTHN if method == registry.WEBAUTHN else Authenticator.Type.TOTP
+    kind = Authenticator.Type.WEBAUTHN if method == methods.WEBAUTHN else Authenticator.Type.TOTP
     return Authenticator.objects.filter(user=user, type=kind).delete()[0]
 
 
 def _label(method: str) -> str:
-    return registry.LABELS.get(method, method)
+    return methods.LABELS.get(method, method)
