@@ -24,8 +24,9 @@ from django.urls import URLPattern, path
 
 from twofold.api import responses
 from twofold.api.headless import enrollment as enrollment_api
-from twofold.errors import FlowError
-from twofold.factors import member_factors, methods
+from twofold.errors import Conflict, FlowError
+from twofold.factors import member_factors
+from twofold.factors.methods import BACKUP_CODE, SMS
 from twofold.signin import remembered, second_factor
 from twofold.signin.forms import (
     BackupCodeForm,
@@ -84,9 +85,9 @@ class _StageView(AuthenticationStageAPIView):
         user = self.stage.login.user
         return {
             "method": second_factor.method(user, self.stage.state),
-            "methods": [*second_factor.methods(user), "backup_code"],
+            "methods": [*second_factor.accepted_methods(user), BACKUP_CODE],
             "masked_phone": second_factor.masked_phone(user),
-            "resend_in": second_factor.seconds_until_resend(user),
+            "resend_in": second_factor.seconds_until_resend(self.request, user, self.stage.state),
             "send_error": self.stage.state.get("send_error"),
         }
 
@@ -99,8 +100,12 @@ class SmsChallengeView(_StageView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            second_factor.verify_sms_code(
-                request, self.stage.login.user, self.stage.state, self.input.cleaned_data["code"]
+            second_factor.verify(
+                request,
+                self.stage.login.user,
+                self.stage.state,
+                SMS,
+                self.input.cleaned_data["code"],
             )
         except FlowError as error:
             return responses.flow_error(error)
@@ -119,12 +124,7 @@ class VerifyView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user, data = self.stage.login.user, self.input.cleaned_data
         try:
-            if data["method"] == methods.TOTP:
-                second_factor.verify_totp_code(request, user, data["code"])
-            elif data["method"] == methods.SMS:
-                second_factor.verify_sms_code(request, user, self.stage.state, data["code"])
-            else:
-                second_factor.verify_backup_code(request, user, data["code"])
+            second_factor.verify(request, user, self.stage.state, data["method"], data["code"])
         except FlowError as error:
             return responses.flow_error(error)
         response = self.respond_next_stage()
@@ -153,7 +153,7 @@ class ChooseMethodView(_StageView):
 class ResendView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            second_factor.send_code(request, self.stage.login.user, self.stage.state)
+            second_factor.resend(request, self.stage.login.user, self.stage.state)
         except FlowError as error:
             return responses.flow_error(error)
         finally:
@@ -166,8 +166,12 @@ class BackupCodeView(_StageView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            second_factor.verify_backup_code(
-                request, self.stage.login.user, self.input.cleaned_data["code"]
+            second_factor.verify(
+                request,
+                self.stage.login.user,
+                self.stage.state,
+                BACKUP_CODE,
+                self.input.cleaned_data["code"],
             )
         except FlowError as error:
             return responses.flow_error(error)
@@ -203,24 +207,17 @@ class ReauthenticateView(AuthenticatedAPIView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = cast(User, request.user)  # AuthenticatedAPIView let only members in
         data = self.input.cleaned_data
-        code = data["code"]
-        # No method: SMS for a member who has it (as before other factors), else the preferred.
-        method = data["method"] or (
-            methods.SMS
-            if second_factor.masked_phone(user)
-            else second_factor.reauthentication_method(user) or methods.SMS
-        )
+        # No method: the preferred factor, as on the page.
+        method = data["method"] or second_factor.reauthentication_method(user)
         try:
-            if code:
-                second_factor.reauthenticate_with(request, user, method, code)
-                return AuthenticationResponse(request)
-            if method != methods.SMS:
-                raise FlowError(
-                    "Enter the code of your authenticator app or a backup code.",
-                    code="code_missing",
-                    param="code",
+            if method is None:
+                raise Conflict(
+                    "Two-factor authentication is off for this account.", code="two_factor_off"
                 )
-            second_factor.send_reauthentication_code(request, user)
+            if data["code"]:
+                second_factor.reauthenticate(request, user, method, data["code"])
+                return AuthenticationResponse(request)
+            second_factor.send_reauthentication_code(request, user, method)
         except FlowError as error:
             return responses.flow_error(error)
         return responses.ok({"masked_phone": second_factor.masked_phone(user)}, status=202)

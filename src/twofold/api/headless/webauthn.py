@@ -22,6 +22,7 @@ from django.urls import URLPattern, path
 from twofold.api import responses
 from twofold.api.headless.second_factor import _StageView
 from twofold.errors import FlowError
+from twofold.factors.methods import WEBAUTHN
 from twofold.factors.webauthn.forms import CredentialForm
 from twofold.signin import passkey, remembered, second_factor
 from twofold.signin.forms import RememberDeviceForm
@@ -41,7 +42,9 @@ class SecondFactorView(_StageView):
 
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            options = second_factor.webauthn_options(request, self.stage.login.user)
+            options = second_factor.options(
+                request, self.stage.login.user, self.stage.state, WEBAUTHN
+            )
         except FlowError as error:
             return responses.flow_error(error)
         return responses.ok({"request_options": options})
@@ -49,7 +52,7 @@ class SecondFactorView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user, data = self.stage.login.user, self.input.cleaned_data
         try:
-            second_factor.verify_webauthn(request, user, data["credential"])
+            second_factor.verify(request, user, self.stage.state, WEBAUTHN, data["credential"])
         except FlowError as error:
             return responses.flow_error(error)
         response = self.respond_next_stage()
@@ -66,7 +69,7 @@ class ReauthenticateView(AuthenticatedAPIView):
     def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = cast(User, request.user)  # AuthenticatedAPIView let only members in
         try:
-            options = second_factor.reauthentication_options(request, user)
+            options = second_factor.open_reauthentication(request, user, WEBAUTHN)
         except FlowError as error:
             return responses.flow_error(error)
         return responses.ok({"request_options": options})
@@ -74,8 +77,8 @@ class ReauthenticateView(AuthenticatedAPIView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user = cast(User, request.user)
         try:
-            second_factor.reauthenticate_with_key(
-                request, user, self.input.cleaned_data["credential"]
+            second_factor.reauthenticate(
+                request, user, WEBAUTHN, self.input.cleaned_data["credential"]
             )
         except FlowError as error:
             return responses.flow_error(error)

@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
+from twofold.factors.methods import WEBAUTHN
 from twofold.factors.policy import remembered_devices_allowed
 from twofold.factors.webauthn.forms import CredentialForm
 from twofold.signin import passkey, remembered, second_factor
@@ -23,8 +24,8 @@ def key_step(request: HttpRequest, stage: LoginStage) -> HttpResponse:
     form = CredentialForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            second_factor.verify_webauthn(
-                request, stage.login.user, form.cleaned_data["credential"]
+            second_factor.verify(
+                request, stage.login.user, stage.state, WEBAUTHN, form.cleaned_data["credential"]
             )
         except FlowError as error:
             form.add_error(None, error.message)

@@ -20,8 +20,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
-from twofold.factors import member_factors, methods
+from twofold.factors import member_factors
 from twofold.factors.backup_codes.flows import FEW_LEFT
+from twofold.factors.challenges import challenge
+from twofold.factors.methods import BACKUP_CODE, LABELS, SMS, TOTP, WEBAUTHN
 from twofold.factors.policy import remembered_devices_allowed
 from twofold.factors.webauthn.forms import CredentialForm
 from twofold.signin import remembered, second_factor
@@ -72,12 +74,19 @@ def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str,
     user = stage.login.user
     return {
         "may_remember": remembered_devices_allowed(user),
-        "other_ways": len(second_factor.methods(user)) > 1,
+        "other_ways": len(second_factor.accepted_methods(user)) > 1,
         "masked_phone": second_factor.masked_phone(user),
-        "resend_in": second_factor.seconds_until_resend(user),
+        "resend_in": second_factor.seconds_until_resend(request, user, stage.state),
         "send_error": stage.state.get("send_error"),
         **extra,
     }
+
+
+# The page of each method that takes a typed code: its template and its input.
+_CODE_PAGES: dict[str, tuple[str, type[forms.Form]]] = {
+    SMS: ("signin/sms_code.html", SmsCodeForm),
+    TOTP: ("signin/totp_code.html", TotpCodeForm),
+}
 
 
 @in_second_factor_stage
@@ -85,33 +94,20 @@ def sms_code(request: HttpRequest) -> HttpResponse:
     """The code of the factor this login asks for: the preferred one, or the one chosen."""
     stage = _stage(request)
     current = second_factor.method(stage.login.user, stage.state)
-    if current == methods.TOTP:
-        return _totp_code(request, stage)
-    if current == methods.WEBAUTHN:
+    if current not in _CODE_PAGES:  # a security key answers through the browser
         return webauthn_views.key_step(request, stage)
-    form = SmsCodeForm(request.POST or None)
+    template, form_class = _CODE_PAGES[current]
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            second_factor.verify_sms_code(
-                request, stage.login.user, stage.state, form.cleaned_data["code"]
+            second_factor.verify(
+                request, stage.login.user, stage.state, current, form.cleaned_data["code"]
             )
         except FlowError as error:
             form.add_error("code", error.message)
         else:
             return _exit(request, stage)
-    return render(request, "signin/sms_code.html", _context(request, stage, form=form))
-
-
-def _totp_code(request: HttpRequest, stage: LoginStage) -> HttpResponse:
-    form = TotpCodeForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            second_factor.verify_totp_code(request, stage.login.user, form.cleaned_data["code"])
-        except FlowError as error:
-            form.add_error("code", error.message)
-        else:
-            return _exit(request, stage)
-    return render(request, "signin/totp_code.html", _context(request, stage, form=form))
+    return render(request, template, _context(request, stage, form=form))
 
 
 @in_second_factor_stage
@@ -128,7 +124,7 @@ def other_ways(request: HttpRequest) -> HttpResponse:
         stash_login(request, stage.login)  # keep the method chosen
         return redirect("second_factor")
     current = second_factor.method(user, stage.state)
-    others = [(m, methods.LABELS[m]) for m in second_factor.methods(user) if m != current]
+    others = [(m, LABELS[m]) for m in second_factor.accepted_methods(user) if m != current]
     context = {"others": others, "masked_phone": second_factor.masked_phone(user)}
     return render(request, "signin/other_ways.html", context)
 
@@ -138,7 +134,7 @@ def other_ways(request: HttpRequest) -> HttpResponse:
 def resend(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     try:
-        second_factor.send_code(request, stage.login.user, stage.state)
+        second_factor.resend(request, stage.login.user, stage.state)
     except FlowError as error:
         messages.error(request, error.message)
     else:
@@ -155,12 +151,13 @@ def backup_code(request: HttpRequest) -> HttpResponse:
     form = BackupCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            left = second_factor.verify_backup_code(
-                request, stage.login.user, form.cleaned_data["code"]
+            verified = second_factor.verify(
+                request, stage.login.user, stage.state, BACKUP_CODE, form.cleaned_data["code"]
             )
         except FlowError as error:
             form.add_error("code", error.message)
         else:
+            left = verified.backup_codes_left or 0
             if left <= FEW_LEFT:
                 messages.warning(
                     request,
@@ -181,6 +178,15 @@ def reauthenticate(request: HttpRequest) -> HttpResponse:
         return _reauthenticate(request, user)
 
 
+# The input of each way to re-authenticate, and the field that carries the answer.
+_REAUTHENTICATION_FORMS: dict[str, tuple[type[forms.Form], str]] = {
+    WEBAUTHN: (CredentialForm, "credential"),
+    TOTP: (TotpCodeForm, "code"),
+    SMS: (SmsCodeForm, "code"),
+    BACKUP_CODE: (BackupCodeForm, "code"),
+}
+
+
 def _reauthenticate(request: HttpRequest, user: User) -> HttpResponse:
     next_url = _safe_next(request)
     chosen = request.GET.get("method") or request.POST.get("method")
@@ -191,69 +197,64 @@ def _reauthenticate(request: HttpRequest, user: User) -> HttpResponse:
         "next": next_url,
         "method": method,
         "others": [
-            (m, methods.LABELS.get(m, "A backup code"))
+            (m, LABELS.get(m, "A backup code"))
             for m in second_factor.reauthentication_methods(user)
             if m != method
         ],
         "masked_phone": second_factor.masked_phone(user),
     }
-    if method == methods.SMS:
-        return _reauthenticate_by_text(request, user, context)
-    form: forms.Form
-    if method == methods.WEBAUTHN:
-        form = CredentialForm(request.POST or None)
-    elif method == methods.TOTP:
-        form = TotpCodeForm(request.POST or None)
-    else:
-        form = BackupCodeForm(request.POST or None)
+    if challenge(method).delivered:
+        return _reauthenticate_with_delivered_code(request, user, method, context)
+    form_class, field = _REAUTHENTICATION_FORMS[method]
+    form = form_class(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            if method == methods.WEBAUTHN:
-                second_factor.reauthenticate_with_key(
-                    request, user, form.cleaned_data["credential"]
-                )
-            else:
-                second_factor.reauthenticate_with(request, user, method, form.cleaned_data["code"])
+            second_factor.reauthenticate(request, user, method, form.cleaned_data[field])
         except FlowError as error:
-            form.add_error(None if method == methods.WEBAUTHN else "code", error.message)
+            form.add_error(field if field == "code" else None, error.message)
         else:
             return redirect(next_url)
-    elif request.method == "POST" and method == methods.WEBAUTHN:
+    elif request.method == "POST" and field == "credential":
         form.add_error(None, "Use your security key when your browser asks for it.")
     return render(request, "signin/reauthenticate.html", {**context, "form": form})
 
 
-def _reauthenticate_by_text(
-    request: HttpRequest, user: User, context: dict[str, Any]
+def _reauthenticate_with_delivered_code(
+    request: HttpRequest, user: User, method: str, context: dict[str, Any]
 ) -> HttpResponse:
+    """A texted code: sent at the first visit (``resend`` posts for a new one), then typed."""
     form = SmsCodeForm(request.POST or None)
     send_error = None
     if request.method == "POST" and "resend" in request.POST:
         form = SmsCodeForm()
-        send_error = _send_reauthentication_code(request, user)
+        send_error = _send_reauthentication_code(request, user, method, again=True)
     elif request.method == "POST" and form.is_valid():
         try:
-            second_factor.reauthenticate_with(request, user, methods.SMS, form.cleaned_data["code"])
+            second_factor.reauthenticate(request, user, method, form.cleaned_data["code"])
         except FlowError as error:
             form.add_error("code", error.message)
         else:
             return redirect(context["next"])
-    elif request.method == "GET" and not second_factor.reauthentication_code_sent(request, user):
-        send_error = _send_reauthentication_code(request, user)
+    elif request.method == "GET" and not second_factor.reauthentication_waiting(
+        request, user, method
+    ):
+        send_error = _send_reauthentication_code(request, user, method)
     context = {
         **context,
         "form": form,
         # The page says what happened to the code, not what was hoped for.
-        "code_sent": second_factor.reauthentication_code_sent(request, user),
+        "code_sent": second_factor.reauthentication_waiting(request, user, method),
         "send_error": send_error,
     }
     return render(request, "signin/reauthenticate.html", context)
 
 
-def _send_reauthentication_code(request: HttpRequest, user: User) -> str | None:
+def _send_reauthentication_code(
+    request: HttpRequest, user: User, method: str, *, again: bool = False
+) -> str | None:
     """Text a code; return why it was not sent, if it was not."""
     try:
-        second_factor.send_reauthentication_code(request, user)
+        second_factor.open_reauthentication(request, user, method, again=again)
     except FlowError as error:
         return error.message
     return None
