@@ -1,21 +1,17 @@
+"""Twofold's JSON API under /api/v1/: the account, members, the 2FA policy and SSO, the audit log,
+sessions and devices, and each second factor (``api/factors/``)."""
+
 from django.urls import path
 
-from twofold.api import (
-    audit,
-    remembered_devices,
-    security,
-    sessions,
-    sso,
-    sso_sign_in,
-    two_factor,
-    views,
-    webauthn,
-)
+from twofold.api import account, audit, members, remembered_devices, security, sessions
+from twofold.api.factors import backup_codes, sms, status, totp, webauthn
+from twofold.api.sso import settings as sso
+from twofold.api.sso import sign_in as sso_sign_in
 
 urlpatterns = [
-    path("me", views.me, name="api_me"),
+    path("me", account.me, name="api_me"),
     path("auth/sso", sso_sign_in.discover, name="api_sso_discover"),
-    path("organization", views.organization, name="api_organization"),
+    path("organization", account.organization, name="api_organization"),
     path("organization/security", security.security_policy, name="api_security_policy"),
     path(
         "organization/security/sign-out-members-without-2fa",
@@ -31,26 +27,26 @@ urlpatterns = [
     ),
     path("organization/sso/domains", sso.domains, name="api_sso_domains"),
     path("organization/sso/domains/<int:domain_id>", sso.domain, name="api_sso_domain"),
-    path("members", views.members, name="api_members"),
-    path("members/<int:membership_id>", views.member, name="api_member"),
+    path("members", members.members, name="api_members"),
+    path("members/<int:membership_id>", members.member, name="api_member"),
     path(
         "members/<int:membership_id>/deactivate",
-        views.deactivate_member,
+        members.deactivate_member,
         name="api_member_deactivate",
     ),
     path(
         "members/<int:membership_id>/reactivate",
-        views.reactivate_member,
+        members.reactivate_member,
         name="api_member_reactivate",
     ),
     path(
         "members/<int:membership_id>/reset-two-factor",
-        views.reset_member_two_factor,
+        members.reset_member_two_factor,
         name="api_member_reset_two_factor",
     ),
-    path("invitations", views.invitations, name="api_invitations"),
-    path("invitations/<int:invitation_id>", views.invitation, name="api_invitation"),
-    path("invitations/accept", views.accept_invitation, name="api_invitation_accept"),
+    path("invitations", members.invitations, name="api_invitations"),
+    path("invitations/<int:invitation_id>", members.invitation, name="api_invitation"),
+    path("invitations/accept", members.accept_invitation, name="api_invitation_accept"),
     path("audit-events", audit.audit_events, name="api_audit_events"),
     path("audit-events.csv", audit.audit_events_csv, name="api_audit_events_csv"),
     path("me/security-events", audit.own_security_events, name="api_own_security_events"),
@@ -67,22 +63,22 @@ urlpatterns = [
     ),
     path("sessions/others", sessions.other_sessions, name="api_other_sessions"),
     path("sessions/<int:session_id>", sessions.session, name="api_session"),
-    path("two-factor", two_factor.two_factor, name="api_two_factor"),
-    path("two-factor/sms", two_factor.sms_start, name="api_two_factor_sms"),
-    path("two-factor/totp", two_factor.totp, name="api_two_factor_totp"),
-    path("two-factor/totp/confirm", two_factor.totp_confirm, name="api_two_factor_totp_confirm"),
+    path("two-factor", status.two_factor, name="api_two_factor"),
+    path("two-factor/sms", sms.sms_start, name="api_two_factor_sms"),
+    path("two-factor/totp", totp.totp, name="api_two_factor_totp"),
+    path("two-factor/totp/confirm", totp.totp_confirm, name="api_two_factor_totp_confirm"),
     path(
         "two-factor/totp/backup-codes",
-        two_factor.totp_backup_codes,
+        totp.totp_backup_codes,
         name="api_two_factor_totp_backup_codes",
     ),
     path(
         "two-factor/totp/activate",
-        two_factor.totp_activate,
+        totp.totp_activate,
         name="api_two_factor_totp_activate",
     ),
-    path("two-factor/totp/cancel", two_factor.totp_cancel, name="api_two_factor_totp_cancel"),
-    path("two-factor/preferred", two_factor.preferred, name="api_two_factor_preferred"),
+    path("two-factor/totp/cancel", totp.totp_cancel, name="api_two_factor_totp_cancel"),
+    path("two-factor/preferred", status.preferred, name="api_two_factor_preferred"),
     path("two-factor/webauthn", webauthn.keys, name="api_webauthn"),
     path("two-factor/webauthn/complete", webauthn.complete, name="api_webauthn_complete"),
     path(
@@ -93,14 +89,14 @@ urlpatterns = [
     path("two-factor/webauthn/activate", webauthn.activate, name="api_webauthn_activate"),
     path("two-factor/webauthn/cancel", webauthn.cancel, name="api_webauthn_cancel"),
     path("two-factor/webauthn/<int:key_id>", webauthn.key, name="api_webauthn_key"),
-    path("two-factor/sms/resend", two_factor.sms_resend, name="api_two_factor_sms_resend"),
-    path("two-factor/sms/confirm", two_factor.sms_confirm, name="api_two_factor_sms_confirm"),
-    path("two-factor/backup-codes", two_factor.backup_codes_show, name="api_backup_codes"),
+    path("two-factor/sms/resend", sms.sms_resend, name="api_two_factor_sms_resend"),
+    path("two-factor/sms/confirm", sms.sms_confirm, name="api_two_factor_sms_confirm"),
+    path("two-factor/backup-codes", sms.sms_backup_codes, name="api_backup_codes"),
     path(
         "two-factor/backup-codes/regenerate",
-        two_factor.backup_codes_regenerate,
+        backup_codes.backup_codes_regenerate,
         name="api_backup_codes_regenerate",
     ),
-    path("two-factor/activate", two_factor.activate, name="api_two_factor_activate"),
-    path("two-factor/cancel", two_factor.cancel, name="api_two_factor_cancel"),
+    path("two-factor/activate", sms.sms_activate, name="api_two_factor_activate"),
+    path("two-factor/cancel", sms.sms_cancel, name="api_two_factor_cancel"),
 ]

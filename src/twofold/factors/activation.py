@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
@@ -21,6 +21,27 @@ from twofold.errors import FlowError
 from twofold.factors import notifications
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.users.models import User
+
+
+class SessionSetup(Protocol):
+    """What the flows of a factor set up in the session (``factors/totp/flows.py``,
+    ``factors/webauthn/flows.py``) offer for its last steps; pages and API take either."""
+
+    def show_backup_codes(
+        self, user: User, session: SessionBase, *, now: datetime | None = None
+    ) -> list[str]: ...
+
+    def activate(
+        self,
+        user: User,
+        session: SessionBase,
+        *,
+        saved_backup_codes: bool,
+        now: datetime | None = None,
+    ) -> object: ...
+
+    def cancel(self, user: User, session: SessionBase) -> None: ...
+
 
 Pending = TypeVar("Pending")
 Created = TypeVar("Created")

@@ -31,7 +31,9 @@ from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
 from twofold.factors import policy
 from twofold.factors.member_factors import has_second_factor
+from twofold.factors.methods import SMS, TOTP
 from twofold.factors.policy import allowed_methods_for, rule_for
+from twofold.factors.setups import SETUPS, Setup
 from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.models import PendingSmsEnrollment
@@ -39,7 +41,6 @@ from twofold.factors.totp import flows as totp_flows
 from twofold.users.models import User
 
 STAGE_KEY = "twofold_two_factor_enrollment"
-TOTP = "totp"
 
 
 def applies(user: User) -> bool:
@@ -58,8 +59,8 @@ def completed(user: User) -> bool:
 
 
 # The methods this stage can set up, strongest first (the method policy keeps one of them allowed
-# while 2FA is mandatory).
-ENROLLABLE = policy.ENROLLABLE
+# while 2FA is mandatory: ``policy.ENROLLABLE`` names the same).
+ENROLLABLE = tuple(SETUPS)
 
 
 def offered(user: User) -> tuple[str, ...]:
@@ -99,14 +100,13 @@ def start(request: HttpRequest, user: User, state: dict[str, Any], raw_phone: st
     """Text a code to the number; a new number starts afresh (the earlier code stops working)."""
     enrollment = flows.start(user, raw_phone, sender=_sender(request))
     state["binding"] = enrollment.binding
-    state["method"] = "sms"
+    state["method"] = SMS
 
 
 def start_totp(request: HttpRequest, user: User, state: dict[str, Any]) -> totp_flows.Setup:
     """The authenticator app instead: the QR code and key of this browser's set-up."""
     setup = totp_flows.start(user, request.session)
-    if current(user, state) is not None:
-        flows.cancel(user)  # the number this login started with is not used after all
+    _cancel_in_progress(user, state, request.session, keep=TOTP)  # the number is not used now
     state["method"] = TOTP
     return setup
 
@@ -134,25 +134,16 @@ def confirm_code(user: User, state: dict[str, Any], code: str) -> None:
     flows.confirm_code(user, code)
 
 
-def show_backup_codes(
-    user: User, state: dict[str, Any], session: SessionBase | None = None
-) -> list[str]:
-    """A new set at each call; only the last set shown becomes active."""
-    if state.get("method") == TOTP and session is not None:
-        return totp_flows.show_backup_codes(user, session)
-    _require_current(user, state)
-    return flows.show_backup_codes(user)
+def show_backup_codes(user: User, state: dict[str, Any], session: SessionBase) -> list[str]:
+    """The backup codes of this login's confirmed set-up, whichever the method."""
+    return _in_progress(user, state, session).show_backup_codes(user, session)
 
 
 def activate(request: HttpRequest, user: User, state: dict[str, Any], *, saved: bool) -> None:
-    """2FA is on; the member proved the phone (or the app) with its code: the login is aal2."""
-    if state.get("method") == TOTP:
-        totp_flows.activate(user, request.session, saved_backup_codes=saved)
-        record_authentication(request, user, "mfa", type="totp")
-        return
-    _require_current(user, state)
-    flows.activate(user, saved_backup_codes=saved)
-    record_authentication(request, user, "mfa", type="sms")
+    """2FA is on; the member proved the factor with its code: the login is aal2."""
+    setup = _in_progress(user, state, request.session)
+    setup.activate(user, request.session, saved_backup_codes=saved)
+    record_authentication(request, user, "mfa", type=setup.record_type)
 
 
 def postpone(
@@ -160,7 +151,7 @@ def postpone(
     state: dict[str, Any],
     now: datetime | None = None,
     *,
-    session: SessionBase | None = None,
+    session: SessionBase,
 ) -> int:
     """ "Later": allowed while the grace period lasts, or once 2FA is no longer required.
 
@@ -174,13 +165,27 @@ def postpone(
             "Your account requires two-factor authentication now: set it up to sign in.",
             code="postpone_not_allowed",
         )
-    if current(user, state) is not None:
-        flows.cancel(user)  # nothing half-done stays behind
-    if state.get("method") == TOTP and session is not None:
-        totp_flows.cancel(user, session)
+    _cancel_in_progress(user, state, session)  # nothing half-done stays behind
     if rule.required:
         record(Event.TWO_FACTOR_POSTPONED, subject=user, detail={"days_left": left})
     return left
+
+
+def _in_progress(user: User, state: dict[str, Any], session: SessionBase) -> Setup:
+    """The set-up this login started, if it is still in progress (``enrollment_missing``)."""
+    setup = SETUPS.get(state.get("method") or SMS)  # a login from before the app: by text
+    if setup is None or not setup.in_progress(user, session, state.get("binding")):
+        restart = setup.restart if setup else SETUPS[SMS].restart
+        raise FlowError(restart, code="enrollment_missing")
+    return setup
+
+
+def _cancel_in_progress(
+    user: User, state: dict[str, Any], session: SessionBase, *, keep: str | None = None
+) -> None:
+    for method, setup in SETUPS.items():
+        if method != keep and setup.in_progress(user, session, state.get("binding")):
+            setup.cancel(user, session)
 
 
 def _require_current(user: User, state: dict[str, Any]) -> PendingSmsEnrollment:

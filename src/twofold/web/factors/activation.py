@@ -5,15 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol, cast
+from typing import cast
 
 from django.contrib import messages
-from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from twofold.errors import FlowError
+from twofold.factors.activation import SessionSetup
 from twofold.factors.forms import ActivateForm
 from twofold.users.models import User
 from twofold.web.factors.sms import SETTINGS, factors_changed
@@ -21,28 +20,11 @@ from twofold.web.factors.sms import SETTINGS, factors_changed
 TEMPLATE = "factors/first_factor_backup_codes.html"
 
 
-class FirstFactorFlows(Protocol):
-    """What a factor's ``flows`` module offers for its last steps."""
-
-    def show_backup_codes(
-        self, user: User, session: SessionBase, *, now: datetime | None = None
-    ) -> list[str]: ...
-
-    def activate(
-        self,
-        user: User,
-        session: SessionBase,
-        *,
-        saved_backup_codes: bool,
-        now: datetime | None = None,
-    ) -> object: ...
-
-
 @dataclass(frozen=True)
 class Page:
     """What differs between the factors' pages: URL names and the sentence on losing it."""
 
-    flows: FirstFactorFlows
+    flows: SessionSetup
     url: str  # this page (POST: activate)
     cancel_url: str
     if_lost: str  # "If you lose ..., sign in with one of these codes instead of ..."

@@ -14,8 +14,8 @@ from django.http import HttpResponse
 
 from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
-from twofold.api.two_factor import _factors_changed, _status
-from twofold.factors.forms import ActivateForm
+from twofold.api.factors import activation
+from twofold.api.factors.shared import factors_changed, status
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
 
@@ -58,27 +58,23 @@ def complete(call: Call) -> HttpResponse:
     created = flows.complete_registration(
         call.user, call.session, _rp(call), data["name"], data["credential"]
     )
-    answer = {**_status(call), **_keys(call), "webauthn_active": created is not None}
-    return responses.ok(_factors_changed(call, answer) if created else answer)
+    answer = {**status(call), **_keys(call), "webauthn_active": created is not None}
+    return responses.ok(factors_changed(call, answer) if created else answer)
 
 
 @endpoint("POST")
 def backup_codes(call: Call) -> HttpResponse:
-    return responses.ok({"codes": flows.show_backup_codes(call.user, call.session)})
+    return activation.backup_codes(call, flows)
 
 
 @endpoint("POST")
 def activate(call: Call) -> HttpResponse:
-    """``{saved_backup_codes: true}``: the last step of a first factor; only now is 2FA on."""
-    data = call.validated(ActivateForm)
-    flows.activate(call.user, call.session, saved_backup_codes=data["saved_backup_codes"])
-    return responses.ok(_factors_changed(call, {**_status(call), **_keys(call)}))
+    return activation.activate(call, flows, extra=_keys)
 
 
 @endpoint("POST")
 def cancel(call: Call) -> HttpResponse:
-    flows.cancel(call.user, call.session)
-    return responses.ok(_status(call))
+    return activation.cancel(call, flows)
 
 
 @endpoint("PATCH", "DELETE")
@@ -90,4 +86,4 @@ def key(call: Call, key_id: int) -> HttpResponse:
         return responses.ok(_key(renamed))
     call.require_fresh()
     flows.remove(call.user, key_id)
-    return responses.ok(_factors_changed(call, {**_status(call), **_keys(call)}))
+    return responses.ok(factors_changed(call, {**status(call), **_keys(call)}))

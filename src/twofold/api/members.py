@@ -1,4 +1,5 @@
-"""Twofold's own JSON endpoints, thin skins over the same flows and forms as the pages."""
+"""An account's members and invitations in the JSON API: thin skins over the same flows and forms
+as the members page."""
 
 from __future__ import annotations
 
@@ -14,27 +15,9 @@ from twofold.organizations.forms import (
     AcceptInvitationForm,
     InviteForm,
     MemberFilterForm,
-    OrganizationForm,
     RoleForm,
 )
 from twofold.organizations.models import Membership, require_administrator
-
-
-@endpoint("GET")
-def me(call: Call) -> HttpResponse:
-    """Who is signed in, how (AMR) and how strongly (AAL): for the host application.
-
-    A browser session's check is usually answered earlier by api/session_check.py."""
-    return responses.ok(serializers.signed_in_as(call.membership, call.session))
-
-
-@endpoint("GET", "PATCH")
-def organization(call: Call) -> HttpResponse:
-    actor = call.membership
-    if call.request.method == "PATCH":
-        require_administrator(actor)  # a member hears 403, whatever the body
-        flows.rename_organization(actor, call.validated(OrganizationForm)["name"])
-    return responses.ok(serializers.organization(actor.organization))
 
 
 def _member(actor: Membership, target: Membership) -> dict[str, Any]:
