@@ -22,12 +22,8 @@ from twofold.factors import policy
 from twofold.factors.forms import MethodPolicyForm, SecurityPolicyForm
 from twofold.organizations import flows
 from twofold.organizations.forms import OrganizationForm
-from twofold.organizations.models import Membership, Organization
-from twofold.web.decorators import administrator_required, fresh
-
-
-def _membership(request: HttpRequest) -> Membership:
-    return request.user.membership  # type: ignore[union-attr]
+from twofold.organizations.models import Organization
+from twofold.web.decorators import administrator_required, fresh, signed_in_membership
 
 
 def _render(
@@ -37,7 +33,7 @@ def _render(
     policy_form: forms.Form | None = None,
     methods_form: forms.Form | None = None,
 ) -> HttpResponse:
-    organization = _membership(request).organization
+    organization = signed_in_membership(request).organization
     rule = policy.rule_of(organization)
     initial = {
         "require_two_factor": rule.required,
@@ -56,7 +52,7 @@ def _render(
 
 @administrator_required
 def account_settings(request: HttpRequest) -> HttpResponse:
-    actor = _membership(request)
+    actor = signed_in_membership(request)
     form = OrganizationForm(request.POST or None, initial={"name": actor.organization.name})
     if request.method == "POST" and form.is_valid():
         flows.rename_organization(actor, form.cleaned_data["name"])
@@ -74,7 +70,7 @@ def security_policy(request: HttpRequest) -> HttpResponse:
         return _render(request, policy_form=form)
     try:
         policy.change_policy(
-            _membership(request),
+            signed_in_membership(request),
             require_two_factor=form.cleaned_data["require_two_factor"],
             grace_days=form.cleaned_data["two_factor_grace_days"],
         )
@@ -107,7 +103,7 @@ def allowed_methods(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             policy.change_method_policy(
-                _membership(request),
+                signed_in_membership(request),
                 methods=form.cleaned_data["allowed_two_factor_methods"],
                 allow_remembered_devices=form.cleaned_data["allow_remembered_devices"],
             )
@@ -130,7 +126,7 @@ def _enroll_first(request: HttpRequest, error: FlowError) -> HttpResponse:
 @require_POST
 def sign_out_members_without_two_factor(request: HttpRequest) -> HttpResponse:
     try:
-        result = policy.sign_out_members_without_two_factor(_membership(request))
+        result = policy.sign_out_members_without_two_factor(signed_in_membership(request))
     except FlowError as error:
         messages.error(request, error.message)
     else:

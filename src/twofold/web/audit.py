@@ -21,21 +21,17 @@ from twofold.audit import export, flows
 from twofold.audit.forms import AuditFilterForm
 from twofold.audit.models import AuditEventQuerySet
 from twofold.factors.member_list import list_members
-from twofold.organizations.models import Membership, membership_of
+from twofold.web.decorators import signed_in_membership
 
 View = Callable[..., HttpResponseBase]
 TEMPLATE = "audit/log.html"
-
-
-def _membership(request: HttpRequest) -> Membership:
-    return membership_of(request.user)  # type: ignore[arg-type, return-value]
 
 
 def administrators_only(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
-        membership = _membership(request)
+        membership = signed_in_membership(request)
         if membership is None or not membership.is_administrator:
             return render(request, "twofold/forbidden.html", status=403)
         return view(request, *args, **kwargs)
@@ -53,7 +49,7 @@ def _page(
         page = Paginator(events, flows.PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
-        "members": list_members(_membership(request)),
+        "members": list_members(signed_in_membership(request)),
         "page": page,
         "retention_days": settings.TWOFOLD.audit_retention_days,
     }
@@ -65,7 +61,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _page(request, form)
-    return _page(request, form, flows.account_events(_membership(request), form.filters()))
+    return _page(request, form, flows.account_events(signed_in_membership(request), form.filters()))
 
 
 @administrators_only
@@ -74,5 +70,5 @@ def audit_export(request: HttpRequest) -> HttpResponseBase:
     form = AuditFilterForm(request.GET)
     if not form.is_valid():
         return _page(request, form)
-    events = flows.account_events(_membership(request), form.filters())
+    events = flows.account_events(signed_in_membership(request), form.filters())
     return export.csv_response(events.iterator(chunk_size=500), now=clock.now())

@@ -26,13 +26,13 @@ from twofold.users.models import User
 View = Callable[..., HttpResponse]
 
 
-def member(request: HttpRequest) -> User:
+def signed_in_user(request: HttpRequest) -> User:
     """The signed-in member of a page behind one of these decorators (or ``login_required``)."""
     return cast(User, request.user)
 
 
-def membership(request: HttpRequest) -> Membership:
-    return member(request).membership
+def signed_in_membership(request: HttpRequest) -> Membership:
+    return signed_in_user(request).membership
 
 
 def administrator_required(view: View) -> View:
@@ -41,7 +41,7 @@ def administrator_required(view: View) -> View:
     @login_required
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not membership(request).is_administrator:
+        if not signed_in_membership(request).is_administrator:
             return render(request, "twofold/forbidden.html", status=403)
         return view(request, *args, **kwargs)
 
@@ -49,7 +49,7 @@ def administrator_required(view: View) -> View:
 
 
 def _stale(request: HttpRequest) -> bool:
-    return not recently_authenticated(request.session, member(request))
+    return not recently_authenticated(request.session, signed_in_user(request))
 
 
 def fresh(view: View) -> View:
@@ -63,7 +63,7 @@ def fresh(view: View) -> View:
 def binding_confirmation_url(request: HttpRequest) -> str | None:
     """Where a member who has a factor confirms it before binding another (aal2); None when the
     session is fresh enough to bind (``factors/binding.py``)."""
-    if binding.fresh_to_bind(request.session, member(request)):
+    if binding.fresh_to_bind(request.session, signed_in_user(request)):
         return None
     query = urlencode({"next": request.get_full_path()})
     return f"{reverse('second_factor_reauthenticate')}?{query}"

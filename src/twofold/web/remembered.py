@@ -13,20 +13,15 @@ from django.shortcuts import redirect
 
 from twofold.errors import FlowError
 from twofold.signin import remembered
-from twofold.users.models import User
-from twofold.web.decorators import post_only
+from twofold.web.decorators import post_only, signed_in_user
 from twofold.web.factors.shared import SETTINGS
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 @login_required
 @post_only(SETTINGS)
 def forget(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        remembered.forget(_user(request), pk)
+        remembered.forget(signed_in_user(request), pk)
     except FlowError as error:
         messages.error(request, error.message)
     else:
@@ -37,7 +32,7 @@ def forget(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @post_only(SETTINGS)
 def forget_all(request: HttpRequest) -> HttpResponse:
-    forgotten = remembered.forget_all(_user(request))
+    forgotten = remembered.forget_all(signed_in_user(request))
     if forgotten:
         devices = "1 device was" if forgotten == 1 else f"{forgotten} devices were"
         messages.success(request, f"{devices} forgotten: each asks for your second factor again.")

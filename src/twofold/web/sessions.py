@@ -15,14 +15,9 @@ from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
 from twofold.sessions import member_sessions as sessions
-from twofold.users.models import User
-from twofold.web.decorators import post_only
+from twofold.web.decorators import post_only, signed_in_user
 
 LIST = "sessions"
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _back(request: HttpRequest) -> HttpResponse:
@@ -37,7 +32,7 @@ def _back(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache
 def session_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     listed = sessions.list_sessions(user, request.session)
     context = {
         "sessions": listed,
@@ -51,7 +46,7 @@ def session_list(request: HttpRequest) -> HttpResponse:
 @post_only(LIST)
 def end_session(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        ended = sessions.end_session(_user(request), pk, request.session)
+        ended = sessions.end_session(signed_in_user(request), pk, request.session)
     except FlowError as error:
         messages.error(request, error.message)
     else:
@@ -62,7 +57,7 @@ def end_session(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @post_only(LIST)
 def end_other_sessions(request: HttpRequest) -> HttpResponse:
-    ended = sessions.end_other_sessions(_user(request), request.session)
+    ended = sessions.end_other_sessions(signed_in_user(request), request.session)
     if ended:
         messages.success(request, f"{ended} other session{'s' if ended > 1 else ''} signed out.")
     else:

@@ -4,7 +4,7 @@ after them."""
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from twofold.web import account, audit, remembered, sessions, views
+from twofold.web import account, audit, home, members, remembered, security, sessions
 from twofold.web.sso import urls as sso_urls
 
 before_allauth: list[URLPattern | URLResolver] = [
@@ -21,8 +21,8 @@ urlpatterns = [
     path("settings/security/2fa/", include("twofold.web.factors.urls")),
     path("account/audit/", audit.audit_log, name="audit_log"),
     path("account/audit/export.csv", audit.audit_export, name="audit_export"),
-    path("", views.home, name="home"),
-    path("settings/security/", views.security_settings, name="security_settings"),
+    path("", home.home, name="home"),
+    path("settings/security/", security.security_settings, name="security_settings"),
     path("settings/sessions/", sessions.session_list, name="sessions"),
     path(
         "settings/security/devices/<int:pk>/forget",
@@ -48,27 +48,27 @@ urlpatterns = [
         name="account_sign_out_without_two_factor",
     ),
     path("account/sso/", include(sso_urls)),
-    path("account/members/", views.members, name="members"),
-    path("account/members/<int:pk>/role", views.change_role, name="member_role"),
+    path("account/members/", members.members, name="members"),
+    path("account/members/<int:pk>/role", members.change_role, name="member_role"),
     path(
         "account/members/<int:pk>/deactivate",
-        views.deactivate_member,
+        members.deactivate_member,
         name="member_deactivate",
     ),
     path(
         "account/members/<int:pk>/reactivate",
-        views.reactivate_member,
+        members.reactivate_member,
         name="member_reactivate",
     ),
     path(
         "account/members/<int:pk>/reset-two-factor",
-        views.reset_two_factor,
+        members.reset_two_factor,
         name="member_reset_two_factor",
     ),
     path(
         "account/invitations/<int:pk>/revoke",
-        views.revoke_invitation,
+        members.revoke_invitation,
         name="invitation_revoke",
     ),
-    path("invitations/<str:token>/", views.accept_invitation, name="invitation_accept"),
+    path("invitations/<str:token>/", members.accept_invitation, name="invitation_accept"),
 ]

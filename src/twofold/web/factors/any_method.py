@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,13 +11,8 @@ from twofold.errors import FlowError
 from twofold.factors import methods, preference, removal
 from twofold.factors import status as factor_status
 from twofold.factors.forms import PreferredForm
-from twofold.users.models import User
-from twofold.web.decorators import fresh, post_only
+from twofold.web.decorators import fresh, post_only, signed_in_user
 from twofold.web.factors.shared import SETTINGS, factors_changed
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)  # the decorators let only members in
 
 
 @login_required
@@ -29,7 +22,7 @@ def preferred(request: HttpRequest) -> HttpResponse:
     try:
         if not form.is_valid():
             raise FlowError("Choose one of the two-factor methods you have set up.")
-        chosen = preference.set_preferred(_user(request), form.cleaned_data["method"])
+        chosen = preference.set_preferred(signed_in_user(request), form.cleaned_data["method"])
     except FlowError as error:
         messages.error(request, error.message)
     else:
@@ -42,7 +35,7 @@ def remove(request: HttpRequest, method: str) -> HttpResponse:
     """GET asks for confirmation; POST removes the factor (the last one: 2FA off)."""
     if method not in methods.METHODS:
         raise Http404
-    user = _user(request)
+    user = signed_in_user(request)
     status = factor_status.status(user)
     if request.method != "POST":
         context = {"status": status, "method": method, "label": methods.LABELS[method]}

@@ -26,8 +26,7 @@ from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.sms.models import PendingSmsEnrollment
 from twofold.sms.numbers import formatted
-from twofold.users.models import User
-from twofold.web.decorators import fresh, fresh_to_bind, post_only
+from twofold.web.decorators import fresh, fresh_to_bind, post_only, signed_in_user
 from twofold.web.factors.shared import SETTINGS, factors_changed
 
 View = Callable[..., HttpResponse]
@@ -41,10 +40,6 @@ _STEP_OF_ERROR = {
     "backup_codes_missing": "two_factor_backup_codes",
     "two_factor_off": SETTINGS,
 }
-
-
-def _user(request: HttpRequest) -> User:
-    return request.user  # type: ignore[return-value]
 
 
 def _sender(request: HttpRequest) -> Sender:
@@ -70,7 +65,7 @@ def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
 
 @fresh_to_bind  # beside another factor (an app, a key): aal2
 def enable(request: HttpRequest) -> HttpResponse:
-    if factor_status.status(_user(request)).sms:
+    if factor_status.status(signed_in_user(request)).sms:
         return redirect("two_factor_change_number")
     _remember_return_to(request)
     return _phone_step(request, changing=False)
@@ -85,13 +80,13 @@ def _remember_return_to(request: HttpRequest) -> None:
 
 @fresh_to_bind  # binding a new number needs the current second factor too (aal2)
 def change_number(request: HttpRequest) -> HttpResponse:
-    if not factor_status.status(_user(request)).sms:
+    if not factor_status.status(signed_in_user(request)).sms:
         return redirect("two_factor_enable")
     return _phone_step(request, changing=True)
 
 
 def _phone_step(request: HttpRequest, *, changing: bool) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     enrollment = flows.pending(user)
     pending_phone = formatted(enrollment.phone) if enrollment else None
     initial = {"country": flows.default_country(user), "phone": pending_phone}
@@ -112,7 +107,7 @@ def _phone_step(request: HttpRequest, *, changing: bool) -> HttpResponse:
 
 @login_required
 def confirm(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     enrollment = flows.pending(user)
     if enrollment is None:
         return _nothing_in_progress(request)
@@ -144,7 +139,7 @@ def _confirmed(request: HttpRequest, enrollment: PendingSmsEnrollment) -> HttpRe
         factors_changed(request)
         messages.success(request, "Your number was changed.")
         return redirect(SETTINGS)
-    if flows.pending(_user(request)) is None:  # added beside another factor: done already
+    if flows.pending(signed_in_user(request)) is None:  # added beside another factor: done already
         factors_changed(request)
         messages.success(request, "Text messages were added to your two-factor authentication.")
         return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
@@ -154,7 +149,7 @@ def _confirmed(request: HttpRequest, enrollment: PendingSmsEnrollment) -> HttpRe
 @login_required
 @post_only("two_factor_confirm")
 def resend(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     try:
         flows.resend(user, sender=_sender(request))
     except FlowError as error:
@@ -171,7 +166,7 @@ def resend(request: HttpRequest) -> HttpResponse:
 @login_required
 @post_only(SETTINGS)
 def cancel(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     enrollment = flows.pending(user)
     flows.cancel(user)
     request.session.pop(RETURN_TO, None)
@@ -188,7 +183,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
 @login_required
 @never_cache  # the codes are secrets: no copy in any cache, nor in the back button
 def backup_codes(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if flows.pending(user) is None:
         return _nothing_in_progress(request)
     if request.method == "POST":
@@ -205,7 +200,7 @@ def _activate(request: HttpRequest) -> HttpResponse:
     form = ActivateForm(request.POST)
     saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
     try:
-        flows.activate(_user(request), saved_backup_codes=saved)
+        flows.activate(signed_in_user(request), saved_backup_codes=saved)
     except FlowError as error:
         if error.param not in form.fields:
             return _back_to_step(request, error)
@@ -228,7 +223,7 @@ def regenerate_backup_codes(request: HttpRequest) -> HttpResponse:
     if request.method != "POST":
         return render(request, "factors/regenerate.html")
     try:
-        shown = flows.regenerate_backup_codes(_user(request))
+        shown = flows.regenerate_backup_codes(signed_in_user(request))
     except FlowError as error:
         return _back_to_step(request, error)
     factors_changed(request)
@@ -240,10 +235,12 @@ def disable(request: HttpRequest) -> HttpResponse:
     """GET asks for confirmation; POST turns two-factor authentication off."""
     if request.method != "POST":
         return render(
-            request, "factors/disable.html", {"status": factor_status.status(_user(request))}
+            request,
+            "factors/disable.html",
+            {"status": factor_status.status(signed_in_user(request))},
         )
     try:
-        flows.disable(_user(request))
+        flows.disable(signed_in_user(request))
     except FlowError as error:
         return _back_to_step(request, error)
     factors_changed(request)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -13,21 +11,16 @@ from django.views.decorators.cache import never_cache
 from twofold.errors import FlowError
 from twofold.factors.totp import flows
 from twofold.factors.totp.forms import TotpCodeForm
-from twofold.users.models import User
-from twofold.web.decorators import fresh_to_bind, post_only
+from twofold.web.decorators import fresh_to_bind, post_only, signed_in_user
 from twofold.web.factors import activation as first_factor_views
 from twofold.web.factors.shared import SETTINGS, factors_changed
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)  # the decorators let only members in
 
 
 @fresh_to_bind  # beside another factor: aal2, as for a new number
 @never_cache  # the page carries the secret: no copy in any cache
 def enable(request: HttpRequest) -> HttpResponse:
     """The QR code and the key; POST a current code to confirm the app has it."""
-    user = _user(request)
+    user = signed_in_user(request)
     try:
         setup = flows.start(user, request.session)
     except FlowError as error:
@@ -69,6 +62,6 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 @post_only(SETTINGS)
 def cancel(request: HttpRequest) -> HttpResponse:
-    flows.cancel(_user(request), request.session)
+    flows.cancel(signed_in_user(request), request.session)
     messages.info(request, "The authenticator app was not added.")
     return redirect(SETTINGS)

@@ -7,8 +7,6 @@ answer here in the form's hidden ``credential`` field.
 
 from __future__ import annotations
 
-from typing import cast
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -18,20 +16,15 @@ from django.views.decorators.cache import never_cache
 from twofold.errors import FlowError
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
-from twofold.users.models import User
-from twofold.web.decorators import binding_confirmation_url, fresh, post_only
+from twofold.web.decorators import binding_confirmation_url, fresh, post_only, signed_in_user
 from twofold.web.factors import activation as first_factor_views
 from twofold.web.factors.shared import SETTINGS, factors_changed
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)  # the decorators let only members in
 
 
 @fresh
 def keys(request: HttpRequest) -> HttpResponse:
     """The member's keys (rename, remove) and the form to add one; POST: the browser's answer."""
-    user = _user(request)
+    user = signed_in_user(request)
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rp = flows.relying_party(request.get_host())
@@ -67,7 +60,7 @@ def rename(request: HttpRequest, key_id: int) -> HttpResponse:
     try:
         if not form.is_valid():
             raise FlowError("Give the key a name (at most 60 characters).")
-        flows.rename(_user(request), key_id, form.cleaned_data["name"])
+        flows.rename(signed_in_user(request), key_id, form.cleaned_data["name"])
     except FlowError as error:
         messages.error(request, error.message)
     else:
@@ -79,13 +72,13 @@ def rename(request: HttpRequest, key_id: int) -> HttpResponse:
 @post_only("webauthn_keys")
 def remove(request: HttpRequest, key_id: int) -> HttpResponse:
     try:
-        flows.remove(_user(request), key_id)
+        flows.remove(signed_in_user(request), key_id)
     except FlowError as error:
         messages.error(request, error.message)
         return redirect("webauthn_keys")
     factors_changed(request)
     messages.success(request, "The key was removed.")
-    return redirect("webauthn_keys" if flows.keys(_user(request)) else SETTINGS)
+    return redirect("webauthn_keys" if flows.keys(signed_in_user(request)) else SETTINGS)
 
 
 BACKUP_CODES = first_factor_views.Page(
@@ -106,6 +99,6 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 @login_required
 @post_only(SETTINGS)
 def cancel(request: HttpRequest) -> HttpResponse:
-    flows.cancel(_user(request), request.session)
+    flows.cancel(signed_in_user(request), request.session)
     messages.info(request, "The key was not added.")
     return redirect(SETTINGS)

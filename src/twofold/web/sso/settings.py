@@ -18,7 +18,6 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError, NotFound
-from twofold.organizations.models import Membership
 from twofold.sso import connections as connection_flows
 from twofold.sso import saml, settings_flows
 from twofold.sso import trial_sign_in as test_sign_in
@@ -30,16 +29,12 @@ from twofold.sso.forms import (
 )
 from twofold.sso.idp_metadata import describe_pem
 from twofold.sso.models import AccountSso, EmailDomain, SamlConnection
-from twofold.web.decorators import administrator_required, fresh
+from twofold.web.decorators import administrator_required, fresh, signed_in_membership
 
 INVALID = 400
 # The page holds two 2FA-policy forms: their fields need ids of their own.
 SETTINGS_IDS = "settings_%s"
 NEW_CONNECTION_IDS = "new_%s"
-
-
-def _membership(request: HttpRequest) -> Membership:
-    return request.user.membership  # type: ignore[union-attr]
 
 
 def settings_initial(sso: AccountSso) -> dict[str, Any]:
@@ -65,7 +60,7 @@ def _render(
     domain_form: forms.Form | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    actor = _membership(request)
+    actor = signed_in_membership(request)
     connections = connection_flows.list_connections(actor)
     sso = settings_flows.sso_settings(actor)
     context = {
@@ -99,7 +94,7 @@ def save_settings(request: HttpRequest) -> HttpResponse:
     form = SsoSettingsForm(request.POST, auto_id=SETTINGS_IDS)
     if not form.is_valid():
         return _render(request, settings_form=form, status=INVALID)
-    settings_flows.change_settings(_membership(request), form.cleaned_data)
+    settings_flows.change_settings(signed_in_membership(request), form.cleaned_data)
     messages.success(request, "The single sign-on settings were saved.")
     return redirect("account_sso")
 
@@ -111,7 +106,9 @@ def add_connection(request: HttpRequest) -> HttpResponse:
     form = ConnectionForm(request.POST, request.FILES, auto_id=NEW_CONNECTION_IDS)
     if form.is_valid():
         try:
-            connection = connection_flows.create_connection(_membership(request), form.cleaned_data)
+            connection = connection_flows.create_connection(
+                signed_in_membership(request), form.cleaned_data
+            )
         except FlowError as error:
             _add_error(form, error)
         else:
@@ -126,7 +123,7 @@ def add_connection(request: HttpRequest) -> HttpResponse:
 
 def _connection(request: HttpRequest, pk: int) -> SamlConnection:
     try:
-        return connection_flows.get_connection(_membership(request), pk)
+        return connection_flows.get_connection(signed_in_membership(request), pk)
     except NotFound as error:
         raise Http404(error.message) from None
 
@@ -142,7 +139,9 @@ def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
         form = ConnectionForm(request.POST, request.FILES)
         if form.is_valid():
             try:
-                connection_flows.change_connection(_membership(request), pk, form.cleaned_data)
+                connection_flows.change_connection(
+                    signed_in_membership(request), pk, form.cleaned_data
+                )
             except FlowError as error:
                 _add_error(form, error)
             else:
@@ -171,7 +170,7 @@ def delete_connection(request: HttpRequest, pk: int) -> HttpResponse:
             "linked_members": connection_flows.linked_members(connection),
         }
         return render(request, "twofold/sso_connection_delete.html", context)
-    connection_flows.delete_connection(_membership(request), pk)
+    connection_flows.delete_connection(signed_in_membership(request), pk)
     messages.success(request, f"The connection {connection.name} was deleted.")
     return redirect("account_sso")
 
@@ -188,7 +187,7 @@ def test_connection(request: HttpRequest, pk: int) -> HttpResponse:
 @fresh
 @require_POST
 def add_domain(request: HttpRequest) -> HttpResponse:
-    actor = _membership(request)
+    actor = signed_in_membership(request)
     form = EmailDomainForm(request.POST, connections=connection_flows.list_connections(actor))
     if form.is_valid():
         data = form.cleaned_data
@@ -211,7 +210,7 @@ def add_domain(request: HttpRequest) -> HttpResponse:
 @fresh
 @require_POST
 def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
-    actor = _membership(request)
+    actor = signed_in_membership(request)
     form = EmailDomainChangeForm(
         request.POST,
         connections=connection_flows.list_connections(actor),
@@ -238,7 +237,7 @@ def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def remove_domain(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        claimed = settings_flows.remove_domain(_membership(request), pk)
+        claimed = settings_flows.remove_domain(signed_in_membership(request), pk)
     except NotFound as error:
         raise Http404(error.message) from None
     messages.success(request, f"The domain {claimed.domain} was removed.")

@@ -1,4 +1,5 @@
-"""Thin page views: parse the form, call the flow, show the result or the flow's message."""
+"""The members page of an account's administrators (roles, deactivation, 2FA resets, invitations)
+and accepting an invitation: thin skins over the same flows and forms as the API."""
 
 from __future__ import annotations
 
@@ -6,18 +7,12 @@ from collections.abc import Callable
 from functools import wraps
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from twofold.audit import flows as audit_flows
 from twofold.errors import FlowError
-from twofold.factors import member_list, methods, reset
-from twofold.factors import status as factor_status
-from twofold.factors.policy import allowed_methods_for
-from twofold.factors.sms import flows as sms_flows
-from twofold.factors.totp import flows as totp_flows
+from twofold.factors import member_list, reset
 from twofold.organizations import flows
 from twofold.organizations.forms import (
     AcceptInvitationForm,
@@ -26,51 +21,14 @@ from twofold.organizations.forms import (
     RoleForm,
 )
 from twofold.organizations.models import Membership
-from twofold.sessions import member_sessions as sessions
-from twofold.signin import remembered
-from twofold.sms.numbers import formatted
-from twofold.sso import flows as sso_flows
-from twofold.users.models import User
-from twofold.web.decorators import administrator_required, fresh
+from twofold.web.decorators import administrator_required, fresh, signed_in_membership
 
 View = Callable[..., HttpResponse]
 
 
-def _membership(request: HttpRequest) -> Membership:
-    return request.user.membership  # type: ignore[union-attr]
-
-
-@login_required
-def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "twofold/home.html")
-
-
-@login_required
-def security_settings(request: HttpRequest) -> HttpResponse:
-    """ "Password and Two-Factor Authentication"."""
-    user: User = request.user  # type: ignore[assignment]
-    enrollment = sms_flows.pending(user)
-    status = factor_status.status(user)
-    context = {
-        "two_factor": status,
-        "totp": totp_flows.authenticator(user),
-        "factor_choices": [(m, methods.LABELS[m]) for m in status.methods],
-        "allowed_methods": allowed_methods_for(user),  # the account's method policy
-        "remembered_devices": [
-            (device, remembered.is_current(request, device)) for device in remembered.listed(user)
-        ],
-        "pending": enrollment,
-        "pending_phone": formatted(enrollment.phone) if enrollment else None,
-        "security_events": audit_flows.own_recent_events(user),
-        "identity_providers": sso_flows.identity_providers(user),
-        "offer": sessions.pending_offer(user, request.session),  # ASVS 7.4.3
-    }
-    return render(request, "twofold/security_settings.html", context)
-
-
 @administrator_required
 def members(request: HttpRequest) -> HttpResponse:
-    actor = _membership(request)
+    actor = signed_in_membership(request)
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -100,7 +58,7 @@ def _member_action(action: Callable[[Membership, int, HttpRequest], str]) -> Vie
     @wraps(action)
     def view(request: HttpRequest, pk: int) -> HttpResponse:
         try:
-            messages.success(request, action(_membership(request), pk, request))
+            messages.success(request, action(signed_in_membership(request), pk, request))
         except FlowError as error:
             messages.error(request, error.message)
         return redirect("members")
@@ -127,7 +85,7 @@ def deactivate_member(actor: Membership, membership_id: int, request: HttpReques
 @fresh
 def reset_two_factor(request: HttpRequest, pk: int) -> HttpResponse:
     """GET asks for confirmation; POST removes the member's second factors."""
-    actor = _membership(request)
+    actor = signed_in_membership(request)
     try:
         if request.method != "POST":
             found = reset.resettable(actor, pk)
