@@ -14,7 +14,7 @@ from tests.conftest import freshly_signed_in, require_two_factor
 from twofold.errors import FlowError
 from twofold.factors import methods, policy
 from twofold.organizations.models import Organization
-from twofold.signin import enrollment
+from twofold.signin import forced_enrollment
 
 POLICY_API = "/api/v1/organization/security"
 POLICY_PAGE = "/account/security/"
@@ -34,7 +34,7 @@ def codes_of(response) -> list[tuple[str, str | None]]:
 
 
 def test_forced_enrollment_sets_up_only_what_the_policy_keeps_enrollable():
-    assert set(enrollment.ENROLLABLE) == set(policy.ENROLLABLE)
+    assert set(forced_enrollment.ENROLLABLE) == set(policy.ENROLLABLE)
     assert methods.WEBAUTHN not in policy.ENROLLABLE
 
 

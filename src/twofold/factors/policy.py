@@ -4,7 +4,7 @@ that change them.
 
 DESIGN.md: "Mandatory 2FA" means "this organization requires aal2". Once an administrator ticks
 the box, every member needs a second factor: members without one set it up at their next sign-in
-(the login stage in ``signin/enrollment.py``), and nobody can turn theirs off
+(the login stage in ``signin/forced_enrollment.py``), and nobody can turn theirs off
 (:func:`two_factor_required`). With a grace period, members may postpone for that many days,
 counted from the moment the box was ticked (``two_factor_required_since``): saving the page
 again does not restart it.
@@ -179,7 +179,7 @@ def sign_out_members_without_two_factor(actor: Membership) -> SignedOut:
 
 METHODS_MESSAGE = "Allow at least one two-factor method."
 
-# The methods a member can set up at sign-in, in forced enrollment (``signin/enrollment.py``),
+# The methods a member can set up at sign-in (``signin/forced_enrollment.py``),
 # strongest first. Security keys are set up only from the settings page, once signed in.
 ENROLLABLE = (TOTP, SMS)
 NO_ENROLLABLE_MESSAGE = (
@@ -263,7 +263,7 @@ def change_method_policy(
 
     Members keep the factors no longer allowed, but those are no longer accepted at sign-in
     (``signin/second_factor.py``); a member left with none is led to add an allowed one
-    (``signin/enrollment.py``). Backup codes stay valid whatever the factors. Remembered
+    (``signin/forced_enrollment.py``). Backup codes stay valid whatever the factors. Remembered
     browsers of an account that turns them off no longer count, from their next use.
     """
     require_administrator(actor)

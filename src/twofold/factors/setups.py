@@ -1,7 +1,7 @@
 """The set-up table: each method a member can set up as their first factor, and the steps all of
 them share once the factor itself is confirmed: show the backup codes, activate, or abandon.
 
-Forced enrollment at sign-in (``signin/enrollment.py``) asks this table and names no method
+Forced enrollment at sign-in (``signin/forced_enrollment.py``) asks this table and names no method
 (STYLE.md rule 2). A set-up lives where its factor keeps it: a pending SMS enrollment in the
 database, bound to the login that started it; an authenticator app's secret in the browser's
 session.

@@ -29,6 +29,7 @@ from twofold.factors.challenges import challenge
 from twofold.factors.methods import BACKUP_CODE, METHODS
 from twofold.factors.sms.codes import new_binding
 from twofold.signin.passkey import PASSKEY_STATE
+from twofold.signin.state import SecondFactorState
 from twofold.sms.numbers import mask
 from twofold.sso import policy as sso_policy
 from twofold.users.active import require_active
@@ -91,7 +92,7 @@ def _require_set_up(user: User, method: str) -> None:
 # --- At sign-in ----------------------------------------------------------------------------------
 
 
-def _attempt(request: HttpRequest, user: User, state: dict[str, Any]) -> Attempt:
+def _attempt(request: HttpRequest, user: User, state: SecondFactorState) -> Attempt:
     return Attempt(
         user=user,
         session=request.session,
@@ -102,21 +103,21 @@ def _attempt(request: HttpRequest, user: User, state: dict[str, Any]) -> Attempt
     )
 
 
-def start(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
+def start(request: HttpRequest, user: User, state: SecondFactorState) -> None:
     """A new binding for this login, and the preferred factor asked for (a texted one is sent)."""
     state["binding"] = new_binding()
     state["method"] = member_factors.preferred(user, accepted_methods(user))
     _deliver(request, user, state)
 
 
-def method(user: User, state: dict[str, Any]) -> str | None:
+def method(user: User, state: SecondFactorState) -> str | None:
     """The factor this login asks for now (a login from before several factors: the first)."""
     available = accepted_methods(user)
     current = state.get("method")
     return current if current in available else member_factors.preferred(user, available)
 
 
-def choose(request: HttpRequest, user: User, state: dict[str, Any], chosen: str) -> None:
+def choose(request: HttpRequest, user: User, state: SecondFactorState, chosen: str) -> None:
     """ "Try another way": ask for ``chosen`` instead; a texted factor sends a code unless one
     for this login is still open."""
     if chosen not in member_factors.methods(user):
@@ -128,14 +129,14 @@ def choose(request: HttpRequest, user: User, state: dict[str, Any], chosen: str)
     _deliver(request, user, state)
 
 
-def _deliver(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
+def _deliver(request: HttpRequest, user: User, state: SecondFactorState) -> None:
     current = method(user, state)
     if current is not None and challenge(current).delivered:
         state.pop("send_error", None)
         challenge(current).begin(_attempt(request, user, state))
 
 
-def resend(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
+def resend(request: HttpRequest, user: User, state: SecondFactorState) -> None:
     """A new code of the factor in use (the cooldown and send limits apply)."""
     current = method(user, state)
     state.pop("send_error", None)
@@ -145,7 +146,7 @@ def resend(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
     challenge(current).begin(_attempt(request, user, state), again=True)
 
 
-def seconds_until_resend(request: HttpRequest, user: User, state: dict[str, Any]) -> int:
+def seconds_until_resend(request: HttpRequest, user: User, state: SecondFactorState) -> int:
     """The wait before a new code of the factor in use can be sent (0 when it sends none)."""
     current = method(user, state)
     if current is None:
@@ -153,7 +154,9 @@ def seconds_until_resend(request: HttpRequest, user: User, state: dict[str, Any]
     return challenge(current).seconds_until_again(_attempt(request, user, state))
 
 
-def options(request: HttpRequest, user: User, state: dict[str, Any], chosen: str) -> dict[str, Any]:
+def options(
+    request: HttpRequest, user: User, state: SecondFactorState, chosen: str
+) -> dict[str, Any]:
     """What the browser needs to answer ``chosen`` for this login (a security key's request)."""
     require_active(user)
     _require_usable(user, chosen)
@@ -161,7 +164,7 @@ def options(request: HttpRequest, user: User, state: dict[str, Any], chosen: str
 
 
 def verify(
-    request: HttpRequest, user: User, state: dict[str, Any], chosen: str, answer: Any
+    request: HttpRequest, user: User, state: SecondFactorState, chosen: str, answer: Any
 ) -> Verified:
     """The member's answer to ``chosen`` (a factor, or a backup code): recorded for assurance, or
     a FlowError. Wrong answers count in the second-factor lockout."""

@@ -17,7 +17,7 @@ from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
 from twofold.factors import member_factors
-from twofold.signin import enrollment, remembered, second_factor
+from twofold.signin import forced_enrollment, remembered, second_factor
 from twofold.sso import policy as sso_policy
 from twofold.users.models import User
 
@@ -90,7 +90,7 @@ class TwoFactorEnrollmentStage(LoginStage):
     challenged there, and the factor enrolled here is not challenged again in the same login.
     """
 
-    key = enrollment.STAGE_KEY
+    key = forced_enrollment.STAGE_KEY
     urlname = "two_factor_enrollment"
 
     def handle(self) -> tuple[HttpResponse | None, bool]:
@@ -100,7 +100,7 @@ class TwoFactorEnrollmentStage(LoginStage):
         sso_wants_ours = sso_policy.requires_our_two_factor(self.login)
         with member_factors.read_once(user):  # only decides: nothing here changes the factors
             if sso_wants_ours and not second_factor.applies(user):
-                self.state[enrollment.SSO_REQUIRES_OURS] = True
-            elif not enrollment.applies(user):
+                self.state[forced_enrollment.SSO_REQUIRES_OURS] = True
+            elif not forced_enrollment.applies(user):
                 return None, True
         return headed_redirect_response(self.urlname), True

@@ -23,7 +23,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
 
 from twofold.api import responses
-from twofold.api.headless import enrollment as enrollment_api
+from twofold.api.headless import forced_enrollment
 from twofold.errors import Conflict, FlowError
 from twofold.factors import member_factors
 from twofold.factors.methods import BACKUP_CODE, SMS
@@ -225,7 +225,7 @@ class ReauthenticateView(AuthenticatedAPIView):
 
 def urlpatterns_for(client: Client) -> list[URLPattern]:
     return [
-        *enrollment_api.urlpatterns_for(client),
+        *forced_enrollment.urlpatterns_for(client),
         path("auth/2fa/reauthenticate", ReauthenticateView.as_api_view(client=client)),
         path("auth/2fa/verify", VerifyView.as_api_view(client=client)),
         path("auth/2fa/method", ChooseMethodView.as_api_view(client=client)),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from twofold.web.signin import enrollment as enrollment_views
+from twofold.web.signin import forced_enrollment
 from twofold.web.signin import passkey as webauthn_views
 from twofold.web.signin import second_factor as views
 
@@ -11,16 +11,16 @@ urlpatterns = [
     path("other/", views.other_ways, name="second_factor_other_ways"),
     path("reauthenticate/", views.reauthenticate, name="second_factor_reauthenticate"),
     path("passkey/", webauthn_views.passkey_sign_in, name="passkey_sign_in"),
-    # Forced enrollment, when the account requires 2FA (signin/enrollment.py).
-    path("enroll/", enrollment_views.start, name="two_factor_enrollment"),
-    path("enroll/number/", enrollment_views.phone, name="two_factor_enrollment_phone"),
-    path("enroll/app/", enrollment_views.app, name="two_factor_enrollment_app"),
-    path("enroll/confirm/", enrollment_views.confirm, name="two_factor_enrollment_confirm"),
-    path("enroll/confirm/resend/", enrollment_views.resend, name="two_factor_enrollment_resend"),
+    # Forced enrollment, when the account requires 2FA (signin/forced_enrollment.py).
+    path("enroll/", forced_enrollment.start, name="two_factor_enrollment"),
+    path("enroll/number/", forced_enrollment.phone, name="two_factor_enrollment_phone"),
+    path("enroll/app/", forced_enrollment.app, name="two_factor_enrollment_app"),
+    path("enroll/confirm/", forced_enrollment.confirm, name="two_factor_enrollment_confirm"),
+    path("enroll/confirm/resend/", forced_enrollment.resend, name="two_factor_enrollment_resend"),
     path(
         "enroll/backup-codes/",
-        enrollment_views.backup_codes,
+        forced_enrollment.backup_codes,
         name="two_factor_enrollment_backup_codes",
     ),
-    path("enroll/later/", enrollment_views.later, name="two_factor_enrollment_later"),
+    path("enroll/later/", forced_enrollment.later, name="two_factor_enrollment_later"),
 ]

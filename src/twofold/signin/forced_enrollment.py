@@ -18,7 +18,7 @@ in another browser cannot be finished here (ASVS 6.6.2).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Final
 
 from allauth.account.internal.flows.login import record_authentication
 from allauth.core.internal.httpkit import get_client_ip
@@ -38,6 +38,7 @@ from twofold.factors.sms import flows
 from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.models import PendingSmsEnrollment
 from twofold.factors.totp import flows as totp_flows
+from twofold.signin.state import EnrollmentState
 from twofold.users.models import User
 
 STAGE_KEY = "twofold_two_factor_enrollment"
@@ -70,10 +71,10 @@ def offered(user: User) -> tuple[str, ...]:
 
 
 # Set by the stage when an SSO sign-in's policy asks for our 2FA: no postponing then.
-SSO_REQUIRES_OURS = "sso_requires_our_two_factor"
+SSO_REQUIRES_OURS: Final = "sso_requires_our_two_factor"
 
 
-def days_left(user: User, state: dict[str, Any] | None = None, now: datetime | None = None) -> int:
+def days_left(user: User, state: EnrollmentState | None = None, now: datetime | None = None) -> int:
     """How many more days the member may postpone; 0 when they must set it up now (always
     during an SSO sign-in whose policy asks for our 2FA)."""
     if state is not None and state.get(SSO_REQUIRES_OURS):
@@ -81,7 +82,7 @@ def days_left(user: User, state: dict[str, Any] | None = None, now: datetime | N
     return rule_for(user).days_left(now or clock.now())
 
 
-def current(user: User, state: dict[str, Any]) -> PendingSmsEnrollment | None:
+def current(user: User, state: EnrollmentState) -> PendingSmsEnrollment | None:
     """The enrollment this login started, if it is still in progress."""
     enrollment = flows.pending(user)
     if enrollment is None or enrollment.binding != state.get("binding"):
@@ -89,21 +90,21 @@ def current(user: User, state: dict[str, Any]) -> PendingSmsEnrollment | None:
     return enrollment
 
 
-def resend_in(user: User, state: dict[str, Any]) -> int:
+def resend_in(user: User, state: EnrollmentState) -> int:
     enrollment = current(user, state)
     if enrollment is None:
         return 0
     return seconds_until_resend(user, enrollment.purpose, clock.now(), phone=enrollment.phone)
 
 
-def start(request: HttpRequest, user: User, state: dict[str, Any], raw_phone: str) -> None:
+def start(request: HttpRequest, user: User, state: EnrollmentState, raw_phone: str) -> None:
     """Text a code to the number; a new number starts afresh (the earlier code stops working)."""
     enrollment = flows.start(user, raw_phone, sender=_sender(request))
     state["binding"] = enrollment.binding
     state["method"] = SMS
 
 
-def start_totp(request: HttpRequest, user: User, state: dict[str, Any]) -> totp_flows.Setup:
+def start_totp(request: HttpRequest, user: User, state: EnrollmentState) -> totp_flows.Setup:
     """The authenticator app instead: the QR code and key of this browser's set-up."""
     setup = totp_flows.start(user, request.session)
     _cancel_in_progress(user, state, request.session, keep=TOTP)  # the number is not used now
@@ -111,35 +112,35 @@ def start_totp(request: HttpRequest, user: User, state: dict[str, Any]) -> totp_
     return setup
 
 
-def totp_setup(request: HttpRequest, user: User, state: dict[str, Any]) -> totp_flows.Setup | None:
+def totp_setup(request: HttpRequest, user: User, state: EnrollmentState) -> totp_flows.Setup | None:
     """The app set-up of this login, if the member chose the app."""
     if state.get("method") != TOTP:
         return None
     return totp_flows.pending(user, request.session)
 
 
-def confirm_totp(request: HttpRequest, user: User, state: dict[str, Any], code: str) -> None:
+def confirm_totp(request: HttpRequest, user: User, state: EnrollmentState, code: str) -> None:
     if totp_setup(request, user, state) is None:
         raise FlowError("Start again: scan the QR code with your app.", code="enrollment_missing")
     totp_flows.confirm(user, request.session, code)
 
 
-def resend(request: HttpRequest, user: User, state: dict[str, Any]) -> None:
+def resend(request: HttpRequest, user: User, state: EnrollmentState) -> None:
     _require_current(user, state)
     flows.resend(user, sender=_sender(request))
 
 
-def confirm_code(user: User, state: dict[str, Any], code: str) -> None:
+def confirm_code(user: User, state: EnrollmentState, code: str) -> None:
     _require_current(user, state)
     flows.confirm_code(user, code)
 
 
-def show_backup_codes(user: User, state: dict[str, Any], session: SessionBase) -> list[str]:
+def show_backup_codes(user: User, state: EnrollmentState, session: SessionBase) -> list[str]:
     """The backup codes of this login's confirmed set-up, whichever the method."""
     return _in_progress(user, state, session).show_backup_codes(user, session)
 
 
-def activate(request: HttpRequest, user: User, state: dict[str, Any], *, saved: bool) -> None:
+def activate(request: HttpRequest, user: User, state: EnrollmentState, *, saved: bool) -> None:
     """2FA is on; the member proved the factor with its code: the login is aal2."""
     setup = _in_progress(user, state, request.session)
     setup.activate(user, request.session, saved_backup_codes=saved)
@@ -148,7 +149,7 @@ def activate(request: HttpRequest, user: User, state: dict[str, Any], *, saved: 
 
 def postpone(
     user: User,
-    state: dict[str, Any],
+    state: EnrollmentState,
     now: datetime | None = None,
     *,
     session: SessionBase,
@@ -171,7 +172,7 @@ def postpone(
     return left
 
 
-def _in_progress(user: User, state: dict[str, Any], session: SessionBase) -> Setup:
+def _in_progress(user: User, state: EnrollmentState, session: SessionBase) -> Setup:
     """The set-up this login started, if it is still in progress (``enrollment_missing``)."""
     setup = SETUPS.get(state.get("method") or SMS)  # a login from before the app: by text
     if setup is None or not setup.in_progress(user, session, state.get("binding")):
@@ -181,14 +182,14 @@ def _in_progress(user: User, state: dict[str, Any], session: SessionBase) -> Set
 
 
 def _cancel_in_progress(
-    user: User, state: dict[str, Any], session: SessionBase, *, keep: str | None = None
+    user: User, state: EnrollmentState, session: SessionBase, *, keep: str | None = None
 ) -> None:
     for method, setup in SETUPS.items():
         if method != keep and setup.in_progress(user, session, state.get("binding")):
             setup.cancel(user, session)
 
 
-def _require_current(user: User, state: dict[str, Any]) -> PendingSmsEnrollment:
+def _require_current(user: User, state: EnrollmentState) -> PendingSmsEnrollment:
     enrollment = current(user, state)
     if enrollment is None:
         raise FlowError("Start again by entering your mobile number.", code="enrollment_missing")

@@ -1,5 +1,5 @@
 """Pages of the forced-enrollment sign-in step (/accounts/2fa/enroll/…): thin skins over
-``signin/enrollment.py``, with the settings pages' forms."""
+``signin/forced_enrollment.py``, with the settings pages' forms."""
 
 from __future__ import annotations
 
@@ -22,11 +22,11 @@ from twofold.factors.forms import ActivateForm
 from twofold.factors.sms import flows
 from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.totp.forms import TotpCodeForm
-from twofold.signin import enrollment
+from twofold.signin import forced_enrollment
 from twofold.sms.numbers import formatted
 
 in_enrollment_stage = login_stage_required(
-    stage=enrollment.STAGE_KEY, redirect_urlname="account_login"
+    stage=forced_enrollment.STAGE_KEY, redirect_urlname="account_login"
 )
 PHONE = "two_factor_enrollment_phone"
 CONFIRM = "two_factor_enrollment_confirm"
@@ -40,8 +40,8 @@ def _stage(request: HttpRequest) -> LoginStage:
 
 def _render(request: HttpRequest, template: str, **context: Any) -> HttpResponse:
     stage = _stage(request)
-    context.setdefault("days_left", enrollment.days_left(stage.login.user, stage.state))
-    context.setdefault("offered", enrollment.offered(stage.login.user))
+    context.setdefault("days_left", forced_enrollment.days_left(stage.login.user, stage.state))
+    context.setdefault("offered", forced_enrollment.offered(stage.login.user))
     context.setdefault("replacing", policy.needs_allowed_factor(stage.login.user))
     return render(request, f"signin/{template}", context)
 
@@ -65,7 +65,7 @@ def _start_again(request: HttpRequest, error: FlowError) -> HttpResponse:
 def start(request: HttpRequest) -> HttpResponse:
     """With a grace period left: "Set up now" or "Later". Otherwise straight to the number."""
     stage = _stage(request)
-    if not enrollment.days_left(stage.login.user, stage.state):
+    if not forced_enrollment.days_left(stage.login.user, stage.state):
         return redirect(PHONE)
     return _render(request, "enroll_start.html")
 
@@ -74,15 +74,15 @@ def start(request: HttpRequest) -> HttpResponse:
 def phone(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     user = stage.login.user
-    if methods.SMS not in enrollment.offered(user):
+    if methods.SMS not in forced_enrollment.offered(user):
         return redirect(APP)  # the account does not allow SMS
-    pending = enrollment.current(user, stage.state)
+    pending = forced_enrollment.current(user, stage.state)
     pending_phone = formatted(pending.phone) if pending else None
     initial = {"country": flows.default_country(user), "phone": pending_phone}
     form = PhoneForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            enrollment.start(request, user, stage.state, form.cleaned_data["phone"])
+            forced_enrollment.start(request, user, stage.state, form.cleaned_data["phone"])
         except FlowError as error:
             _show_error(form, error)
         else:
@@ -95,7 +95,7 @@ def phone(request: HttpRequest) -> HttpResponse:
 def confirm(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     user = stage.login.user
-    pending = enrollment.current(user, stage.state)
+    pending = forced_enrollment.current(user, stage.state)
     if pending is None:
         return redirect(PHONE)
     if pending.verified_at is not None:
@@ -103,19 +103,19 @@ def confirm(request: HttpRequest) -> HttpResponse:
     form = ConfirmCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            enrollment.confirm_code(user, stage.state, form.cleaned_data["code"])
+            forced_enrollment.confirm_code(user, stage.state, form.cleaned_data["code"])
         except FlowError as error:
             if error.code == "enrollment_missing":
                 return _start_again(request, error)
             _show_error(form, error)
         else:
-            if enrollment.completed(user):
+            if forced_enrollment.completed(user):
                 return _replaced(request, stage)
             return redirect(BACKUP_CODES)
     context = {
         "form": form,
         "phone": formatted(pending.phone),
-        "resend_in": enrollment.resend_in(user, stage.state),
+        "resend_in": forced_enrollment.resend_in(user, stage.state),
     }
     return _render(request, "enroll_confirm.html", **context)
 
@@ -127,9 +127,9 @@ def app(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     user = stage.login.user
     try:
-        setup = enrollment.start_totp(request, user, stage.state)
+        setup = forced_enrollment.start_totp(request, user, stage.state)
     except FlowError as error:
-        if methods.SMS not in enrollment.offered(user):
+        if methods.SMS not in forced_enrollment.offered(user):
             raise PermissionDenied(error.message) from None  # nothing else to offer
         return _start_again(request, error)
     stash_login(request, stage.login)  # keep the method chosen with the pending login
@@ -138,11 +138,11 @@ def app(request: HttpRequest) -> HttpResponse:
     form = TotpCodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            enrollment.confirm_totp(request, user, stage.state, form.cleaned_data["code"])
+            forced_enrollment.confirm_totp(request, user, stage.state, form.cleaned_data["code"])
         except FlowError as error:
             _show_error(form, error)
         else:
-            if enrollment.completed(user):
+            if forced_enrollment.completed(user):
                 return _replaced(request, stage)
             return redirect(BACKUP_CODES)
     return _render(request, "enroll_app.html", form=form, setup=setup)
@@ -153,13 +153,13 @@ def app(request: HttpRequest) -> HttpResponse:
 def resend(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     try:
-        enrollment.resend(request, stage.login.user, stage.state)
+        forced_enrollment.resend(request, stage.login.user, stage.state)
     except FlowError as error:
         if error.code == "enrollment_missing":
             return _start_again(request, error)
         messages.error(request, error.message)
     else:
-        pending = enrollment.current(stage.login.user, stage.state)
+        pending = forced_enrollment.current(stage.login.user, stage.state)
         phone = formatted(pending.phone) if pending else "your phone"
         messages.success(request, f"A new code is on its way to {phone}.")
     return redirect(CONFIRM)
@@ -173,7 +173,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         return _activate(request, stage)
     try:
-        shown = enrollment.show_backup_codes(user, stage.state, request.session)
+        shown = forced_enrollment.show_backup_codes(user, stage.state, request.session)
     except FlowError as error:
         if error.code == "phone_not_confirmed":
             return redirect(CONFIRM)
@@ -189,7 +189,7 @@ def _activate(request: HttpRequest, stage: LoginStage) -> HttpResponse:
     form = ActivateForm(request.POST)
     saved = form.is_valid() and form.cleaned_data["saved_backup_codes"]
     try:
-        enrollment.activate(request, stage.login.user, stage.state, saved=saved)
+        forced_enrollment.activate(request, stage.login.user, stage.state, saved=saved)
     except FlowError as error:
         if error.param not in form.fields:
             return _start_again(request, error)
@@ -205,7 +205,7 @@ def _activate(request: HttpRequest, stage: LoginStage) -> HttpResponse:
 def later(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     try:
-        left = enrollment.postpone(stage.login.user, stage.state, session=request.session)
+        left = forced_enrollment.postpone(stage.login.user, stage.state, session=request.session)
     except FlowError as error:
         messages.error(request, error.message)
         return redirect(PHONE)

@@ -26,7 +26,7 @@ from twofold.factors.forms import ActivateForm
 from twofold.factors.sms import flows
 from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.totp.forms import TotpCodeForm
-from twofold.signin import enrollment
+from twofold.signin import forced_enrollment
 from twofold.signin.stages import TwoFactorEnrollmentStage
 from twofold.sms.numbers import formatted
 
@@ -52,7 +52,7 @@ class _StageView(AuthenticationStageAPIView):
 
     def progress(self) -> dict[str, Any]:
         user = self.stage.login.user
-        pending = enrollment.current(user, self.stage.state)
+        pending = forced_enrollment.current(user, self.stage.state)
         step = (
             "phone"
             if pending is None
@@ -60,19 +60,19 @@ class _StageView(AuthenticationStageAPIView):
             if pending.verified_at is None
             else "backup_codes"
         )
-        app = enrollment.totp_setup(self.request, user, self.stage.state)
+        app = forced_enrollment.totp_setup(self.request, user, self.stage.state)
         if app is not None:
             step = "backup_codes" if app.confirmed else "totp_code"
-        days_left = enrollment.days_left(user, self.stage.state)
+        days_left = forced_enrollment.days_left(user, self.stage.state)
         return {
             "method": "totp" if app is not None else "sms",
             "step": step,
             "phone": formatted(pending.phone) if pending else None,
-            "resend_in": enrollment.resend_in(user, self.stage.state),
+            "resend_in": forced_enrollment.resend_in(user, self.stage.state),
             "default_country": flows.default_country(user),
             "days_left": days_left,
             "may_postpone": days_left > 0,
-            "methods": list(enrollment.offered(user)),
+            "methods": list(forced_enrollment.offered(user)),
         }
 
 
@@ -87,7 +87,7 @@ class StartView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         phone = self.input.cleaned_data["phone"]
         try:
-            enrollment.start(request, self.stage.login.user, self.stage.state, phone)
+            forced_enrollment.start(request, self.stage.login.user, self.stage.state, phone)
         except FlowError as error:
             return responses.flow_error(error)
         stash_login(request, self.stage.login)  # keep the binding with the pending login
@@ -97,7 +97,7 @@ class StartView(_StageView):
 class ResendView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            enrollment.resend(request, self.stage.login.user, self.stage.state)
+            forced_enrollment.resend(request, self.stage.login.user, self.stage.state)
         except FlowError as error:
             return responses.flow_error(error)
         return responses.ok(self.progress(), status=202)
@@ -109,10 +109,10 @@ class ConfirmView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user, state = self.stage.login.user, self.stage.state
         try:
-            enrollment.confirm_code(user, state, self.input.cleaned_data["code"])
-            if enrollment.completed(user):  # a factor no longer allowed replaced
+            forced_enrollment.confirm_code(user, state, self.input.cleaned_data["code"])
+            if forced_enrollment.completed(user):  # a factor no longer allowed replaced
                 return self.respond_next_stage()
-            codes = enrollment.show_backup_codes(user, state, request.session)
+            codes = forced_enrollment.show_backup_codes(user, state, request.session)
         except FlowError as error:
             return responses.flow_error(error)
         return responses.ok({"codes": codes})
@@ -123,7 +123,7 @@ class TotpStartView(_StageView):
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            setup = enrollment.start_totp(request, self.stage.login.user, self.stage.state)
+            setup = forced_enrollment.start_totp(request, self.stage.login.user, self.stage.state)
         except FlowError as error:
             return responses.flow_error(error)
         stash_login(request, self.stage.login)  # keep the method chosen with the pending login
@@ -142,10 +142,10 @@ class TotpConfirmView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         user, state = self.stage.login.user, self.stage.state
         try:
-            enrollment.confirm_totp(request, user, state, self.input.cleaned_data["code"])
-            if enrollment.completed(user):  # a factor no longer allowed replaced
+            forced_enrollment.confirm_totp(request, user, state, self.input.cleaned_data["code"])
+            if forced_enrollment.completed(user):  # a factor no longer allowed replaced
                 return self.respond_next_stage()
-            codes = enrollment.show_backup_codes(user, state, request.session)
+            codes = forced_enrollment.show_backup_codes(user, state, request.session)
         except FlowError as error:
             return responses.flow_error(error)
         return responses.ok({"codes": codes})
@@ -154,7 +154,7 @@ class TotpConfirmView(_StageView):
 class BackupCodesView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            codes = enrollment.show_backup_codes(
+            codes = forced_enrollment.show_backup_codes(
                 self.stage.login.user, self.stage.state, request.session
             )
         except FlowError as error:
@@ -168,7 +168,9 @@ class ActivateView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         saved = bool(self.input.cleaned_data["saved_backup_codes"])
         try:
-            enrollment.activate(request, self.stage.login.user, self.stage.state, saved=saved)
+            forced_enrollment.activate(
+                request, self.stage.login.user, self.stage.state, saved=saved
+            )
         except FlowError as error:
             return responses.flow_error(error)
         return self.respond_next_stage()
@@ -177,7 +179,9 @@ class ActivateView(_StageView):
 class PostponeView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            enrollment.postpone(self.stage.login.user, self.stage.state, session=request.session)
+            forced_enrollment.postpone(
+                self.stage.login.user, self.stage.state, session=request.session
+            )
         except FlowError as error:
             return responses.flow_error(error)
         return self.respond_next_stage()
