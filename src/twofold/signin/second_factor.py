@@ -107,7 +107,7 @@ def start(request: HttpRequest, user: User, state: SecondFactorState) -> None:
     """A new binding for this login, and the preferred factor asked for (a texted one is sent)."""
     state["binding"] = new_binding()
     state["method"] = member_factors.preferred(user, accepted_methods(user))
-    _deliver(request, user, state)
+    _deliver(request, user, state, new=True)  # a new binding: no code of it can be open
 
 
 def method(user: User, state: SecondFactorState) -> str | None:
@@ -129,11 +129,14 @@ def choose(request: HttpRequest, user: User, state: SecondFactorState, chosen: s
     _deliver(request, user, state)
 
 
-def _deliver(request: HttpRequest, user: User, state: SecondFactorState) -> None:
+def _deliver(
+    request: HttpRequest, user: User, state: SecondFactorState, *, new: bool = False
+) -> None:
+    """Send the code of the factor asked for, if it is one that is delivered (texted)."""
     current = method(user, state)
     if current is not None and challenge(current).delivered:
         state.pop("send_error", None)
-        challenge(current).begin(_attempt(request, user, state))
+        challenge(current).begin(_attempt(request, user, state), again=new)
 
 
 def resend(request: HttpRequest, user: User, state: SecondFactorState) -> None:
