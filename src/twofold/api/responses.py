@@ -43,7 +43,7 @@ def form_errors(errors: Mapping[str, Iterable[Mapping[str, str]]]) -> JsonRespon
 # Where an API client re-authenticates (``sessions/freshness.py``): with the password (or any
 # factor), or with a second factor.
 _REAUTHENTICATE = {
-    False: "Confirm it is you first (POST /_allauth/{client}/v1/auth/reauthenticate).",
+    False: "Confirm your password first (POST /_allauth/{client}/v1/auth/reauthenticate).",
     True: "Confirm it is you with your second factor first: a code texted to your current "
     "number, from your authenticator app, a backup code "
     "(POST /_allauth/{client}/v1/auth/2fa/reauthenticate) or a security key "

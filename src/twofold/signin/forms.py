@@ -73,7 +73,7 @@ class VerifyForm(forms.Form):
 class ReauthenticateForm(forms.Form):
     """The API's re-authentication at aal2: ``{method?, code?}``. No code asks for a text (SMS);
     a code follows its method's rule (6 digits; a backup code up to 32 characters). No method:
-    SMS for a member who has it, else their preferred factor."""
+    the member's preferred factor (as on the page)."""
 
     method = forms.ChoiceField(
         choices=[(m, m) for m in (*methods.METHODS, "backup_code") if m != methods.WEBAUTHN],
