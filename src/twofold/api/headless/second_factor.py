@@ -92,24 +92,28 @@ class _StageView(AuthenticationStageAPIView):
         }
 
 
-class SmsChallengeView(_StageView):
-    input_class = {"POST": SmsCodeInput}
+class _CodeView(_StageView):
+    """POST ``{code}``: verify a code of ``method``."""
 
-    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        return responses.ok(self.challenge())
+    method: str
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        user, state = self.stage.login.user, self.stage.state
         try:
-            second_factor.verify(
-                request,
-                self.stage.login.user,
-                self.stage.state,
-                SMS,
-                self.input.cleaned_data["code"],
-            )
+            second_factor.verify(request, user, state, self.method, self.input.cleaned_data["code"])
         except FlowError as error:
             return responses.flow_error(error)
         return self.respond_next_stage()
+
+
+class SmsChallengeView(_CodeView):
+    """GET: the challenge (where the code went). POST ``{code}``: verify it."""
+
+    input_class = {"POST": SmsCodeInput}
+    method = SMS
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return responses.ok(self.challenge())
 
 
 class VerifyView(_StageView):
@@ -161,21 +165,9 @@ class ResendView(_StageView):
         return responses.ok(self.challenge())
 
 
-class BackupCodeView(_StageView):
+class BackupCodeView(_CodeView):
     input_class = {"POST": BackupCodeInput}
-
-    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        try:
-            second_factor.verify(
-                request,
-                self.stage.login.user,
-                self.stage.state,
-                BACKUP_CODE,
-                self.input.cleaned_data["code"],
-            )
-        except FlowError as error:
-            return responses.flow_error(error)
-        return self.respond_next_stage()
+    method = BACKUP_CODE
 
 
 class ReauthenticateInput(ReauthenticateForm, Input):

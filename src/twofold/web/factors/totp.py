@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
@@ -11,8 +10,8 @@ from django.views.decorators.cache import never_cache
 from twofold.errors import FlowError
 from twofold.factors.totp import flows
 from twofold.factors.totp.forms import TotpCodeForm
-from twofold.web.decorators import fresh_to_bind, post_only, signed_in_user
-from twofold.web.factors import activation as first_factor_views
+from twofold.web.decorators import fresh_to_bind, signed_in_user
+from twofold.web.factors import activation
 from twofold.web.factors.shared import SETTINGS, factors_changed
 
 
@@ -43,25 +42,14 @@ def enable(request: HttpRequest) -> HttpResponse:
     return render(request, "factors/totp/enable.html", {"setup": setup, "form": form})
 
 
-BACKUP_CODES = first_factor_views.Page(
+BACKUP_CODES = activation.Page(
     flows=flows,
     url="totp_backup_codes",
     cancel_url="totp_cancel",
     if_lost="If you lose your phone, sign in with one of these codes instead of a code from "
     "your app.",
     back=lambda error: "totp_enable" if error.code == "totp_not_confirmed" else SETTINGS,
+    cancelled="The authenticator app was not added.",
 )
 
-
-@login_required
-@never_cache  # the codes are secrets: no copy in any cache, nor in the back button
-def backup_codes(request: HttpRequest) -> HttpResponse:
-    return first_factor_views.backup_codes(request, BACKUP_CODES)
-
-
-@login_required
-@post_only(SETTINGS)
-def cancel(request: HttpRequest) -> HttpResponse:
-    flows.cancel(signed_in_user(request), request.session)
-    messages.info(request, "The authenticator app was not added.")
-    return redirect(SETTINGS)
+backup_codes, cancel = activation.views(BACKUP_CODES)

@@ -11,13 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
 from twofold.factors.webauthn import flows
 from twofold.factors.webauthn.forms import BeginForm, NameForm, RegisterForm
 from twofold.web.decorators import binding_confirmation_url, fresh, post_only, signed_in_user
-from twofold.web.factors import activation as first_factor_views
+from twofold.web.factors import activation
 from twofold.web.factors.shared import SETTINGS, factors_changed
 
 
@@ -81,24 +80,13 @@ def remove(request: HttpRequest, key_id: int) -> HttpResponse:
     return redirect("webauthn_keys" if flows.keys(signed_in_user(request)) else SETTINGS)
 
 
-BACKUP_CODES = first_factor_views.Page(
+BACKUP_CODES = activation.Page(
     flows=flows,
     url="webauthn_backup_codes",
     cancel_url="webauthn_cancel",
     if_lost="If you lose your key, sign in with one of these codes instead of your security key.",
     back=lambda error: "webauthn_keys",
+    cancelled="The key was not added.",
 )
 
-
-@login_required
-@never_cache  # the codes are secrets: no copy in any cache, nor in the back button
-def backup_codes(request: HttpRequest) -> HttpResponse:
-    return first_factor_views.backup_codes(request, BACKUP_CODES)
-
-
-@login_required
-@post_only(SETTINGS)
-def cancel(request: HttpRequest) -> HttpResponse:
-    flows.cancel(signed_in_user(request), request.session)
-    messages.info(request, "The key was not added.")
-    return redirect(SETTINGS)
+backup_codes, cancel = activation.views(BACKUP_CODES)
