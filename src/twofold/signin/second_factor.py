@@ -139,14 +139,14 @@ def _deliver(
         challenge(current).begin(_attempt(request, user, state), again=new)
 
 
-def resend(request: HttpRequest, user: User, state: SecondFactorState) -> None:
-    """A new code of the factor in use (the cooldown and send limits apply)."""
-    current = method(user, state)
+def resend(request: HttpRequest, user: User, state: SecondFactorState, chosen: str) -> None:
+    """A new code of ``chosen`` for this login (the cooldown and send limits apply)."""
     state.pop("send_error", None)
-    if current is None or not challenge(current).delivered:
+    if not challenge(chosen).delivered:
         raise Conflict("This method sends no code: enter the one you have.", code="no_code_sent")
-    _require_usable(user, current)
-    challenge(current).begin(_attempt(request, user, state), again=True)
+    _require_set_up(user, chosen)
+    _require_usable(user, chosen)
+    challenge(chosen).begin(_attempt(request, user, state), again=True)
 
 
 def seconds_until_resend(request: HttpRequest, user: User, state: SecondFactorState) -> int:

@@ -157,7 +157,7 @@ class ChooseMethodView(_StageView):
 class ResendView(_StageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
-            second_factor.resend(request, self.stage.login.user, self.stage.state)
+            second_factor.resend(request, self.stage.login.user, self.stage.state, SMS)
         except FlowError as error:
             return responses.flow_error(error)
         finally:

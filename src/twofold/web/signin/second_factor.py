@@ -134,7 +134,8 @@ def other_ways(request: HttpRequest) -> HttpResponse:
 def resend(request: HttpRequest) -> HttpResponse:
     stage = _stage(request)
     try:
-        second_factor.resend(request, stage.login.user, stage.state)
+        current = second_factor.method(stage.login.user, stage.state) or SMS
+        second_factor.resend(request, stage.login.user, stage.state, current)
     except FlowError as error:
         messages.error(request, error.message)
     else:
