@@ -76,7 +76,7 @@ def _require_usable(user: User, method: str) -> None:
     if method not in accepted_methods(user):
         raise NotAllowed(
             "Your account no longer accepts this method: use another one, or a backup code.",
-            code="method_not_allowed",
+            code="two_factor_method_not_allowed",
             param="method",
         )
 
