@@ -216,3 +216,18 @@ def test_api_try_another_way_texts_a_code(member_with_totp, sms_outbox):
     assert done.status_code == 200
     no_login = api(Client(), "/auth/2fa/method", {"method": "totp"})
     assert no_login.status_code in (400, 401, 409)  # no pending login: not a 500
+
+
+@pytest.mark.parametrize("path", ["/auth/2fa/verify", "/auth/2fa/method"])
+def test_api_a_method_the_member_lacks_is_factor_missing_409_at_sign_in(
+    member_with_totp, sms_outbox, path
+):
+    """The same code and status as in re-authentication and ``PUT …/preferred``; never
+    ``two_factor_off``: the member has a second factor, only not this one."""
+    app = Client()
+    token = api_login(app, member_with_totp.user.email)
+    refused = api(app, path, {"method": "sms", "code": "123456"}, token)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "factor_missing"
+    assert refused.json()["errors"][0]["param"] == "method"
+    assert sms_outbox.messages() == []

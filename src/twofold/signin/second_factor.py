@@ -82,8 +82,9 @@ def _require_usable(user: User, method: str) -> None:
 
 
 def _require_set_up(user: User, method: str) -> None:
+    """409 ``factor_missing``: the member has no such factor (backup codes: checked when used)."""
     if method != BACKUP_CODE and method not in member_factors.methods(user):
-        raise FlowError(
+        raise Conflict(
             "This method is not set up for your account.", code="factor_missing", param="method"
         )
 
@@ -119,10 +120,7 @@ def method(user: User, state: dict[str, Any]) -> str | None:
 def choose(request: HttpRequest, user: User, state: dict[str, Any], chosen: str) -> None:
     """ "Try another way": ask for ``chosen`` instead; a texted factor sends a code unless one
     for this login is still open."""
-    if chosen not in member_factors.methods(user):
-        raise FlowError(
-            "This method is not set up for your account.", code="factor_missing", param="method"
-        )
+    _require_set_up(user, chosen)
     _require_usable(user, chosen)
     state["method"] = chosen
     _deliver(request, user, state)
@@ -166,6 +164,7 @@ def verify(
     """The member's answer to ``chosen`` (a factor, or a backup code): recorded for assurance, or
     a FlowError. Wrong answers count in the second-factor lockout."""
     require_active(user)  # deactivated while the login waited
+    _require_set_up(user, chosen)  # 409 ``factor_missing``, whichever method it is
     _require_usable(user, chosen)
     verified = challenge(chosen).verify(_attempt(request, user, state), answer)
     record_authentication(request, user, "mfa", **verified.record)
