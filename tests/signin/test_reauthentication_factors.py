@@ -167,7 +167,8 @@ def test_api_totp_only_member_adds_a_number_after_an_app_code(member_with_totp, 
     assert ways == {"method": "totp", "methods": ["totp", "backup_code"], "masked_phone": None}
     nothing = post_json(client, API)
     assert nothing.status_code == 400
-    assert error_code(nothing) == "code_missing"
+    assert error_code(nothing) == "required"
+    assert nothing.json()["errors"][0]["param"] == "code"
     assert sms_outbox.messages() == []
 
     code = app_code(member_with_totp.totp_secret)

@@ -223,11 +223,11 @@ def open_reauthentication(
 
 def send_reauthentication_code(request: HttpRequest, user: User, chosen: str) -> None:
     """Text a new code for this session (the API's ``POST {}``); a method that sends none asks
-    for its code instead."""
+    for its code instead: ``code`` is then ``required``, as for any field left out."""
     if not challenge(chosen).delivered:
         raise FlowError(
             "Enter the code of your authenticator app or a backup code.",
-            code="code_missing",
+            code="required",
             param="code",
         )
     open_reauthentication(request, user, chosen, again=True)
