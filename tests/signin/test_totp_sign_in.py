@@ -218,6 +218,15 @@ def test_api_try_another_way_texts_a_code(member_with_totp, sms_outbox):
     assert no_login.status_code in (400, 401, 409)  # no pending login: not a 500
 
 
+def test_api_resend_for_an_app_login_is_no_code_sent_409(member_with_totp, sms_outbox):
+    app = Client()
+    token = api_login(app, member_with_totp.user.email)
+    refused = api(app, "/auth/2fa/sms/resend", {}, token)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "no_code_sent"
+    assert sms_outbox.messages() == []
+
+
 @pytest.mark.parametrize("path", ["/auth/2fa/verify", "/auth/2fa/method"])
 def test_api_a_method_the_member_lacks_is_factor_missing_409_at_sign_in(
     member_with_totp, sms_outbox, path
