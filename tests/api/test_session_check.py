@@ -215,7 +215,7 @@ def test_user_without_membership_is_left_to_the_full_view(member_client, member)
     assert checked_early(member_client) is None
     answer = member_client.get(ME)
     assert answer.status_code == 403
-    assert answer.json()["errors"][0]["code"] == "not_authenticated"
+    assert answer.json()["errors"][0]["code"] == "membership_missing"
 
 
 @pytest.mark.parametrize("cookie", ["", "not-a-session", "x" * 32])

@@ -184,7 +184,7 @@ def test_a_method_not_allowed_cannot_be_set_up_in_the_api(member):
     assert client.get("/api/v1/two-factor").json()["data"]["allowed_methods"] == ["totp"]
     refused = send(client, "POST", "/api/v1/two-factor/sms", {"phone": "079 123 45 67"})
     assert refused.status_code == 403
-    assert errors(refused) == [("method_not_allowed", "method")]
+    assert errors(refused) == [("two_factor_method_not_allowed", "method")]
     assert send(client, "POST", "/api/v1/two-factor/totp").status_code == 202
 
 
@@ -193,7 +193,7 @@ def test_an_app_not_allowed_cannot_be_set_up_in_the_api(member):
     client = freshly_signed_in(Client(), member)
     refused = send(client, "POST", "/api/v1/two-factor/totp")
     assert refused.status_code == 403
-    assert errors(refused) == [("method_not_allowed", "method")]
+    assert errors(refused) == [("two_factor_method_not_allowed", "method")]
 
 
 def test_settings_page_offers_only_allowed_methods_and_explains_a_refusal(member, sms_outbox):
@@ -229,7 +229,7 @@ def test_forced_enrollment_offers_only_allowed_methods(member, administrator):
     assert state.json()["data"]["methods"] == ["totp"]
     refused = app_api(app, "/auth/2fa/enroll/sms", {"phone": "079 123 45 67"}, session_token)
     assert refused.status_code == 403
-    assert refused.json()["errors"][0]["code"] == "method_not_allowed"
+    assert refused.json()["errors"][0]["code"] == "two_factor_method_not_allowed"
 
 
 # --- Sign-in ------------------------------------------------------------------------------------
@@ -261,7 +261,7 @@ def test_api_refuses_a_code_of_a_factor_no_longer_allowed(member, sms_outbox):
     assert challenge["data"]["methods"] == ["totp", "backup_code"]
     refused = app_api(app, "/auth/2fa/verify", {"method": "sms", "code": "123456"}, token)
     assert refused.status_code == 403
-    assert refused.json()["errors"][0]["code"] == "method_not_allowed"
+    assert refused.json()["errors"][0]["code"] == "two_factor_method_not_allowed"
     chosen = app_api(app, "/auth/2fa/method", {"method": "sms"}, token)
     assert chosen.status_code == 403
 

@@ -167,7 +167,8 @@ def test_api_totp_only_member_adds_a_number_after_an_app_code(member_with_totp, 
     assert ways == {"method": "totp", "methods": ["totp", "backup_code"], "masked_phone": None}
     nothing = post_json(client, API)
     assert nothing.status_code == 400
-    assert error_code(nothing) == "code_missing"
+    assert error_code(nothing) == "required"
+    assert nothing.json()["errors"][0]["param"] == "code"
     assert sms_outbox.messages() == []
 
     code = app_code(member_with_totp.totp_secret)
@@ -198,7 +199,7 @@ def test_api_accepts_a_backup_code(member_with_totp):
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"method": "sms", "code": "123456"}, 400, "factor_missing"),
+        ({"method": "sms", "code": "123456"}, 409, "factor_missing"),
         ({"method": "totp", "code": "12ab"}, 400, "code_format"),
         ({"method": "fax", "code": "123456"}, 400, "invalid_choice"),
         ({"method": "webauthn", "code": "123456"}, 400, "invalid_choice"),
@@ -228,7 +229,7 @@ def test_api_key_only_member_confirms_with_the_key(member, sms_outbox):
 def test_api_key_reauthentication_of_a_member_without_a_key_is_refused(member_with_totp):
     client = freshly_signed_in(Client(), member_with_totp)
     refused = client.get(KEY_API)
-    assert (refused.status_code, error_code(refused)) == (400, "factor_missing")
+    assert (refused.status_code, error_code(refused)) == (409, "factor_missing")
 
 
 def test_api_sign_in_verify_names_a_malformed_code_with_code_format(member_with_sms):

@@ -216,3 +216,39 @@ def test_api_try_another_way_texts_a_code(member_with_totp, sms_outbox):
     assert done.status_code == 200
     no_login = api(Client(), "/auth/2fa/method", {"method": "totp"})
     assert no_login.status_code in (400, 401, 409)  # no pending login: not a 500
+
+
+def test_api_sms_resend_for_a_member_without_sms_is_factor_missing_409(
+    member_with_totp, sms_outbox
+):
+    app = Client()
+    token = api_login(app, member_with_totp.user.email)
+    refused = api(app, "/auth/2fa/sms/resend", {}, token)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "factor_missing"
+    assert sms_outbox.messages() == []
+
+
+def test_page_resend_at_an_app_step_is_refused_and_texts_nothing(member_with_totp, sms_outbox):
+    """The page's resend sends the code of the factor in use; an app sends none (no_code_sent)."""
+    give_sms_factor(member_with_totp)
+    client = Client()
+    client.post("/accounts/login/", {"login": member_with_totp.user.email, "password": PASSWORD})
+    response = client.post("/accounts/2fa/resend/", follow=True)
+    assert b"This method sends no code" in response.content
+    assert sms_outbox.messages() == []
+
+
+@pytest.mark.parametrize("path", ["/auth/2fa/verify", "/auth/2fa/method"])
+def test_api_a_method_the_member_lacks_is_factor_missing_409_at_sign_in(
+    member_with_totp, sms_outbox, path
+):
+    """The same code and status as in re-authentication and ``PUT …/preferred``; never
+    ``two_factor_off``: the member has a second factor, only not this one."""
+    app = Client()
+    token = api_login(app, member_with_totp.user.email)
+    refused = api(app, path, {"method": "sms", "code": "123456"}, token)
+    assert refused.status_code == 409
+    assert refused.json()["errors"][0]["code"] == "factor_missing"
+    assert refused.json()["errors"][0]["param"] == "method"
+    assert sms_outbox.messages() == []

@@ -197,6 +197,7 @@ def test_oversized_metadata_file_is_refused(administrator_client: Client) -> Non
 
     assert answer.status_code == 400
     assert "The file is larger than 256 kB" in text(answer)
+    assert answer.context["form"].errors.as_data()["metadata_file"][0].code == "file_too_large"
 
 
 @pytest.mark.parametrize(

@@ -65,9 +65,11 @@ class Call(PublicCall):
 
     @property
     def membership(self) -> Membership:
+        """The caller's membership; 403 ``membership_missing`` without one. Not 401
+        ``not_authenticated``: they are signed in, and signing in again would not help."""
         membership = membership_of(self.user)
         if membership is None:
-            raise NotAllowed("Sign in first.", code="not_authenticated")
+            raise NotAllowed("You are not a member of any account.", code="membership_missing")
         return membership
 
     def require_fresh(self) -> None:

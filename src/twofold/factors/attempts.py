@@ -55,7 +55,8 @@ class Challenge(Protocol):
 
 
 def code_of(answer: Any) -> str:
-    """A typed code; a browser's answer (an object) where a code was expected is refused."""
+    """A typed code; a browser's answer (an object) where a code was expected is refused as a
+    missing field (``required``; ``code_missing`` is a texted code not open)."""
     if not isinstance(answer, str):
-        raise FlowError("Enter the code.", code="code_missing", param="code")
+        raise FlowError("Enter the code.", code="required", param="code")
     return answer

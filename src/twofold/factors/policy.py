@@ -224,13 +224,14 @@ def method_allowed(user: User, method: str) -> bool:
 
 
 def require_allowed(user: User, method: str) -> None:
-    """Refuse to set up a method the account does not allow: 403 ``method_not_allowed``."""
+    """Refuse to set up a method the account does not allow: 403 ``two_factor_method_not_allowed``
+    (``method_not_allowed`` is the API's 405, an HTTP method an endpoint does not take)."""
     if not method_allowed(user, method):
         label = LABELS.get(method, method)
         raise NotAllowed(
             f"Your account does not allow {label} for two-factor authentication. "
             "Choose another method.",
-            code="method_not_allowed",
+            code="two_factor_method_not_allowed",
             param="method",
         )
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
-from twofold.errors import FlowError
+from twofold.errors import Conflict
 from twofold.factors import member_factors
 from twofold.factors.models import PreferredFactor
 from twofold.users.models import User
@@ -14,7 +14,7 @@ from twofold.users.models import User
 def set_preferred(user: User, method: str) -> str:
     """The factor asked for first at sign-in; one the member has."""
     if method not in member_factors.methods(user):
-        raise FlowError(
+        raise Conflict(
             "Choose one of the two-factor methods you have set up.",
             code="factor_missing",
             param="method",

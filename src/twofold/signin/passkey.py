@@ -15,7 +15,7 @@ from allauth.account.internal.flows.login import perform_login, record_authentic
 from allauth.account.models import Login
 from django.http import HttpRequest, HttpResponse
 
-from twofold.errors import FlowError
+from twofold.errors import NotAllowed
 from twofold.factors import methods, policy
 from twofold.factors.webauthn import flows as webauthn
 from twofold.users.active import require_active
@@ -37,9 +37,9 @@ def sign_in(
     user = found.user
     require_active(user)
     if not policy.method_allowed(user, methods.WEBAUTHN):
-        raise FlowError(
+        raise NotAllowed(
             "Your account no longer accepts security keys or passkeys: sign in with your password.",
-            code="method_not_allowed",
+            code="two_factor_method_not_allowed",
         )
     record_authentication(request, user, "mfa", type="webauthn", id=found.pk, passwordless=True)
     # The mark travels with this login only: an earlier passkey login of the session (refused

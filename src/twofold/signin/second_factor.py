@@ -77,14 +77,15 @@ def _require_usable(user: User, method: str) -> None:
     if method not in accepted_methods(user):
         raise NotAllowed(
             "Your account no longer accepts this method: use another one, or a backup code.",
-            code="method_not_allowed",
+            code="two_factor_method_not_allowed",
             param="method",
         )
 
 
 def _require_set_up(user: User, method: str) -> None:
+    """409 ``factor_missing``: the member has no such factor (backup codes: checked when used)."""
     if method != BACKUP_CODE and method not in member_factors.methods(user):
-        raise FlowError(
+        raise Conflict(
             "This method is not set up for your account.", code="factor_missing", param="method"
         )
 
@@ -120,10 +121,7 @@ def method(user: User, state: SecondFactorState) -> str | None:
 def choose(request: HttpRequest, user: User, state: SecondFactorState, chosen: str) -> None:
     """ "Try another way": ask for ``chosen`` instead; a texted factor sends a code unless one
     for this login is still open."""
-    if chosen not in member_factors.methods(user):
-        raise FlowError(
-            "This method is not set up for your account.", code="factor_missing", param="method"
-        )
+    _require_set_up(user, chosen)
     _require_usable(user, chosen)
     state["method"] = chosen
     _deliver(request, user, state)
@@ -172,6 +170,7 @@ def verify(
     """The member's answer to ``chosen`` (a factor, or a backup code): recorded for assurance, or
     a FlowError. Wrong answers count in the second-factor lockout."""
     require_active(user)  # deactivated while the login waited
+    _require_set_up(user, chosen)  # 409 ``factor_missing``, whichever method it is
     _require_usable(user, chosen)
     verified = challenge(chosen).verify(_attempt(request, user, state), answer)
     record_authentication(request, user, "mfa", **verified.record)
@@ -230,11 +229,11 @@ def open_reauthentication(
 
 def send_reauthentication_code(request: HttpRequest, user: User, chosen: str) -> None:
     """Text a new code for this session (the API's ``POST {}``); a method that sends none asks
-    for its code instead."""
+    for its code instead: ``code`` is then ``required``, as for any field left out."""
     if not challenge(chosen).delivered:
         raise FlowError(
             "Enter the code of your authenticator app or a backup code.",
-            code="code_missing",
+            code="required",
             param="code",
         )
     open_reauthentication(request, user, chosen, again=True)

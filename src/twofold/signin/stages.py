@@ -38,8 +38,13 @@ class SsoRequiredStage(LoginStage):
         record(Event.SIGN_IN_FAILED, subject=user, detail={"reason": "sso_required"})
         if getattr(getattr(self.request, "allauth", None), "headless", None) is not None:
             clear_login(self.request)
-            error = {"code": "sso_required", "message": sso_policy.SSO_REQUIRED}
-            raise ImmediateHttpResponse(APIResponse(self.request, errors=[error], status=403))
+            # Code and status in one call, where tests/api/test_error_codes.py reads them.
+            refusal = APIResponse(
+                self.request,
+                errors=[{"code": "sso_required", "message": sso_policy.SSO_REQUIRED}],
+                status=403,
+            )
+            raise ImmediateHttpResponse(refusal)
         return headed_redirect_response(self.urlname), False
 
 

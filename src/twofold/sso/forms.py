@@ -182,9 +182,10 @@ class ConnectionForm(TrustPolicyForm):
         if upload is None:
             return b""
         if (upload.size or 0) > idp_metadata.MAX_METADATA_BYTES:
+            # Not ``too_large``: that is the API's 413 for a request body.
             raise ValidationError(
                 f"The file is larger than {idp_metadata.MAX_METADATA_BYTES // 1024} kB.",
-                code="too_large",
+                code="file_too_large",
             )
         return upload.read(idp_metadata.MAX_METADATA_BYTES + 1)
 

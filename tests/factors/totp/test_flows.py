@@ -217,6 +217,7 @@ def test_api_chooses_the_preferred_factor_and_removes_one(member_with_totp):
     assert removed.json()["data"]["method"] == "totp"
     assert not PreferredFactor.objects.filter(user=member_with_totp.user).exists()
     gone = api(client, "PUT", "/two-factor/preferred", {"method": "sms"})
+    assert gone.status_code == 409
     assert gone.json()["errors"][0]["code"] == "factor_missing"
 
 

@@ -141,6 +141,18 @@ def test_api_passkey_sign_in_refuses_a_replayed_answer(member):
     assert again.json()["errors"][0]["code"] == "webauthn_missing"
 
 
+def test_api_passkey_sign_in_is_refused_when_the_account_no_longer_allows_keys(member):
+    token = give_key(member.user)
+    member.organization.allowed_two_factor_methods = [methods.TOTP, methods.SMS]
+    member.organization.save(update_fields=["allowed_two_factor_methods"])
+    client = Client()
+    options = headless(client, "/auth/passkey").json()["data"]["request_options"]
+    refused = headless(client, "/auth/passkey", {"credential": token.get(options)})
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["code"] == "two_factor_method_not_allowed"
+    assert not assurance.records(client.session, member.user)
+
+
 def test_api_verify_with_a_code_does_not_take_webauthn_for_a_backup_code(member):
     give_key(member.user)
     client = Client()
