@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from tests.signin.test_session_list import SAFARI, browser, signed_in
+from tests.sessions.test_member_sessions import SAFARI, browser, signed_in
 from twofold.sessions import member_sessions as sessions
 
 PAGE = "/settings/sessions/"
