@@ -179,15 +179,6 @@ def test_reset_needs_the_administrators_recent_authentication(administrator, mem
     assert not SmsFactor.objects.filter(user=member_with_sms.user).exists()
 
 
-def test_session_without_any_recorded_authentication_must_reauthenticate(
-    member_with_sms, administrator_client
-):
-    response = post(administrator_client, reset_path(member_with_sms))
-
-    assert response.status_code == 401
-    assert error_code(response) == "reauthentication_required"
-
-
 def test_member_cannot_reset_a_colleague_even_signed_in_just_now(
     administrator_with_sms, member, sms_outbox
 ):

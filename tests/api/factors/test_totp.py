@@ -52,12 +52,6 @@ def test_api_sets_up_an_app_as_first_factor(member):
     assert (again.status_code, again.json()["errors"][0]["code"]) == (409, "totp_active")
 
 
-def test_api_setup_needs_a_recent_password(member_client):
-    response = api(member_client, "POST", "/two-factor/totp")
-    assert response.status_code == 401
-    assert response.json()["errors"][0]["code"] == "reauthentication_required"
-
-
 def test_api_chooses_the_preferred_factor_and_removes_one(member_with_totp):
     give_sms_factor(member_with_totp)
     client = signed_in(member_with_totp.user.email, secret=member_with_totp.totp_secret)

@@ -485,10 +485,6 @@ def test_reauthentication_resumes_the_enrollment(fresh_member_client, sms_outbox
     assert fresh_member_client.get(ENABLE).status_code == 200
 
 
-def test_member_who_just_signed_in_is_not_asked_again(fresh_member_client):
-    assert fresh_member_client.get(ENABLE).status_code == 200
-
-
 def test_signed_out_visitor_is_sent_to_sign_in(client, db):
     for page in (ENABLE, CONFIRM, BACKUP_CODES, DISABLE):
         response = client.get(page)
