@@ -30,13 +30,10 @@ def test_api_registers_a_first_key_with_backup_codes(member):
     body = {"name": "Laptop", "credential": token.create(options)}
     done = api(client, "POST", "/two-factor/webauthn/complete", body)
     assert done.json()["data"]["webauthn_active"] is False
-    assert (
-        len(api(client, "POST", "/two-factor/webauthn/backup-codes").json()["data"]["codes"]) == 10
-    )
+    # The backup codes and the activation: tests/factors/test_activation.py.
+    api(client, "POST", "/two-factor/webauthn/backup-codes")
     active = api(client, "POST", "/two-factor/webauthn/activate", {"saved_backup_codes": True})
     data = active.json()["data"]
-    assert data["methods"] == ["webauthn"]
-    assert "other_sessions" in data
     assert [k["name"] for k in data["keys"]] == ["Laptop"]
     assert data["keys"][0]["passkey"] is True
 
