@@ -110,6 +110,21 @@ def freshly_signed_in(
     return client
 
 
+def age_authentication(client: Client, seconds: float | None = None) -> Client:
+    """Move every authentication recorded in this session ``seconds`` into the past (by default
+    just beyond ``ACCOUNT_REAUTHENTICATION_TIMEOUT``): a stale session, whose changes that need
+    a recent authentication (ASVS 7.5.1) are refused until the member re-authenticates."""
+    if seconds is None:
+        seconds = settings.ACCOUNT_REAUTHENTICATION_TIMEOUT + 1
+    session = client.session
+    records = session["account_authentication_methods"]
+    for record in records:
+        record["at"] -= seconds
+    session["account_authentication_methods"] = records
+    session.save()
+    return client
+
+
 @pytest.fixture
 def administrator_client(administrator: Membership) -> Client:
     """A browser of its own, signed in as the administrator."""

@@ -1,6 +1,6 @@
 """Re-authentication at aal2 (before binding a phone number) with any of the member's second
 factors: a code from the authenticator app, a backup code, a security key, as well as a texted
-code (tests/signin/test_sms_reauthentication.py). Pages and API."""
+code (tests/signin/test_reauthentication_sms.py). Pages and API."""
 
 from __future__ import annotations
 

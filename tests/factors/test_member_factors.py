@@ -1,5 +1,6 @@
-"""The registry's answers inside ``read_once`` (one read for a request's second-factor step):
-the same as outside, from one query, and never kept beyond the block."""
+"""Which factors a member has (factors/member_factors.py), inside ``read_once`` (one read for a
+request's second-factor step): the same answers as outside, from one query, never kept beyond
+the block."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Twofold's session engines (signin/session_store): Django's database stores without the
+"""Twofold's session engines (sessions/stores/): Django's database stores without the
 ``exists()`` pre-check, the read before a delete, or a transaction around one statement."""
 
 from __future__ import annotations

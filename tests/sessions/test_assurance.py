@@ -45,3 +45,16 @@ def test_password_sign_in_is_recorded_as_pwd_aal1(client, member):
     client.post("/accounts/login/", {"login": member.user.email, "password": PASSWORD})
     data = client.get("/api/v1/me").json()["data"]
     assert (data["amr"], data["aal"]) == (["pwd"], "aal1")
+
+
+@pytest.mark.parametrize(
+    ("recorded", "amr", "aal"),
+    [
+        ([{"method": "mfa", "type": "webauthn", "passwordless": True}], ["hwk", "user"], "aal2"),
+        ([{"method": "mfa", "type": "webauthn"}], ["hwk"], "aal1"),  # a key alone: one factor
+        ([{"method": "password"}, {"method": "mfa", "type": "webauthn"}], ["pwd", "hwk"], "aal2"),
+    ],
+)
+def test_rfc_8176_amr_and_aal_of_security_keys_and_passkeys(recorded, amr, aal):
+    assert assurance.amr(recorded) == amr
+    assert assurance.session_level(recorded) == aal

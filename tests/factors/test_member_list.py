@@ -1,4 +1,5 @@
-"""The members list with authenticator apps: shown, filtered, at a constant query count."""
+"""The members list (factors/member_list.py) with authenticator apps: shown, filtered, at a
+constant query count."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ from unittest import mock
 
 from django.test import Client
 
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, age_authentication
 
 
 def signed_in_by_password(email: str) -> Client:
@@ -18,15 +18,6 @@ def signed_in_by_password(email: str) -> Client:
 
 def post(client: Client, path: str, body: dict | None = None):
     return client.post(path, json.dumps(body or {}), content_type="application/json")
-
-
-def age_authentication(client: Client, seconds: int) -> None:
-    session = client.session
-    records = session["account_authentication_methods"]
-    for record in records:
-        record["at"] -= seconds
-    session["account_authentication_methods"] = records
-    session.save()
 
 
 def test_whole_enrollment_through_the_api(member, sms_outbox):

@@ -7,7 +7,7 @@ import json
 from django.test import Client
 
 from tests.conftest import PASSWORD
-from tests.signin.test_session_list import SAFARI, browser, signed_in
+from tests.sessions.test_member_sessions import SAFARI, browser, signed_in
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.sessions import member_sessions as sessions

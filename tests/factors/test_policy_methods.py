@@ -166,15 +166,6 @@ def test_page_refuses_no_method_with_a_clear_message(administrator):
     assert saved_methods(administrator.organization) == METHODS
 
 
-def test_page_needs_a_recent_authentication(administrator):
-    client = Client()
-    client.force_login(administrator.user)
-    refused = client.post(METHODS_PAGE, {"allowed_two_factor_methods": ["totp"]})
-    assert refused.status_code == 302
-    assert "reauthenticate" in refused["Location"]
-    assert saved_methods(administrator.organization) == METHODS
-
-
 # --- Enrollment offers only allowed methods -----------------------------------------------------
 
 

@@ -1,5 +1,6 @@
-"""Security keys and passkeys on the pages: the settings page, the second-factor step, and
-"Sign in with a passkey" on the login page (the browser's part is played by the soft token)."""
+"""Security keys and passkeys on the sign-in pages (web/signin/passkey.py): the second-factor step
+with a key, and "Sign in with a passkey" on the login page (the browser's part is played by the
+soft token)."""
 
 from __future__ import annotations
 
@@ -8,72 +9,15 @@ from typing import Any
 
 from django.test import Client
 
-from tests.conftest import PASSWORD, freshly_signed_in, give_sms_factor
-from tests.factors.webauthn.soft_authenticator import SoftAuthenticator
+from tests.conftest import PASSWORD, give_sms_factor
 from tests.factors.webauthn.test_flows import give_key
-from twofold.audit.events import Event
-from twofold.audit.models import AuditEvent
-from twofold.factors import member_factors, methods
-from twofold.factors.webauthn import flows
+from twofold.factors import methods
 from twofold.sessions import assurance
 from twofold.sso.models import AccountSso
-
-KEYS = "/settings/security/2fa/webauthn/"
-
-
-def creation_options(client: Client, *, passkey: bool = True) -> dict[str, Any]:
-    """What webauthn.js fetches before ``navigator.credentials.create()``."""
-    response = client.post(
-        "/api/v1/two-factor/webauthn",
-        json.dumps({"passkey": passkey}),
-        content_type="application/json",
-    )
-    return response.json()["data"]["creation_options"]
 
 
 def signed_in_user(client: Client) -> Any:
     return client.get("/api/v1/me").json()["data"]
-
-
-def test_settings_page_adds_a_first_key_then_backup_codes(member):
-    client = freshly_signed_in(Client(), member)
-    page = client.get(KEYS)
-    assert b'data-webauthn="create"' in page.content
-    assert b"twofold/webauthn.js" in page.content
-    credential = SoftAuthenticator().create(creation_options(client))
-    added = client.post(KEYS, {"name": "Laptop", "credential": json.dumps(credential)})
-    assert added["Location"] == "/settings/security/2fa/webauthn/backup-codes/"
-    codes = client.get(added["Location"])
-    assert codes.content.count(b"<li") >= 10
-    done = client.post(added["Location"], {"saved_backup_codes": "on"})
-    assert done["Location"] == "/settings/security/"
-    assert member_factors.methods(member.user) == [methods.WEBAUTHN]
-
-
-def test_settings_page_says_what_went_wrong_with_a_bad_answer(member):
-    give_sms_factor(member)
-    client = freshly_signed_in(Client(), member, second_factor="sms")
-    options = creation_options(client)
-    stranger = SoftAuthenticator(origin="https://evil.example").create(options)
-    page = client.post(KEYS, {"name": "Laptop", "credential": json.dumps(stranger)})
-    assert page.status_code == 200
-    assert b"could not be checked" in page.content
-    missing = client.post(KEYS, {"name": "Laptop", "credential": "not json"})
-    assert b"follow your browser" in missing.content
-    assert flows.keys(member.user) == []
-
-
-def test_settings_page_renames_and_removes_keys(member):
-    give_sms_factor(member)
-    give_key(member.user, name="One")
-    give_key(member.user, name="Two")
-    client = freshly_signed_in(Client(), member)
-    one, two = flows.keys(member.user)
-    client.post(f"{KEYS}{one.id}/rename/", {"name": "Desk key"})
-    client.post(f"{KEYS}{two.id}/remove/")
-    assert [k.name for k in flows.keys(member.user)] == ["Desk key"]
-    assert b"Desk key" in client.get(KEYS).content
-    assert AuditEvent.objects.filter(event=Event.FACTOR_REMOVED, factor="webauthn").exists()
 
 
 def test_sign_in_page_asks_for_the_key_first_and_signs_in_with_it(member):
@@ -148,13 +92,3 @@ def test_a_wrong_passkey_answer_on_the_login_page_says_so(member):
     garbage = json.dumps({"id": "AA", "response": {"userHandle": "AA"}})
     refused = client.post("/accounts/2fa/passkey/", {"credential": garbage}, follow=True)
     assert b"could not be checked" in refused.content
-
-
-def test_keys_page_asks_a_member_with_another_factor_to_confirm_it_before_adding(member):
-    give_sms_factor(member)
-    page = freshly_signed_in(Client(), member).get(KEYS).content.decode()
-    assert "Confirm it is you" in page
-    assert "/accounts/2fa/reauthenticate/?next=" in page
-    assert 'id="add-key"' not in page
-    confirmed = freshly_signed_in(Client(), member, second_factor="sms").get(KEYS)
-    assert 'id="add-key"' in confirmed.content.decode()

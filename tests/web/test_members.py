@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from tests.conftest import MOBILE, PASSWORD
+from tests.conftest import MOBILE, PASSWORD, age_authentication
 from twofold import clock
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.sms.models import SmsFactor
@@ -68,15 +68,6 @@ def signed_in_just_now(membership: Membership, sms_outbox=None) -> Client:
     assert response["Location"] == "/"
     client.get("/")  # the sign-in's message is shown and gone
     return client
-
-
-def age_authentication(client: Client, seconds: int = 301) -> None:
-    session = client.session
-    records = session["account_authentication_methods"]
-    for record in records:
-        record["at"] -= seconds
-    session["account_authentication_methods"] = records
-    session.save()
 
 
 # --- The 2FA column and the filter --------------------------------------------------------------

@@ -11,7 +11,7 @@ import pytest
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 
-from tests.audit.conftest import AGENT, DAY, IP, Log, ids
+from tests.audit.conftest import AGENT, DAY, IP, Log, ids, write_log
 from twofold.audit import context
 from twofold.audit.events import Event
 from twofold.audit.export import COLUMNS, escaped
@@ -22,6 +22,11 @@ from twofold.organizations.models import Membership
 PAGE = "/account/audit/"
 EXPORT = "/account/audit/export.csv"
 MARCH = {"since": "2025-03-01", "until": "2025-03-31"}
+
+
+@pytest.fixture
+def log(administrator: Membership, member: Membership, other_administrator: Membership) -> Log:
+    return write_log(administrator, member, other_administrator)
 
 
 def shown(response: HttpResponse) -> list[int]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.test import Client
 
-from tests.signin.test_session_list import SAFARI, browser, signed_in
+from tests.sessions.test_member_sessions import SAFARI, browser, signed_in
 from twofold.sessions import member_sessions as sessions
 
 PAGE = "/settings/sessions/"
@@ -157,3 +157,10 @@ def test_asvs_7_4_3_turning_two_factor_on_offers_it(member, sms_outbox):
     assert "Two-factor authentication is on." in text(done)
     assert OFFER in text(done)
     assert signed_in(phone)  # only offered: nothing ends without the member's choice
+
+
+def test_signed_in_devices_page_lists_the_session(member):
+    client = browser(member.user.email)
+    response = client.get("/accounts/sessions/")
+    assert response.status_code == 200
+    assert b"Sign Out" in response.content or b"sign out" in response.content.lower()
