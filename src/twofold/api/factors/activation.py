@@ -23,7 +23,7 @@ def _nothing(call: Call) -> dict[str, Any]:
 
 
 def backup_codes(call: Call, flows: SessionSetup) -> HttpResponse:
-    """The set-up's backup codes: the same set until it is activated."""
+    """The set-up's backup codes, shown once: each call makes a new set."""
     return responses.ok({"codes": flows.show_backup_codes(call.user, call.session)})
 
 
