@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-# The identity providers the tests start (tests/peers/): Node programs installed from their lock files.
-PEERS := tests/peers/oidc tests/peers/saml
+# The peers the tests start (tests/peers/): identity providers and a relying party, Node programs
+# installed from their lock files.
+PEERS := tests/peers/oidc tests/peers/saml tests/peers/rp
 
 .PHONY: run test lint typecheck unit services-test lock clean peers
 
@@ -31,8 +32,8 @@ test: $(STAMP) lint typecheck unit services-test
 
 # ruff, then the layout rule's import contracts (pyproject.toml [tool.importlinter]).
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench examples
+	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/lint-imports --no-cache
 
 typecheck: $(STAMP)

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import requests
 
-from bench import ceiling, driver, soak
+from bench import ceiling, driver, oidc, soak
 from bench.population import PASSWORD, Member, members
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -293,6 +293,63 @@ def session_checks_python(
     return SessionChecks("Python driver", connections, counts[0] / seconds, counts[1])
 
 
+# The checks measured side by side: the host application's, and a reverse proxy's forward-auth.
+CHECKS = {"GET /api/v1/me": "/api/v1/me", "GET /auth/forward": "/auth/forward"}
+
+
+@dataclass(frozen=True)
+class CheckRun:
+    """One run of a check, and the server's CPU during it (less moved by other load on the
+    machine than requests/s)."""
+
+    checks: SessionChecks
+    seconds: float
+    server_cpu: float
+
+    @property
+    def per_second(self) -> float:
+        return self.checks.per_second
+
+    @property
+    def cpu_per_check(self) -> float:
+        done = self.checks.per_second * self.seconds
+        return self.server_cpu / done if done else float("nan")
+
+
+def checks_side_by_side(
+    url: str, cookie: str, seconds: float, master: int | None = None
+) -> dict[str, list[CheckRun]]:
+    """Each check twice, in the order A B B A, so that a machine getting faster or slower
+    during the runs favours neither; with ``master``, the server's CPU of each run."""
+    names = list(CHECKS)
+    measured: dict[str, list[CheckRun]] = {name: [] for name in names}
+    for name in [*names, *reversed(names)]:
+        before = server_cpu_seconds(master) if master else 0.0
+        checks = session_checks(url, cookie, seconds, CHECKS[name])
+        cpu = server_cpu_seconds(master) - before if master else 0.0
+        measured[name].append(CheckRun(checks, seconds, cpu))
+        print(f"  {name}: {checks.per_second:,.0f}/s", flush=True)
+    return measured
+
+
+def checks_table(measured: dict[str, list[CheckRun]], seconds: float) -> list[str]:
+    first = next(iter(measured.values()))[0].checks
+    lines = [
+        f"{first.tool}, {first.connections} connections, {seconds:.0f} s per run, "
+        "runs in the order A B B A:",
+        "",
+        "| check | requests/s (mean) | runs | server CPU µs/check (mean) | errors |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, runs in measured.items():
+        mean = sum(run.per_second for run in runs) / len(runs)
+        each = " / ".join(f"{run.per_second:,.0f}" for run in runs)
+        cpu = sum(run.cpu_per_check for run in runs) / len(runs) * 1e6
+        errors = sum(run.checks.errors for run in runs)
+        lines.append(f"| {name} | {mean:,.0f} | {each} | {cpu:,.0f} | {errors} |")
+    return lines
+
+
 # --- Report ------------------------------------------------------------------------------------
 
 
@@ -374,7 +431,18 @@ def main() -> int:
     parser.add_argument("--concurrency", default="1,2,4,8", help="browsers at once (1,2,4,8)")
     parser.add_argument("--duration", type=float, default=6, help="seconds per level (6)")
     parser.add_argument("--ceiling-seconds", type=float, default=5, help="argon2id run (5)")
-    parser.add_argument("--session-seconds", type=float, default=5, help="/api/v1/me run (5)")
+    parser.add_argument(
+        "--session-seconds",
+        type=float,
+        default=5,
+        help="each run of /api/v1/me and /auth/forward (5; two runs each)",
+    )
+    parser.add_argument(
+        "--token-seconds",
+        type=float,
+        default=5,
+        help="code flows, then refresh grants, at the identity provider's token endpoint (5)",
+    )
     parser.add_argument(
         "--soak-minutes",
         type=float,
@@ -431,7 +499,16 @@ def main() -> int:
             if args.soak_minutes:
                 soaked = soak_at_80_percent(url, server.pid, pools, outbox, results, args)
             cookie = session_cookie(url, next(m for m in population if not m.has_sms))
-            checks = session_checks(url, cookie, args.session_seconds)
+            print("Session checks ...", flush=True)
+            measured = checks_side_by_side(url, cookie, args.session_seconds, server.pid)
+            print("Token endpoint ...", flush=True)
+            application = oidc.register(environ)
+            tokens = [
+                oidc.code_flows(url, application, cookie, args.token_seconds),
+                oidc.refresh_grants(url, application, cookie, args.token_seconds),
+            ]
+            for rate in tokens:
+                print(f"  {rate.name}: {rate.per_second:,.0f}/s", flush=True)
         load_average.append(os.getloadavg()[0])
         print("Measuring the argon2id ceiling again ...", flush=True)
         after_load = ceiling.measure(params, args.ceiling_seconds)
@@ -468,14 +545,25 @@ def main() -> int:
             f"(target ≥ {TARGET_RATIO[kind]:.2f}).",
             "",
         ]
-    summary["session_checks_per_second"] = checks.per_second
+    means = {
+        name: sum(run.per_second for run in runs) / len(runs) for name, runs in measured.items()
+    }
+    summary["session_checks_per_second"] = means["GET /api/v1/me"]
+    summary["forward_auth_checks_per_second"] = means["GET /auth/forward"]
     report += [
-        "### Session checks (GET /api/v1/me)",
+        "### Session checks (GET /api/v1/me) and forward-auth checks (GET /auth/forward)",
         "",
-        f"{checks.per_second:,.0f} requests/s with {checks.tool} ({checks.connections} "
-        f"connections, {args.session_seconds:.0f} s), {checks.errors} errors "
-        f"(target ≥ {TARGET_SESSION_CHECKS:,}).",
+        *checks_table(measured, args.session_seconds),
+        "",
+        f"Target for GET /api/v1/me: ≥ {TARGET_SESSION_CHECKS:,} requests/s; GET /auth/forward "
+        "at least as fast as GET /api/v1/me.",
+        "",
+        "### The identity provider's token endpoint",
+        "",
+        *oidc.table(tokens, args.token_seconds),
     ]
+    summary["code_flows_per_second"] = tokens[0].per_second
+    summary["refresh_grants_per_second"] = tokens[1].per_second
     if args.soak_minutes:
         report += ["", *soak_report(soaked)]
         summary["soak"] = {
@@ -489,4 +577,6 @@ def main() -> int:
     failed = sum(len(r.errors) for kind in KINDS for r, _ in results[kind])
     if args.soak_minutes:
         failed += len(soaked.errors)
-    return 1 if failed or checks.errors else 0
+    check_errors = sum(run.checks.errors for runs in measured.values() for run in runs)
+    check_errors += sum(rate.errors for rate in tokens)
+    return 1 if failed or check_errors else 0

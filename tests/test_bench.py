@@ -132,3 +132,20 @@ def test_bare_django_baseline_takes_the_fields_allauth_posts(member: Membership)
     wrong = EmailLoginForm(data={"login": member.user.email, "password": "not it"})
     assert not wrong.is_valid()
     assert wrong.get_user() is None
+
+
+def test_session_and_forward_auth_checks_run_side_by_side_in_abba_order(monkeypatch) -> None:
+    from bench import run
+
+    order: list[str] = []
+
+    def fake(url: str, cookie: str, seconds: float, path: str) -> run.SessionChecks:
+        order.append(path)
+        return run.SessionChecks("wrk", 16, 1000.0 * len(order), 0)
+
+    monkeypatch.setattr(run, "session_checks", fake)
+    measured = run.checks_side_by_side("http://127.0.0.1:9", "c=1", 5)
+    assert order == ["/api/v1/me", "/auth/forward", "/auth/forward", "/api/v1/me"]
+    table = run.checks_table(measured, 5)
+    assert "| GET /api/v1/me | 2,500 | 1,000 / 4,000 | 0 | 0 |" in table
+    assert "| GET /auth/forward | 2,500 | 2,000 / 3,000 | 0 | 0 |" in table

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
+import stat
 import subprocess
 import sys
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from twofold.config import env
+from twofold.config import env, signing_keys
 
 PROD_KEY = secrets.token_urlsafe(50)
 FACTOR_KEY = env.new_factor_key()
+OIDC_KEY = env.new_private_key()
 
 
 def twofold(
@@ -64,6 +68,7 @@ def test_check_runs_deploy_checks_in_production(tmp_path):
         MODE="production",
         SECRET_KEY=PROD_KEY,
         FACTOR_KEY=FACTOR_KEY,
+        OIDC_PRIVATE_KEY=OIDC_KEY,
         PUBLIC_URL="https://login.example.com",
         SMS_GATEWAYS="webhook",
         SMS_WEBHOOK_URL="https://sms.example.com/send",
@@ -79,10 +84,38 @@ def test_check_in_production_fails_while_sms_codes_stay_on_the_machine(tmp_path)
         MODE="production",
         SECRET_KEY=PROD_KEY,
         FACTOR_KEY=FACTOR_KEY,
+        OIDC_PRIVATE_KEY=OIDC_KEY,
         PUBLIC_URL="https://login.example.com",
     )
     assert result.returncode != 0
-    assert "twofold.W001" in result.stderr + result.stdout
+    assert "twofold.E003" in result.stderr + result.stdout
+
+
+PRODUCTION = {
+    "MODE": "production",
+    "SECRET_KEY": PROD_KEY,
+    "FACTOR_KEY": FACTOR_KEY,
+    "OIDC_PRIVATE_KEY": OIDC_KEY,
+    "PUBLIC_URL": "https://login.example.com",
+}
+
+
+def test_serve_in_production_refuses_to_start_with_the_default_sms_outbox(tmp_path):
+    """The deployment checks run at start-up: codes that would never reach a phone stop it."""
+    result = twofold("serve", data_dir=tmp_path, **PRODUCTION)
+    assert result.returncode != 0
+    assert "twofold.E003" in result.stderr
+    assert "No SMS gateway is configured" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_serve_in_production_starts_with_an_outbox_the_operator_chose(tmp_path):
+    """Named on purpose, the outbox only warns; serve then goes on to the database's check."""
+    result = twofold("serve", data_dir=tmp_path, SMS_GATEWAYS="outbox", **PRODUCTION)
+    assert "twofold.E003" not in result.stderr
+    assert "twofold.W001" in result.stderr
+    assert "run `twofold migrate` first" in result.stderr  # past the checks: an empty database
+    assert result.returncode == 1
 
 
 def test_start_up_refuses_a_missing_setting_with_a_clear_message(tmp_path):
@@ -104,6 +137,7 @@ def test_production_cookies_are_secure_host_prefixed_with_hsts(tmp_path):
         MODE="production",
         SECRET_KEY=PROD_KEY,
         FACTOR_KEY=FACTOR_KEY,
+        OIDC_PRIVATE_KEY=OIDC_KEY,
         PUBLIC_URL="https://login.example.com",
     )
     assert values["SESSION_COOKIE_SECURE"] is True
@@ -172,3 +206,85 @@ def test_create_account_applies_the_password_policy(tmp_path, password):
     )
     assert result.returncode == 1
     assert result.stderr.strip()
+
+
+# --- rotate-signing-key ---------------------------------------------------------------------
+
+RESTART = "Restart every Twofold instance now: each reads its signing keys only at start-up."
+PUBLIC_KEY = re.compile(r"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----", re.DOTALL)
+
+
+def test_rotate_signing_key_retires_the_data_directorys_key_and_asks_for_a_restart(tmp_path):
+    assert twofold("migrate", "--verbosity", "0", data_dir=tmp_path).returncode == 0
+    old = (tmp_path / "oidc_private_key.pem").read_text().strip()
+
+    result = twofold("rotate-signing-key", data_dir=tmp_path)
+    assert result.returncode == 0, result.stderr
+    new = (tmp_path / "oidc_private_key.pem").read_text().strip()
+    assert new != old
+    assert signing_keys.valid_private_key(new)
+    [retired] = json.loads((tmp_path / "oidc_retired_keys.json").read_text())["retired"]
+    assert retired["kid"] == signing_keys.kid_of(old)
+    assert retired["public_key"] == signing_keys.public_key(old)
+    published_until = datetime.fromisoformat(retired["published_until"])
+    # The longest a session lasts (an expired ID token is still a logout hint), plus 5 minutes.
+    kept_for = published_until - datetime.fromisoformat(retired["retired_at"])
+    assert kept_for == timedelta(hours=24, minutes=5)
+    for name in ("oidc_private_key.pem", "oidc_retired_keys.json"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o600
+    assert result.stdout.splitlines() == [
+        f"The signing key is now {signing_keys.kid_of(new)} ({tmp_path}/oidc_private_key.pem).",
+        f"The previous key {signing_keys.kid_of(old)} stays published until "
+        f"{published_until:%Y-%m-%d %H:%M:%S} UTC.",
+        RESTART,
+    ]
+    assert "PRIVATE KEY" not in result.stdout + result.stderr
+
+    started = settings_of(tmp_path, "OAUTH2_PROVIDER")["OAUTH2_PROVIDER"]
+    assert isinstance(started, dict)
+    assert started["OIDC_RSA_PRIVATE_KEY"] == new
+    assert started["OIDC_RSA_PRIVATE_KEYS_INACTIVE"] == [signing_keys.public_key(old)]
+    refused = twofold("rotate-signing-key", "--out", str(tmp_path / "new.pem"), data_dir=tmp_path)
+    assert refused.returncode == 1
+    assert "--out is for a key given in TWOFOLD_OIDC_PRIVATE_KEY" in refused.stderr
+
+
+def test_rotate_signing_key_given_in_the_environment_prints_the_new_key_and_the_steps(tmp_path):
+    result = twofold("rotate-signing-key", data_dir=tmp_path, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    new = result.stdout.strip()  # the key alone: `> new.pem` keeps it
+    assert signing_keys.valid_private_key(new)
+    assert new != OIDC_KEY
+    assert "PRIVATE KEY" not in result.stderr
+    old = signing_keys.kid_of(OIDC_KEY)
+    assert f"New signing key {signing_keys.kid_of(new)}, on standard output." in result.stderr
+    assert f"1. Add the current key {old} to TWOFOLD_OIDC_PREVIOUS_KEYS" in result.stderr
+    assert f"3. {RESTART}" in result.stderr
+    assert f"4. 24 hours and 5 minutes after the last instance restarted, remove {old}" in (
+        result.stderr
+    )
+    assert not (tmp_path / "oidc_private_key.pem").exists()
+
+    # The steps followed: the new key signs, the old one's public half is published.
+    [previous] = PUBLIC_KEY.findall(result.stderr)
+    followed = {**PRODUCTION, "OIDC_PRIVATE_KEY": new, "OIDC_PREVIOUS_KEYS": previous}
+    started = settings_of(tmp_path, "OAUTH2_PROVIDER", **followed)["OAUTH2_PROVIDER"]
+    assert isinstance(started, dict)
+    assert started["OIDC_RSA_PRIVATE_KEY"] == new
+    assert started["OIDC_RSA_PRIVATE_KEYS_INACTIVE"] == [signing_keys.public_key(OIDC_KEY)]
+
+
+def test_rotate_signing_key_writes_the_new_key_to_a_new_private_file_only(tmp_path):
+    out = tmp_path / "new.pem"
+    result = twofold("rotate-signing-key", "--out", str(out), data_dir=tmp_path, **PRODUCTION)
+    assert result.returncode == 0, result.stderr
+    assert signing_keys.valid_private_key(out.read_text())
+    assert stat.S_IMODE(out.stat().st_mode) == 0o600
+    assert f"written to {out} (mode 0600)" in result.stdout
+    assert "PRIVATE KEY" not in result.stdout + result.stderr
+
+    again = twofold("rotate-signing-key", "--out", str(out), data_dir=tmp_path, **PRODUCTION)
+    assert again.returncode == 1
+    assert again.stderr.strip() == f"--out {out} exists: name a file that does not."
+    assert again.stdout == ""
+    assert signing_keys.valid_private_key(out.read_text())

@@ -1,13 +1,17 @@
 """The ``twofold`` command: the operator's tasks (serve, migrate, create-account, check,
-purge-audit, purge-sms, purge-devices)."""
+purge-audit, purge-sms, purge-devices, purge-unverified, check-domains, verify-domain,
+create-application, deliver-logouts, rotate-signing-key)."""
 
 from __future__ import annotations
 
 import argparse
 import getpass
+import math
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
 
 THREADS_PER_WORKER = 4
 
@@ -25,11 +29,32 @@ def _setup_django() -> None:
 
 
 def migrate(args: argparse.Namespace) -> int:
+    """Apply the migrations and create the cache table, one ``twofold migrate`` at a time: a
+    second one at once waits for the first, then finds nothing left to do."""
     from django.core.management import call_command
+    from django.db import connection
 
-    call_command("migrate", interactive=False, verbosity=args.verbosity)
-    call_command("createcachetable", verbosity=args.verbosity)
+    from twofold.config import schema
+
+    with schema.migration_lock(connection):
+        call_command("migrate", interactive=False, verbosity=args.verbosity)
+        call_command("createcachetable", verbosity=args.verbosity)
     return 0
+
+
+def _unready_database() -> str | None:
+    """Why the database cannot be served (unreachable, or migrations not applied), in one
+    line; None when it can."""
+    from django.db import DatabaseError, connection
+
+    from twofold.config import schema
+
+    try:
+        missing = schema.pending_migrations(connection)
+    except DatabaseError as error:
+        first_line = (str(error).strip().splitlines() or [type(error).__name__])[0]
+        return f"The database cannot be reached: {first_line}"
+    return schema.pending_message(missing) if missing else None
 
 
 def check(args: argparse.Namespace) -> int:
@@ -68,7 +93,13 @@ def serve(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    call_command("check", fail_level="ERROR")
+    # The deployment checks too in production: their warnings are printed, an error refuses.
+    call_command("check", deploy=settings.TWOFOLD.is_production, fail_level="ERROR")
+    # Every request would be a 500 on a database without Twofold's tables: refuse to start.
+    problem = _unready_database()
+    if problem is not None:
+        print(f"twofold serve: {problem}", file=sys.stderr)
+        return 1
     twofold = settings.TWOFOLD
     bind = f"{twofold.host}:{twofold.port}"
     argv = [
@@ -153,6 +184,181 @@ def purge_devices(args: argparse.Namespace) -> int:
     return 0
 
 
+def purge_unverified(args: argparse.Namespace) -> int:
+    """Delete sign-ups that never proved their address nor signed in, 3 days on; run it daily."""
+    from twofold import clock
+    from twofold.organizations import unverified
+
+    done = unverified.purge_expired(now=clock.now(), dry_run=args.dry_run)
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(
+        f"{verb} {done.count} unverified sign-up{'' if done.count == 1 else 's'} "
+        f"(with {'its' if done.count == 1 else 'their'} account) older than "
+        f"{unverified.LIFETIME.days} days (before {done.cutoff:%Y-%m-%d %H:%M} UTC)."
+    )
+    return 0
+
+
+def check_domains(args: argparse.Namespace) -> int:
+    """Re-check every claimed email domain's TXT record; run it daily (cron, or the scheduler)."""
+    from twofold.sso import domain_verification
+
+    print(domain_verification.check_all().line())
+    return 0
+
+
+def verify_domain(args: argparse.Namespace) -> int:
+    """Vouch for an account's claim of a domain without DNS (an internal domain, say)."""
+    from twofold.errors import Conflict
+    from twofold.sso import domain_verification
+    from twofold.sso.domains import ascii_domain
+
+    domain = ascii_domain(args.domain) or args.domain
+    claims = domain_verification.claims_of(domain, args.account)
+    if len(claims) != 1:
+        accounts = ", ".join(f"{c.organization_id} ({c.organization.name})" for c in claims)
+        reason = f"claimed by the accounts {accounts}: name one with --account" if claims else (
+            "claimed by no account" + (f" {args.account}" if args.account else "")
+        )  # fmt: skip
+        print(f"{domain} is {reason}.", file=sys.stderr)
+        return 1
+    [claimed] = claims
+    try:
+        changed = domain_verification.verify_by_operator(claimed)
+    except Conflict as error:
+        print(f"{domain}: {error.message}", file=sys.stderr)
+        return 1
+    state = "is now verified" if changed else "was verified already"
+    print(f"{domain} {state} for the account {claimed.organization_id} ({claimed.organization}).")
+    return 0
+
+
+def create_application(args: argparse.Namespace) -> int:
+    """Register an application that signs its users in through Twofold: instance-wide (the host
+    product itself), or an account's with ``--account``. The secret is printed once."""
+    from twofold.errors import FlowError
+    from twofold.idp import applications
+    from twofold.organizations.models import Organization
+
+    organization = None
+    if args.account is not None:
+        organization = Organization.objects.filter(pk=args.account).first()
+        if organization is None:
+            print(f"There is no account {args.account}.", file=sys.stderr)
+            return 1
+    try:
+        done = applications.register(
+            organization=organization,
+            actor=None,
+            name=args.name,
+            redirect_uris=args.redirect_uri,
+            post_logout_redirect_uris=args.post_logout_redirect_uri,
+            confidential=not args.public,
+            scopes=args.scope,
+            backchannel_logout_uri=args.backchannel_logout_uri,
+        )
+    except FlowError as error:
+        print(error.message, file=sys.stderr)
+        return 1
+    owner = f"the account {organization.pk} ({organization.name})" if organization else "everyone"
+    print(f"Registered {done.application.name!r} for {owner}.")
+    print(f"client_id: {done.application.client_id}")
+    if done.client_secret:
+        print(f"client_secret: {done.client_secret}")
+        print("The secret is shown once: keep it in the application's configuration now.")
+    return 0
+
+
+def deliver_logouts(args: argparse.Namespace) -> int:
+    """Retry the back-channel logouts that are due; run it every minute."""
+    from twofold.idp import backchannel
+
+    delivered, failed = backchannel.deliver_due()
+    print(f"Delivered {delivered} logout token{'' if delivered == 1 else 's'}; {failed} failed.")
+    return 0
+
+
+RESTART = "Restart every Twofold instance now: each reads its signing keys only at start-up."
+
+
+def rotate_signing_key(args: argparse.Namespace) -> int:
+    """Make a new key the signing key; the one it replaces stays in the JWKS as long as anything
+    it signed is accepted (docs/operations.md, "Rotating the signing key")."""
+    from django.conf import settings
+
+    from twofold import clock
+    from twofold.config import signing_keys
+    from twofold.idp.signing_keys import retention
+
+    twofold = settings.TWOFOLD
+    if twofold.oidc_key_in_environment:
+        return _rotate_key_in_environment(args.out, str(twofold.oidc_private_key), retention())
+    if args.out is not None:
+        print(
+            "--out is for a key given in TWOFOLD_OIDC_PRIVATE_KEY; this one is kept in the data "
+            "directory, and rotated there without it.",
+            file=sys.stderr,
+        )
+        return 1
+    done = signing_keys.rotate(twofold.data_dir, now=clock.now(), keep_for=retention())
+    print(f"The signing key is now {done.kid} ({twofold.data_dir / signing_keys.SIGNING}).")
+    print(
+        f"The previous key {done.retired.kid} stays published until "
+        f"{done.retired.published_until:%Y-%m-%d %H:%M:%S} UTC."
+    )
+    for dropped in done.dropped:
+        print(f"Dropped the key {dropped.kid}: nothing it signed is accepted any more.")
+    print(RESTART)
+    return 0
+
+
+def _rotate_key_in_environment(out: Path | None, current: str, keep_for: timedelta) -> int:
+    """The environment is the operator's: print the new key (standard output or ``--out``, the
+    only places a private key ever goes) and what to change."""
+    from twofold.config import signing_keys
+
+    new = signing_keys.new_private_key()
+    if out is not None:
+        try:
+            signing_keys.write_new(out, new + "\n")
+        except FileExistsError:  # never over a key: the current one may be in it
+            print(f"--out {out} exists: name a file that does not.", file=sys.stderr)
+            return 1
+        except OSError as error:
+            print(f"--out {out} cannot be written: {error.strerror}.", file=sys.stderr)
+            return 1
+    else:
+        print(new, flush=True)
+    old = signing_keys.kid_of(current)
+    where = f"written to {out} (mode 0600)" if out else "on standard output"
+    steps = [
+        f"New signing key {signing_keys.kid_of(new)}, {where}.",
+        "TWOFOLD_OIDC_PRIVATE_KEY is given in the environment: change it there, the same on "
+        "every instance.",
+        f"  1. Add the current key {old} to TWOFOLD_OIDC_PREVIOUS_KEYS (or its _FILE): its public "
+        "half below, or the private key itself (only the public half is published).",
+        "  2. Set TWOFOLD_OIDC_PRIVATE_KEY (or its _FILE) to the new key.",
+        f"  3. {RESTART}",
+        f"  4. {_duration(keep_for)} after the last instance restarted, remove {old} from "
+        "TWOFOLD_OIDC_PREVIOUS_KEYS and restart again: nothing it signed is accepted any more "
+        "then.",
+        signing_keys.public_key(current),
+    ]
+    print("\n".join(steps), file=sys.stdout if out else sys.stderr)
+    return 0
+
+
+def _duration(span: timedelta) -> str:
+    """``15 minutes``, ``24 hours and 5 minutes``: rounded up to the minute."""
+    hours, minutes = divmod(math.ceil(span / timedelta(minutes=1)), 60)
+    parts = [
+        f"{n} {unit}{'' if n == 1 else 's'}"
+        for n, unit in ((hours, "hour"), (minutes, "minute"))
+        if n
+    ]
+    return " and ".join(parts) or "0 minutes"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="twofold", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -177,6 +383,42 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = sub.add_parser("purge-devices", help="delete remembered devices past their expiry")
     p.add_argument("--dry-run", action="store_true", help="only print how many would go")
     p.set_defaults(run=purge_devices)
+    p = sub.add_parser(
+        "purge-unverified", help="delete sign-ups never verified nor signed in, after 3 days"
+    )
+    p.add_argument("--dry-run", action="store_true", help="only print how many would go")
+    p.set_defaults(run=purge_unverified)
+    p = sub.add_parser("check-domains", help="re-check the claimed email domains' TXT records")
+    p.set_defaults(run=check_domains)
+    p = sub.add_parser("verify-domain", help="verify an account's claim of a domain without DNS")
+    p.add_argument("domain")
+    p.add_argument("--account", type=int, help="the account's id, when several claim the domain")
+    p.set_defaults(run=verify_domain)
+    p = sub.add_parser(
+        "create-application", help="register an application that signs in through Twofold"
+    )
+    p.add_argument("--name", required=True)
+    p.add_argument("--redirect-uri", action="append", required=True, help="exact; repeatable")
+    p.add_argument("--post-logout-redirect-uri", action="append", default=[])
+    p.add_argument("--backchannel-logout-uri", default="", help="where Twofold POSTs logout tokens")
+    p.add_argument("--scope", action="append", help="openid, profile, email (default: all)")
+    p.add_argument("--public", action="store_true", help="a public client (no secret; PKCE)")
+    p.add_argument("--account", type=int, help="the account's id; instance-wide without it")
+    p.set_defaults(run=create_application)
+    p = sub.add_parser(
+        "deliver-logouts", help="retry the back-channel logouts that are due (every minute)"
+    )
+    p.set_defaults(run=deliver_logouts)
+    p = sub.add_parser(
+        "rotate-signing-key",
+        help="sign with a new key; the old one stays published while what it signed is accepted",
+    )
+    p.add_argument(
+        "--out",
+        type=Path,
+        help="with TWOFOLD_OIDC_PRIVATE_KEY: write the new key to this new file, not to stdout",
+    )
+    p.set_defaults(run=rotate_signing_key)
     args = parser.parse_args(argv)
     _setup_django()
     from django.core.management import CommandError

@@ -346,7 +346,7 @@ RENAME = ("PATCH", "/api/v1/organization")
 
 BAD_INPUT = {
     "invalid-email": (*INVITE, {"email": "not-an-email"}, ("invalid", "email")),
-    "email-not-a-string": (*INVITE, {"email": [INVITEE]}, ("invalid", "email")),
+    "email-not-a-string": (*INVITE, {"email": [INVITEE]}, ("wrong_type", "email")),
     "missing-email": (*INVITE, {"role": "member"}, ("required", "email")),
     "invite-unknown-role": (
         *INVITE,

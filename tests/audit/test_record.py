@@ -77,3 +77,20 @@ def test_details_read_as_sentences_for_people(member: Membership) -> None:
         detail={"require_two_factor": {"from": False, "to": True}, "grace_days": 3},
     )
     assert entry.detail_lines == ["require two factor: from no to yes", "grace days: 3"]
+
+
+def test_a_proxy_count_above_the_proxies_passed_keeps_the_event_without_an_address(
+    settings, member
+):
+    """allauth refuses to name the client when fewer proxies forwarded the request than
+    ``TWOFOLD_TRUSTED_PROXY_COUNT`` says: the event is kept without an address, never a 500."""
+    from django.test import Client
+
+    from tests.conftest import signed_in
+
+    settings.ALLAUTH_TRUSTED_PROXY_COUNT = 2
+    client = signed_in(Client(), member)
+    answer = client.post("/accounts/logout/", HTTP_X_FORWARDED_FOR="198.51.100.7")
+    assert answer.status_code == 302
+    event = AuditEvent.objects.filter(event=Event.SIGNED_OUT).latest("pk")
+    assert event.ip is None

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from twofold.config import env
+from twofold.config import env, signing_keys
 from twofold.config.env import ConfigurationError, Secret
 
 
@@ -73,6 +74,7 @@ def test_production_with_https_and_key_is_accepted(tmp_path):
         MODE="production",
         SECRET_KEY="k" * 60,
         FACTOR_KEY=env.new_factor_key(),
+        OIDC_PRIVATE_KEY=env.new_private_key(),
         PUBLIC_URL="https://login.example.com",
     )
     assert settings.is_production
@@ -92,6 +94,127 @@ def test_development_factor_key_is_generated_once_and_private(tmp_path):
     assert str(first.factor_key) == str(second.factor_key)
     assert env.valid_factor_key(str(first.factor_key))
     assert stat.S_IMODE((tmp_path / "factor_key").stat().st_mode) == 0o600
+
+
+def test_production_requires_the_identity_providers_signing_key(tmp_path):
+    """Every instance signs with the same key: production does not make one of its own."""
+    with pytest.raises(ConfigurationError, match=r"TWOFOLD_OIDC_PRIVATE_KEY .* is required"):
+        load(
+            tmp_path,
+            MODE="production",
+            SECRET_KEY="k" * 60,
+            FACTOR_KEY=env.new_factor_key(),
+            PUBLIC_URL="https://x.example",
+        )
+    assert not (tmp_path / "oidc_private_key.pem").exists()
+
+
+def test_the_signing_key_is_read_from_a_file_as_container_secrets_give_it(tmp_path):
+    key = env.new_private_key()
+    (tmp_path / "oidc.pem").write_text(key)
+    settings = load(tmp_path, OIDC_PRIVATE_KEY_FILE=str(tmp_path / "oidc.pem"))
+    assert str(settings.oidc_private_key) == key.strip()
+
+
+def test_an_unreadable_or_malformed_signing_key_is_refused(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"OIDC_PRIVATE_KEY_FILE=.* cannot be read"):
+        load(tmp_path, OIDC_PRIVATE_KEY_FILE=str(tmp_path / "missing.pem"))
+    with pytest.raises(ConfigurationError, match="must be an RSA private key in PEM"):
+        load(tmp_path, OIDC_PRIVATE_KEY="not a key")
+
+
+def test_development_signing_key_is_generated_once_and_private(tmp_path):
+    first, second = load(tmp_path), load(tmp_path)
+    assert str(first.oidc_private_key) == str(second.oidc_private_key)
+    assert env.valid_private_key(str(first.oidc_private_key))
+    assert stat.S_IMODE((tmp_path / "oidc_private_key.pem").stat().st_mode) == 0o600
+
+
+def test_previous_keys_are_published_beside_the_signing_key_given_in_the_environment(tmp_path):
+    """The operator moved the old key (private, or only its public half) to PREVIOUS_KEYS."""
+    signing, old, older = (env.new_private_key() for _ in range(3))
+    older_public = signing_keys.public_key(older)
+    settings = load(tmp_path, OIDC_PRIVATE_KEY=signing, OIDC_PREVIOUS_KEYS=f"{old}\n{older_public}")
+    assert settings.oidc_key_in_environment
+    assert settings.oidc_previous_keys == (signing_keys.public_key(old), older_public)
+    assert not (tmp_path / "oidc_private_key.pem").exists()
+
+
+def test_previous_keys_are_read_from_a_file_as_container_secrets_give_them(tmp_path):
+    old = env.new_private_key()
+    (tmp_path / "previous.pem").write_text(old)
+    settings = load(
+        tmp_path,
+        OIDC_PRIVATE_KEY=env.new_private_key(),
+        OIDC_PREVIOUS_KEYS_FILE=str(tmp_path / "previous.pem"),
+    )
+    assert settings.oidc_previous_keys == (signing_keys.public_key(old),)
+
+
+def test_the_signing_key_among_the_previous_keys_is_published_once(tmp_path):
+    signing, old = env.new_private_key(), env.new_private_key()
+    settings = load(tmp_path, OIDC_PRIVATE_KEY=signing, OIDC_PREVIOUS_KEYS=f"{old}\n{signing}")
+    assert settings.oidc_previous_keys == (signing_keys.public_key(old),)
+
+
+@pytest.mark.parametrize(
+    ("previous", "message"),
+    [
+        ("not a key", "TWOFOLD_OIDC_PREVIOUS_KEYS: must be RSA keys in PEM, one after another"),
+        (
+            "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----",
+            "TWOFOLD_OIDC_PREVIOUS_KEYS: key 1 of 1 is not an RSA key in PEM",
+        ),
+    ],
+)
+def test_malformed_previous_keys_are_refused_in_one_line_that_shows_no_key(
+    tmp_path, previous, message
+):
+    with pytest.raises(ConfigurationError) as refused:
+        load(tmp_path, OIDC_PRIVATE_KEY=env.new_private_key(), OIDC_PREVIOUS_KEYS=previous)
+    [line] = str(refused.value).splitlines()[1:]
+    assert line == f"  - {message}"
+
+
+def test_an_unreadable_previous_keys_file_is_refused(tmp_path):
+    with pytest.raises(ConfigurationError, match=r"OIDC_PREVIOUS_KEYS_FILE=.* cannot be read"):
+        load(
+            tmp_path,
+            OIDC_PRIVATE_KEY=env.new_private_key(),
+            OIDC_PREVIOUS_KEYS_FILE=str(tmp_path / "missing.pem"),
+        )
+
+
+def test_previous_keys_without_a_signing_key_from_the_environment_are_refused(tmp_path):
+    """The data directory keeps (and rotates) its own retired keys."""
+    with pytest.raises(
+        ConfigurationError, match="OIDC_PREVIOUS_KEYS needs TWOFOLD_OIDC_PRIVATE_KEY"
+    ):
+        load(tmp_path, OIDC_PREVIOUS_KEYS=env.new_private_key())
+
+
+def test_development_publishes_the_data_directorys_retired_keys_until_their_tokens_expired(
+    tmp_path,
+):
+    environ = {"TWOFOLD_DATA_DIR": str(tmp_path)}
+    now = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
+    env.load(environ, now=now)
+    done = signing_keys.rotate(tmp_path, now=now, keep_for=timedelta(minutes=15))
+    during = env.load(environ, now=now + timedelta(minutes=14))
+    assert not during.oidc_key_in_environment
+    assert signing_keys.kid_of(str(during.oidc_private_key)) == done.kid
+    assert during.oidc_previous_keys == (done.retired.public_key,)
+    assert env.load(environ, now=now + timedelta(minutes=15)).oidc_previous_keys == ()
+
+
+def test_a_damaged_key_store_stops_start_up_with_one_line(tmp_path):
+    (tmp_path / "oidc_private_key.pem").write_text("not a key")
+    with pytest.raises(ConfigurationError) as refused:
+        load(tmp_path)
+    assert str(refused.value).splitlines()[1:] == [
+        f"  - The identity provider's signing keys: {tmp_path}/oidc_private_key.pem is not an "
+        "RSA private key in PEM"
+    ]
 
 
 def test_a_malformed_factor_key_is_refused(tmp_path):
@@ -149,3 +272,49 @@ def test_readme_documents_every_setting():
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     missing = [name for name in env.KNOWN_VARIABLES if f"TWOFOLD_{name}" not in readme]
     assert missing == []
+
+
+def test_forward_auth_returns_to_no_host_unless_configured(tmp_path):
+    assert load(tmp_path).forward_auth_hosts == ()
+    hosts = " App.Example.com, .intranet.example.com,127.0.0.1:8080,[::1]:8443,app.example.com"
+    settings = load(tmp_path, FORWARD_AUTH_HOSTS=hosts)
+    assert settings.forward_auth_hosts == (
+        "app.example.com",
+        ".intranet.example.com",
+        "127.0.0.1:8080",
+        "[::1]:8443",
+    )
+
+
+@pytest.mark.parametrize(
+    "entry", ["*", "*.example.com", "https://app.example.com", "app.example.com/admin", "a b"]
+)
+def test_forward_auth_hosts_refuse_wildcards_urls_and_paths(tmp_path, entry):
+    with pytest.raises(ConfigurationError, match=r"TWOFOLD_FORWARD_AUTH_HOSTS: .* is not a host"):
+        load(tmp_path, FORWARD_AUTH_HOSTS=f"app.example.com,{entry}")
+
+
+def test_cookie_domain_is_this_host_only_unless_configured(tmp_path):
+    assert load(tmp_path).cookie_domain is None
+    public = "https://login.example.com"
+    assert load(tmp_path, PUBLIC_URL=public, COOKIE_DOMAIN=".Example.com").cookie_domain == (
+        "example.com"
+    )
+    assert load(tmp_path, PUBLIC_URL=public, COOKIE_DOMAIN="login.example.com").cookie_domain == (
+        "login.example.com"
+    )
+
+
+@pytest.mark.parametrize(
+    ("domain", "why"),
+    [
+        ("other.test", "or a domain above it"),
+        ("ample.com", "or a domain above it"),
+        ("com", "must be a domain name"),
+        ("127.0.0.1", "must be a domain name"),
+        ("example.com:443", "must be a domain name"),
+    ],
+)
+def test_cookie_domain_must_contain_the_public_host(tmp_path, domain, why):
+    with pytest.raises(ConfigurationError, match=rf"TWOFOLD_COOKIE_DOMAIN=.*{why}"):
+        load(tmp_path, PUBLIC_URL="https://login.example.com", COOKIE_DOMAIN=domain)

@@ -28,6 +28,7 @@ def test_every_app_keeps_its_label():
         "twofold.sms": "sms",
         "twofold.factors": "factors",
         "twofold.audit": "audit",
+        "twofold.idp": "twofold_idp",
         "twofold.sso": "sso",
         "twofold.api": "api",
     }

@@ -21,6 +21,7 @@ PRODUCTION = {
     "MODE": "production",
     "SECRET_KEY": "k" * 60,
     "FACTOR_KEY": env.new_factor_key(),
+    "OIDC_PRIVATE_KEY": env.new_private_key(),
     "PUBLIC_URL": "https://login.example.com",
 }
 

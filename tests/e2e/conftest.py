@@ -107,6 +107,8 @@ def _server_environment(data_dir: Path, port: int) -> dict[str, str]:
         TWOFOLD_PORT=str(port),
         TWOFOLD_HOST="127.0.0.1",
         TWOFOLD_WORKERS="2",
+        # Forward-auth's sign-in returns to apps behind nginx on this machine (any port).
+        TWOFOLD_FORWARD_AUTH_HOSTS="127.0.0.1",
         # gunicorn's control socket defaults to ~/.gunicorn/gunicorn.ctl, shared by every
         # instance of the user: keep ours in the data dir so a developer's server is untouched.
         XDG_RUNTIME_DIR=str(data_dir),

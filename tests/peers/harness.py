@@ -189,6 +189,9 @@ class OidcProvider:
     redirect_uri: str
     tid: str | None = None
     process: subprocess.Popen[bytes] | None = field(default=None, repr=False, compare=False)
+    # Where it listens (its issuer path included): the issuer, unless a proxy in front of it is
+    # its public address (``public_origin``).
+    address: str = ""
 
     def discovery(self) -> dict[str, Any]:
         answer = get(f"{self.issuer}/.well-known/openid-configuration")
@@ -242,26 +245,34 @@ def oidc_provider(
     client_secret: str = "twofold-client-secret",
     issuer_path: str = "",
     tid: str | None = None,
+    public_origin: str | None = None,
 ) -> Iterator[OidcProvider]:
     """An OpenID Connect provider with one confidential client (client_secret_basic, PKCE).
 
-    ``issuer_path`` (``/<tid>/v2.0``) gives it a Microsoft-like issuer, ``tid`` a ``tid`` claim.
+    ``issuer_path`` (``/<tid>/v2.0``) gives it a Microsoft-like issuer, ``tid`` a ``tid`` claim;
+    ``public_origin`` (``http://127.0.0.1:<port>``) makes a proxy there its public address: the
+    issuer, and every endpoint its discovery names, are the proxy's.
     """
     folder = PEERS / "oidc"
     require_installed(folder)
     port = free_port()
-    issuer = f"http://127.0.0.1:{port}{issuer_path.rstrip('/')}"
+    path = issuer_path.rstrip("/")
+    address = f"http://127.0.0.1:{port}{path}"
+    issuer = f"{public_origin}{path}" if public_origin else address
     env = {
         "OIDC_CLIENT_ID": client_id,
         "OIDC_CLIENT_SECRET": client_secret,
         "OIDC_REDIRECT_URI": redirect_uri,
         "OIDC_ISSUER_PATH": issuer_path,
         "OIDC_TID": tid or "",
+        "OIDC_PUBLIC_ORIGIN": public_origin or "",
     }
     command = ["node", "provider.js", str(port)]
-    ready = f"{issuer}/.well-known/openid-configuration"
+    ready = f"{address}/.well-known/openid-configuration"
     with running("oidc-provider", command, cwd=folder, ready_url=ready, env=env) as process:
-        yield OidcProvider(issuer, client_id, client_secret, redirect_uri, tid, process)
+        yield OidcProvider(
+            issuer, client_id, client_secret, redirect_uri, tid, process, address=address
+        )
 
 
 # --- SAML ----------------------------------------------------------------------------------------

@@ -18,6 +18,16 @@ from twofold.sessions import assurance
         # An emailed code is no second factor (NIST SP 800-63B-4).
         ([{"method": "password"}, {"method": "code"}], ["pwd", "email"], "aal1"),
         ([{"method": "socialaccount"}], ["fed"], "aal1"),
+        # An SSO sign-in, then Twofold's own second factor (the "always ours" policy, or a
+        # step-up an application asked for): two factors.
+        ([{"method": "socialaccount"}, {"method": "mfa", "type": "sms"}], ["fed", "sms"], "aal2"),
+        ([{"method": "socialaccount"}, {"method": "mfa", "type": "totp"}], ["fed", "otp"], "aal2"),
+        # A remembered browser is no second factor.
+        (
+            [{"method": "socialaccount"}, {"method": "remembered_device"}],
+            ["fed", "remembered"],
+            "aal1",
+        ),
         ([], [], "aal1"),
     ],
 )

@@ -130,7 +130,9 @@ def test_member_with_app_and_sms_changes_the_number_with_the_app(member_with_tot
 def test_member_with_app_and_sms_may_choose_the_text_instead(member_with_totp, sms_outbox):
     give_sms_factor(member_with_totp)
     client = freshly_signed_in(Client(), member_with_totp)
-    page = client.get(f"{PAGE}?next={CHANGE_NUMBER}&method=sms").content.decode()
+    page = client.post(
+        f"{PAGE}?next={CHANGE_NUMBER}", {"method": "sms", "resend": "1"}
+    ).content.decode()
     assert "We sent a code to" in page
     done = client.post(
         f"{PAGE}?next={CHANGE_NUMBER}", {"method": "sms", "code": sms_outbox.last_code()}

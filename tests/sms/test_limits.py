@@ -160,4 +160,4 @@ def test_each_limit_is_counted_through_its_own_index(member):
         cursor.execute(f"EXPLAIN QUERY PLAN {counting.captured_queries[0]['sql']}")
         plan = " ".join(str(row[-1]) for row in cursor.fetchall())
     for column in ("to_hash", "user_id", "ip", "organization_id"):
-        assert f"({column}=? AND status=? AND created_at>? AND created_at<?)" in plan
+        assert f"({column}=? AND status=? AND created_at>?)" in plan

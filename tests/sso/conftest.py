@@ -10,6 +10,7 @@ from allauth.socialaccount.models import SocialAccount
 from django.test import Client
 
 from tests.peers.harness import OidcProvider, oidc_provider
+from tests.sso.dns_zone import dns_server, dns_zone  # noqa: F401  (fixtures: a DNS server)
 from twofold.config.secret import Secret
 from twofold.config.sso import OidcClient, SsoSettings, allauth_providers
 from twofold.organizations.models import Membership

@@ -16,6 +16,7 @@ import pytest
 from django.test import Client
 
 from tests.peers.harness import SAML_PASSWORD, SamlIdp, SamlPost, saml_idp
+from twofold import clock
 from twofold.organizations.models import Organization
 from twofold.sso.models import EmailDomain, SamlConnection
 
@@ -49,7 +50,8 @@ def globex_idp() -> Iterator[SamlIdp]:
 def connect(
     organization: Organization, idp: SamlIdp, *, slug: str, domain: str, **fields: Any
 ) -> SamlConnection:
-    """The account's connection to ``idp``, which "Sign in with SSO" finds by ``domain``; the
+    """The account's connection to ``idp``, which "Sign in with SSO" finds by ``domain`` (its
+    claim verified); the
     IdP (shared by a module's tests) starts asserting a password-only login."""
     idp.set_authn_context(SAML_PASSWORD)
     connection = SamlConnection.objects.create(
@@ -61,7 +63,9 @@ def connect(
         idp_certificate=idp.certificate,
         **fields,
     )
-    EmailDomain.objects.create(organization=organization, domain=domain, connection=connection)
+    EmailDomain.objects.create(
+        organization=organization, domain=domain, connection=connection, verified_at=clock.now()
+    )
     return connection
 
 

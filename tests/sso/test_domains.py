@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from twofold import clock
 from twofold.organizations.models import Membership
 from twofold.sso import flows
 from twofold.sso.domains import ascii_domain, domain_of_email
@@ -40,7 +41,10 @@ def test_sign_in_with_sso_finds_the_connection_of_an_international_domain(
         idp_certificate="-",
     )
     EmailDomain.objects.create(
-        organization=administrator.organization, domain="xn--bcher-kva.test", connection=connection
+        organization=administrator.organization,
+        domain="xn--bcher-kva.test",
+        connection=connection,
+        verified_at=clock.now(),
     )
 
     assert flows.connection_for_email("anna@Bücher.test") == connection

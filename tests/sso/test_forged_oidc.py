@@ -14,7 +14,6 @@ import hmac
 import json
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import replace
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -27,7 +26,7 @@ from django.test import Client
 
 from tests.peers.forging_proxy import Forge, ForgingProxy, forging_proxy
 from tests.peers.harness import OidcProvider
-from tests.sso.conftest import callback_for, client_of, link, start
+from tests.sso.conftest import TENANT, callback_for, client_of, link, start
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.config.sso import SsoSettings, allauth_providers
@@ -45,15 +44,33 @@ PAGES = {  # the human message of each refusal page
 
 
 @pytest.fixture(scope="module")
-def google_proxy(google: OidcProvider) -> Iterator[ForgingProxy]:
-    with forging_proxy(google) as proxy:
+def google_proxy() -> Iterator[ForgingProxy]:
+    """Google, with the man in the middle at its issuer's own address."""
+    with forging_proxy(redirect_uri=callback_for("google")) as proxy:
         yield proxy
 
 
 @pytest.fixture(scope="module")
-def microsoft_proxy(microsoft: OidcProvider) -> Iterator[ForgingProxy]:
-    with forging_proxy(microsoft) as proxy:
+def microsoft_proxy() -> Iterator[ForgingProxy]:
+    with forging_proxy(
+        redirect_uri=callback_for("microsoft"),
+        client_id="twofold-microsoft",
+        issuer_path=f"/{TENANT}/v2.0",
+        tid=TENANT,
+    ) as proxy:
         yield proxy
+
+
+@pytest.fixture(scope="module")
+def google(google_proxy: ForgingProxy) -> OidcProvider:
+    assert google_proxy.peer is not None
+    return google_proxy.peer
+
+
+@pytest.fixture(scope="module")
+def microsoft(microsoft_proxy: ForgingProxy) -> OidcProvider:
+    assert microsoft_proxy.peer is not None
+    return microsoft_proxy.peer
 
 
 @pytest.fixture
@@ -64,14 +81,13 @@ def sso_through_proxies(
     google_proxy: ForgingProxy,
     microsoft_proxy: ForgingProxy,
 ) -> None:
-    """Twofold discovers Google and Microsoft through the proxies; nothing forged yet."""
+    """Twofold discovers Google and Microsoft at their issuers, where the proxies are; nothing
+    forged yet."""
     google_proxy.reset()
     microsoft_proxy.reset()
     configured = SsoSettings(
-        google=replace(client_of("google", "Google", google), server_url=google_proxy.url),
-        microsoft=replace(
-            client_of("microsoft", "Microsoft", microsoft), server_url=microsoft_proxy.url
-        ),
+        google=client_of("google", "Google", google),
+        microsoft=client_of("microsoft", "Microsoft", microsoft),
     )
     settings.SOCIALACCOUNT_PROVIDERS = allauth_providers(configured)
 
@@ -191,7 +207,7 @@ def hs256_keyed_with_the_public_key(encoding: str) -> Case:
     """Algorithm confusion: an HMAC whose secret is the issuer's RSA public key (PEM or JWK)."""
 
     def case(proxy: ForgingProxy) -> Forge:
-        [jwk] = proxy.peer.jwks()["keys"]
+        [jwk] = proxy.genuine_jwks()["keys"]
         public = jwt.PyJWK(jwk).key.public_bytes(
             serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
         )

@@ -1,5 +1,5 @@
-"""SAML assertion ids are kept until they expire, in the cache every worker and instance shares
-(the database cache on SQLite, Redis on the services pass): an assertion is accepted once."""
+"""SAML assertion ids are kept until they expire, in the database cache every worker and instance
+shares (never Redis, whose outage would forget them): an assertion is accepted once."""
 
 from __future__ import annotations
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from tests.conftest import PASSWORD
+from twofold import clock
 from twofold.config.secret import Secret
 from twofold.config.sso import OidcClient, SsoSettings, allauth_providers
 from twofold.organizations.models import Membership
@@ -80,7 +81,10 @@ def test_sign_in_page_offers_identity_providers_and_sso(
         idp_certificate="-",
     )
     EmailDomain.objects.create(
-        organization=administrator.organization, domain="acme.test", connection=connection
+        organization=administrator.organization,
+        domain="acme.test",
+        connection=connection,
+        verified_at=clock.now(),  # only a verified domain offers "Sign in with SSO"
     )
 
     page = Client().get("/accounts/login/").content.decode()

@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from django.conf import settings
 from django.http import JsonResponse
 
 from twofold.errors import FlowError, ReauthenticationRequired, TooManyRequests
+from twofold.idp import forward_auth
 
 
 def ok(data: Any, status: int = 200) -> JsonResponse:
@@ -58,4 +60,10 @@ def flow_error(refusal: FlowError) -> JsonResponse:
     if isinstance(refusal, ReauthenticationRequired):
         message = _REAUTHENTICATE[refusal.second_factor]
     wait = refusal.retry_after if isinstance(refusal, TooManyRequests) else None
-    return error(refusal.status, refusal.code, message, refusal.param, wait)
+    answer = error(refusal.status, refusal.code, message, refusal.param, wait)
+    if isinstance(refusal, ReauthenticationRequired):
+        # RFC 9470: what the session lacks, as forward-auth says it (idp/forward_auth.py).
+        window = int(settings.ACCOUNT_REAUTHENTICATION_TIMEOUT)
+        needed = forward_auth.Required(aal2=refusal.second_factor, max_age=window)
+        answer["WWW-Authenticate"] = forward_auth.step_up_challenge(needed)
+    return answer

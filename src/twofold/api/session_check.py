@@ -33,6 +33,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from twofold.api import responses, serializers
+from twofold.config import logs
 from twofold.sessions import timeouts
 
 # Database sessions without a cache in front: read with one SELECT, below.
@@ -109,8 +110,10 @@ def _signed_in_member(session: dict[str, Any], now: float) -> ActiveMember | Non
     return membership
 
 
-def answer(request: HttpRequest) -> HttpResponse | None:
-    """The full view's 200 answer for a browser session, or None to let the full stack decide."""
+def signed_in_session(request: HttpRequest) -> tuple[dict[str, Any], ActiveMember] | None:
+    """The session of the request's browser cookie and its member, when every rule above holds
+    and nothing needs writing; None to let the full stack decide. Writes nothing. (Also the
+    forward-auth check's reads: api/idp/forward_auth.py.)"""
     session_key = request.COOKIES.get(settings.SESSION_COOKIE_NAME)
     if not session_key or _SESSION_TOKEN_META in request.META:
         return None
@@ -119,6 +122,16 @@ def answer(request: HttpRequest) -> HttpResponse | None:
     membership = _signed_in_member(session, time.time())
     if membership is None:
         return None
+    logs.note_member(request, membership.user_id, membership.organization_id)  # the access log
+    return session, membership
+
+
+def answer(request: HttpRequest) -> HttpResponse | None:
+    """The full view's 200 answer for a browser session, or None to let the full stack decide."""
+    found = signed_in_session(request)
+    if found is None:
+        return None
+    session, membership = found
     response = responses.ok(
         serializers.signed_in(
             user_id=membership.user_id,
@@ -129,7 +142,12 @@ def answer(request: HttpRequest) -> HttpResponse | None:
             session=session,
         )
     )
-    # What the skipped middleware add to this answer (the full stack's headers, tested equal).
+    return as_the_full_stack_answers(response)
+
+
+def as_the_full_stack_answers(response: HttpResponse) -> HttpResponse:
+    """What the skipped middleware add to an early answer (the full stack's headers, tested
+    equal): Vary (the session), X-Frame-Options, Content-Length."""
     patch_vary_headers(response, ("Cookie",))
     response.headers.setdefault("X-Frame-Options", settings.X_FRAME_OPTIONS)
     response.headers["Content-Length"] = str(len(response.content))

@@ -1,6 +1,6 @@
 """The member's sessions in the JSON API: the same flows as the "Your sessions" page
-(``signin.sessions``; ASVS 7.4.3, 7.5.2). "Current" is the session asking: the browser's, or the
-app's (``X-Session-Token``)."""
+(``sessions.member_sessions``; ASVS 7.4.3, 7.5.2). "Current" is the session asking: the
+browser's, or the app's (``X-Session-Token``)."""
 
 from __future__ import annotations
 

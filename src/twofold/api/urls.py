@@ -1,10 +1,11 @@
-"""Twofold's JSON API under /api/v1/: the account, members, the 2FA policy and SSO, the audit log,
-sessions and devices, and each second factor (``api/factors/``)."""
+"""Twofold's JSON API under /api/v1/: the account, members, the 2FA policy, SSO, applications,
+the audit log, sessions and devices, and each second factor (``api/factors/``)."""
 
 from django.urls import path
 
 from twofold.api import account, audit, members, remembered_devices, security, sessions
 from twofold.api.factors import backup_codes, sms, status, totp, webauthn
+from twofold.api.idp import applications
 from twofold.api.sso import settings as sso
 from twofold.api.sso import sign_in as sso_sign_in
 
@@ -27,6 +28,22 @@ urlpatterns = [
     ),
     path("organization/sso/domains", sso.domains, name="api_sso_domains"),
     path("organization/sso/domains/<int:domain_id>", sso.domain, name="api_sso_domain"),
+    path(
+        "organization/sso/domains/<int:domain_id>/verify",
+        sso.domain_verification_check,
+        name="api_sso_domain_verify",
+    ),
+    path("organization/applications", applications.applications, name="api_applications"),
+    path(
+        "organization/applications/<int:application_id>",
+        applications.application,
+        name="api_application",
+    ),
+    path(
+        "organization/applications/<int:application_id>/secret",
+        applications.secret,
+        name="api_application_secret",
+    ),
     path("members", members.members, name="api_members"),
     path("members/<int:membership_id>", members.member, name="api_member"),
     path(

@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-from allauth.core.internal.httpkit import get_client_ip
-from django.core.exceptions import PermissionDenied
+from allauth.core.internal.httpkit import get_client_ip, get_client_ip_from_xff
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
 USER_AGENT_LENGTH = 300
@@ -41,11 +41,22 @@ def current() -> Origin:
 def origin_of(request: HttpRequest) -> Origin:
     try:
         ip: str | None = get_client_ip(request)
-    except PermissionDenied:
-        # A misconfigured proxy count: the event is still worth keeping without an address.
+    except (PermissionDenied, ImproperlyConfigured):
+        # A misconfigured proxy count (allauth 65.22 raises ImproperlyConfigured when the request
+        # came past fewer proxies than counted): the event is still worth keeping, without an
+        # address, and the request is never a 500 for it.
         ip = None
     user_agent = request.headers.get("User-Agent", "")[:USER_AGENT_LENGTH]
     return Origin(ip=ip, user_agent=user_agent)
+
+
+def through_trusted_proxy(request: HttpRequest) -> bool:
+    """The request came through the proxies ``TWOFOLD_TRUSTED_PROXY_COUNT`` counts, by the rule
+    that takes its address from X-Forwarded-For: only then may a header they set be believed."""
+    try:
+        return get_client_ip_from_xff(request) is not None
+    except ImproperlyConfigured:  # fewer entries than proxies: not the proxies' request
+        return False
 
 
 def after_request(callback: Callable[[], object]) -> bool:

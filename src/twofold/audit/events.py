@@ -24,6 +24,16 @@ class Event(models.TextChoices):
     SSO_CONNECTION_CHANGED = "sso.connection_changed", "SAML connection changed"
     SSO_CONNECTION_DELETED = "sso.connection_deleted", "SAML connection deleted"
     SSO_SETTINGS_CHANGED = "sso.settings_changed", "Single sign-on settings changed"
+    # Applications signing their users in through Twofold (the identity provider).
+    APPLICATION_REGISTERED = "application.registered", "Application registered"
+    APPLICATION_CHANGED = "application.changed", "Application changed"
+    APPLICATION_SECRET_ROTATED = "application.secret_rotated", "Application secret rotated"
+    APPLICATION_OLD_SECRET_ENDED = "application.old_secret_ended", "Application's old secret ended"
+    APPLICATION_DELETED = "application.deleted", "Application deleted"
+    APPLICATION_LOGOUT_FAILED = (
+        "application.logout_failed",
+        "Back-channel logout to an application failed",
+    )
     # Passwords.
     PASSWORD_CHANGED = "password.changed", "Password changed"
     PASSWORD_RESET = "password.reset", "Password reset"

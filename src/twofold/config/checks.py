@@ -47,12 +47,27 @@ def cache_is_shared(**kwargs: Any) -> list[checks.CheckMessage]:
 LOCAL_SMS_GATEWAYS = frozenset({"outbox", "console"})
 
 
-@checks.register(checks.Tags.security, deploy=True)
+@checks.register(checks.Tags.security)
 def sms_reaches_phones(**kwargs: Any) -> list[checks.CheckMessage]:
-    """In production, texts must go to phones: the outbox and console keep codes on this machine."""
-    local = [name for name in settings.TWOFOLD.sms.gateways if name in LOCAL_SMS_GATEWAYS]
+    """In production, texts must go to phones: the outbox and console keep codes on this machine.
+
+    Left at the default (the outbox), production refuses to start (``twofold serve`` runs this
+    check); an operator who names a local gateway in TWOFOLD_SMS_GATEWAYS chose it, and is warned.
+    """
+    sms = settings.TWOFOLD.sms
+    local = [name for name in sms.gateways if name in LOCAL_SMS_GATEWAYS]
     if not settings.TWOFOLD.is_production or not local:
         return []
+    if not sms.gateways_chosen:
+        return [
+            checks.Error(
+                "No SMS gateway is configured: the default outbox keeps codes on this machine "
+                "and texts no phone",
+                hint="Set TWOFOLD_SMS_GATEWAYS to twilio, sns or webhook "
+                "(or to outbox, to run production without texts on purpose).",
+                id="twofold.E003",
+            )
+        ]
     return [
         checks.Warning(
             f"SMS gateway(s) {', '.join(local)} send no texts: codes stay on this machine",

@@ -10,16 +10,22 @@ import base64
 import binascii
 import difflib
 import os
+import re
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Literal, TypeVar, cast
 from urllib.parse import urlsplit
 
+from twofold.config import signing_keys
 from twofold.config import sms as sms_config
 from twofold.config import sso as sso_config
+from twofold.config.logs import LogFormat
 from twofold.config.secret import Secret
+from twofold.config.signing_keys import new_private_key as new_private_key  # re-exported
+from twofold.config.signing_keys import valid_private_key
 from twofold.config.sms import SmsSettings
 from twofold.config.sso import SsoSettings
 
@@ -52,10 +58,19 @@ class TwofoldSettings:
     data_dir: Path
     secret_key: Secret
     factor_key: Secret
+    oidc_private_key: Secret  # PEM: the identity provider's signing key (docs/identity-provider.md)
+    # Public PEMs of retired (or next) keys, published in the JWKS beside it but never signing.
+    oidc_previous_keys: tuple[str, ...]
+    # Given by OIDC_PRIVATE_KEY(_FILE); else kept, and rotated, in the data directory.
+    oidc_key_in_environment: bool
     host: str
     port: int
     public_url: str
     allowed_hosts: tuple[str, ...]
+    # Hosts forward-auth may send a browser back to (docs/forward-auth.md): ``app.example.com``,
+    # ``app.example.com:8443`` (that port only), ``.example.com`` (the domain and its subdomains).
+    forward_auth_hosts: tuple[str, ...]
+    cookie_domain: str | None  # the session and CSRF cookies' Domain, for sibling subdomains
     database_url: Secret | None
     redis_url: Secret | None
     workers: int
@@ -78,6 +93,7 @@ class TwofoldSettings:
     sso: SsoSettings
     audit_retention_days: int
     log_level: str
+    log_format: LogFormat
 
     @property
     def is_production(self) -> bool:
@@ -99,10 +115,20 @@ KNOWN_VARIABLES: dict[str, str] = {
     "SECRET_KEY": "required in production; otherwise generated and kept under the data dir",
     "FACTOR_KEY": "key encrypting second-factor secrets (TOTP) at rest, 32 bytes in URL-safe "
     "base64; required in production; otherwise generated and kept under the data dir",
+    "OIDC_PRIVATE_KEY": "RSA private key (PEM) signing the identity provider's ID tokens; "
+    "required in production (or OIDC_PRIVATE_KEY_FILE); otherwise generated under the data dir",
+    "OIDC_PRIVATE_KEY_FILE": "a file holding OIDC_PRIVATE_KEY (container secrets)",
+    "OIDC_PREVIOUS_KEYS": "RSA keys (PEM, private or public, one after another) still published "
+    "in the JWKS after `twofold rotate-signing-key`, never signing; only with OIDC_PRIVATE_KEY",
+    "OIDC_PREVIOUS_KEYS_FILE": "a file holding OIDC_PREVIOUS_KEYS (container secrets)",
     "HOST": "address to listen on; default `127.0.0.1`",
     "PORT": "port to listen on; default `8000`",
     "PUBLIC_URL": "the URL people use, e.g. `https://login.example.com`; default `http://HOST:PORT`",
     "ALLOWED_HOSTS": "comma-separated extra host names accepted besides the public URL's",
+    "FORWARD_AUTH_HOSTS": "comma-separated hosts forward-auth's sign-in may return to "
+    "(`app.example.com`, `app.example.com:8443`, `.example.com` for every subdomain); default none",
+    "COOKIE_DOMAIN": "domain of the session and CSRF cookies (e.g. `example.com`), shared by the "
+    "apps on its subdomains; default none (this host only)",
     "DATABASE_URL": "e.g. `postgres://user:pass@db/twofold`; default SQLite under the data dir",
     "REDIS_URL": "e.g. `redis://127.0.0.1:6379/0`: cache and sessions in Redis (many instances)",
     "WORKERS": "gunicorn worker processes; default 2 per CPU + 1",
@@ -130,6 +156,7 @@ KNOWN_VARIABLES: dict[str, str] = {
     "default 365, at least 1",
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
+    "LOG_FORMAT": "`text` (default) or `json`: one JSON object per line (docs/operations.md)",
 }
 
 
@@ -142,10 +169,17 @@ TEST_VARIABLES: dict[str, str] = {
 }
 
 
-def load(environ: Mapping[str, str] | None = None, *, cwd: Path | None = None) -> TwofoldSettings:
-    """Read and validate all settings; raise :class:`ConfigurationError` listing every problem."""
+def load(
+    environ: Mapping[str, str] | None = None,
+    *,
+    cwd: Path | None = None,
+    now: datetime | None = None,
+) -> TwofoldSettings:
+    """Read and validate all settings; raise :class:`ConfigurationError` listing every problem.
+    ``now`` decides which retired signing keys are still published."""
     reader = _Reader(os.environ if environ is None else environ)
-    settings = reader.build(cwd or Path.cwd())
+    # Not twofold.clock: Django's clock needs the settings being made here.
+    settings = reader.build(cwd or Path.cwd(), now or datetime.now(UTC))
     if reader.problems:
         raise ConfigurationError(
             "Twofold cannot start with this configuration:\n"
@@ -159,7 +193,7 @@ class _Reader:
         self.env = {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
         self.problems: list[str] = []
 
-    def build(self, cwd: Path) -> TwofoldSettings:
+    def build(self, cwd: Path, now: datetime) -> TwofoldSettings:
         self._refuse_unknown()
         mode = cast(Mode, self.choice("MODE", ("development", "production"), "development"))
         data_dir = Path(self.env.get("DATA_DIR") or cwd / "var").resolve()
@@ -172,15 +206,21 @@ class _Reader:
         )
         max_age = self.integer("SESSION_MAX_AGE", 86400, minimum=60)
         idle = self.integer("SESSION_IDLE_TIMEOUT", 3600, minimum=60)
+        oidc_key, previous_keys, key_in_environment = self._oidc_keys(mode, data_dir, now)
         settings = TwofoldSettings(
             mode=mode,
             data_dir=data_dir,
             secret_key=self._secret_key(mode, data_dir),
             factor_key=self._factor_key(mode, data_dir),
+            oidc_private_key=oidc_key,
+            oidc_previous_keys=previous_keys,
+            oidc_key_in_environment=key_in_environment,
             host=host,
             port=port,
             public_url=public_url,
             allowed_hosts=self._allowed_hosts(public_url, host),
+            forward_auth_hosts=self._forward_auth_hosts(),
+            cookie_domain=self._cookie_domain(public_url),
             database_url=self.secret("DATABASE_URL"),
             redis_url=self.secret("REDIS_URL"),
             workers=self.integer("WORKERS", 2 * (os.cpu_count() or 1) + 1, minimum=1, maximum=256),
@@ -211,6 +251,7 @@ class _Reader:
                 "AUDIT_RETENTION_DAYS", 365, minimum=1, maximum=36500
             ),
             log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
+            log_format=self.choice("LOG_FORMAT", ("text", "json"), "text"),
         )
         self._check_contradictions(settings)
         return settings
@@ -283,6 +324,66 @@ class _Reader:
             return Secret("")
         return Secret(_stored_secret(data_dir / "factor_key", new_factor_key))
 
+    def _oidc_keys(
+        self, mode: str, data_dir: Path, now: datetime
+    ) -> tuple[Secret, tuple[str, ...], bool]:
+        """The key signing ID tokens, and the public halves of the keys published beside it.
+        The same on every instance, so given in production (the variables, or files named by
+        ``_FILE``, as container secrets are); else kept in the data directory, where
+        ``twofold rotate-signing-key`` rotates them (config/signing_keys.py)."""
+        if self.env.get("OIDC_PRIVATE_KEY") or self.env.get("OIDC_PRIVATE_KEY_FILE"):
+            given = self.given_or_file("OIDC_PRIVATE_KEY")
+            if given is not None and not valid_private_key(given):
+                self.problems.append(
+                    f"{PREFIX}OIDC_PRIVATE_KEY must be an RSA private key in PEM ({OIDC_KEY_HINT})"
+                )
+                given = None
+            key = Secret((given or "").strip())
+            return key, self._previous_keys(str(key)), True
+        if self.env.get("OIDC_PREVIOUS_KEYS") or self.env.get("OIDC_PREVIOUS_KEYS_FILE"):
+            # The data directory keeps its own retired keys; these would be published unused.
+            self.problems.append(
+                f"{PREFIX}OIDC_PREVIOUS_KEYS needs {PREFIX}OIDC_PRIVATE_KEY (without it, the keys "
+                "are kept in the data directory, and rotated there)"
+            )
+        if mode == "production":
+            self.problems.append(
+                f"{PREFIX}OIDC_PRIVATE_KEY (or OIDC_PRIVATE_KEY_FILE) is required in production "
+                f"({OIDC_KEY_HINT})"
+            )
+            return Secret(""), (), False
+        try:
+            stored = signing_keys.load(data_dir, now)
+        except signing_keys.KeyStoreError as error:
+            self.problems.append(f"The identity provider's signing keys: {error}")
+            return Secret(""), (), False
+        return Secret(stored.signing), tuple(k.public_key for k in stored.retired), False
+
+    def _previous_keys(self, signing_key: str) -> tuple[str, ...]:
+        text = self.given_or_file("OIDC_PREVIOUS_KEYS")
+        if not text:
+            return ()
+        try:
+            published = signing_keys.public_keys(text)
+        except ValueError as error:  # its message names the key by place, never by content
+            self.problems.append(f"{PREFIX}OIDC_PREVIOUS_KEYS: {error}")
+            return ()
+        signing = signing_keys.public_key(signing_key) if signing_key else None
+        return tuple(k for k in published if k != signing)  # the signing key is published anyway
+
+    def given_or_file(self, name: str) -> str | None:
+        """The variable's value, else what the file ``<name>_FILE`` names holds; None when
+        neither is set or the file cannot be read (then the problem is recorded)."""
+        value = self.env.get(name)
+        path = self.env.get(f"{name}_FILE")
+        if value or not path:
+            return value or None
+        try:
+            return Path(path).read_text()
+        except OSError as error:
+            self.problems.append(f"{PREFIX}{name}_FILE={path!r} cannot be read: {error.strerror}")
+            return None
+
     def _allowed_hosts(self, public_url: str, host: str) -> tuple[str, ...]:
         parts = urlsplit(public_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
@@ -292,6 +393,38 @@ class _Reader:
             return (host,)
         extra = [h.strip() for h in self.env.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
         return tuple(dict.fromkeys([parts.hostname, host, *extra]))
+
+    def _forward_auth_hosts(self) -> tuple[str, ...]:
+        hosts = [h.strip().lower() for h in self.env.get("FORWARD_AUTH_HOSTS", "").split(",")]
+        for entry in hosts:
+            if entry and not _FORWARD_AUTH_HOST.fullmatch(entry):
+                # No wildcard: "*" would turn the sign-in's return address into an open redirect.
+                self.problems.append(
+                    f"{PREFIX}FORWARD_AUTH_HOSTS: {entry!r} is not a host (write app.example.com, "
+                    "app.example.com:8443 for one port, or .example.com for every subdomain)"
+                )
+        return tuple(dict.fromkeys(h for h in hosts if h))
+
+    def _cookie_domain(self, public_url: str) -> str | None:
+        raw = self.env.get("COOKIE_DOMAIN", "").strip().lower()
+        domain = raw.removeprefix(".")
+        if not raw:
+            return None
+        # Browsers refuse a Domain that does not contain the host setting the cookie (RFC 6265
+        # 5.3 step 6), and one that is a public suffix or an IP address.
+        if not _DOMAIN.fullmatch(domain) or "." not in domain or _IP_ADDRESS.fullmatch(domain):
+            self.problems.append(
+                f"{PREFIX}COOKIE_DOMAIN={raw!r} must be a domain name such as example.com"
+            )
+            return None
+        public_host = (urlsplit(public_url).hostname or "").lower()
+        if public_host != domain and not public_host.endswith(f".{domain}"):
+            self.problems.append(
+                f"{PREFIX}COOKIE_DOMAIN={raw!r} must be {PREFIX}PUBLIC_URL's host "
+                f"({public_host}) or a domain above it: browsers would refuse the cookie"
+            )
+            return None
+        return domain
 
     def _smtp(self) -> SmtpSettings | None:
         host = self.env.get("SMTP_HOST")
@@ -327,10 +460,22 @@ class _Reader:
                 self.problems.append(f"{PREFIX}{name} must start with one of: {starts}")
 
 
+_LABEL = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+_DOMAIN = re.compile(rf"{_LABEL}(?:\.{_LABEL})*")
+_IP_ADDRESS = re.compile(r"[0-9.]+")
+_FORWARD_AUTH_HOST = re.compile(
+    rf"(?:\.?{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])"  # a name, .domain, or [IPv6]
+    r"(?::[0-9]{1,5})?"  # one port only
+)
+
+
 FACTOR_KEY_HINT = (
     "generate one with: python -c "
     '"import base64, secrets; print(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())"'
 )
+
+
+OIDC_KEY_HINT = "generate one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048"
 
 
 def new_factor_key() -> str:

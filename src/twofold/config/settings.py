@@ -7,7 +7,7 @@ from typing import Any
 
 import dj_database_url
 
-from twofold.config import env, sqlite, sso
+from twofold.config import env, logs, sqlite, sso
 
 TWOFOLD = env.load()
 
@@ -16,6 +16,8 @@ DEBUG = False
 SECRET_KEY = str(TWOFOLD.secret_key)
 ALLOWED_HOSTS = list(TWOFOLD.allowed_hosts)
 CSRF_TRUSTED_ORIGINS = [TWOFOLD.public_url]
+# JSON under /_allauth/ and /api/ (a client reads a code, not Django's HTML page); HTML elsewhere.
+CSRF_FAILURE_VIEW = "twofold.config.urls.csrf_failure"
 
 INSTALLED_APPS = [
     # First, so that its templates (layout, allauth elements) override allauth's own.
@@ -43,15 +45,21 @@ INSTALLED_APPS = [
     "twofold.factors",
     "twofold.audit",
     "twofold.sso",
+    "oauth2_provider",
+    "twofold.idp",
     "twofold.api",
 ]
 
 MIDDLEWARE = [
+    # Outermost: every request, the early answers below included, gets an id and a log line.
+    "twofold.web.request_log.RequestLogMiddleware",
     "twofold.web.health.HealthProbeMiddleware",
     "twofold.web.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers GET /api/v1/me without the rest of the stack when it can check every rule itself.
     "twofold.api.session_check.SessionCheckMiddleware",
+    # The same for a reverse proxy's forward-auth check (/auth/forward).
+    "twofold.api.idp.forward_auth.ForwardAuthMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -63,6 +71,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    # Last, so it sees the view: bounds and types the body before allauth's headless views parse it.
+    "twofold.api.headless.guard.HeadlessInputMiddleware",
 ]
 
 ROOT_URLCONF = "twofold.config.urls"
@@ -111,30 +121,36 @@ def _database() -> dict[str, Any]:
 
 DATABASES = {"default": _database()}
 
+# Never a per-process cache: a TOTP code was accepted twice with LocMemCache and two workers.
+# "database" holds what must survive any Redis outage (replay guards) and stands in for Redis.
+_DATABASE_CACHE = {"BACKEND": "twofold.config.cache.DatabaseCache", "LOCATION": "twofold_cache"}
+CACHES: dict[str, dict[str, Any]]
 if TWOFOLD.redis_url is not None:
-    # Shared by every instance: allauth's rate limits and replay guards live in the cache.
+    # Shared by every instance: allauth's rate limits live in the cache. Redis only accelerates:
+    # 250 ms timeouts, the database cache while it is out (config/redis_cache.py).
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "twofold.config.redis_cache.FailoverRedisCache",
             "LOCATION": str(TWOFOLD.redis_url),
             "KEY_PREFIX": "twofold",
-        }
+            "OPTIONS": {"FALLBACK": "database"},
+        },
+        "database": {**_DATABASE_CACHE, "KEY_PREFIX": "twofold"},
     }
     SESSION_ENGINE = "twofold.sessions.stores.cached_db"  # Django's, fewer round trips
 else:
-    # Never a per-process cache: a TOTP code was accepted twice with LocMemCache and two workers.
-    CACHES = {
-        "default": {
-            "BACKEND": "twofold.config.cache.DatabaseCache",
-            "LOCATION": "twofold_cache",
-        }
-    }
+    CACHES = {"default": _DATABASE_CACHE, "database": _DATABASE_CACHE}
     SESSION_ENGINE = "twofold.sessions.stores.db"  # Django's, fewer round trips
 
 
 # --- Passwords (ASVS 6.2) ---------------------------------------------------------------------
 
-PASSWORD_HASHERS = ["twofold.users.hashers.TwofoldArgon2Hasher"]
+# Passwords: argon2id (the first). Client secrets of applications (256 random bits): a fast
+# salted hash (idp/secret_hasher.py), named by OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"].
+PASSWORD_HASHERS = [
+    "twofold.users.hashers.TwofoldArgon2Hasher",
+    "twofold.idp.secret_hasher.ClientSecretHasher",
+]
 TWOFOLD_ARGON2 = {
     "memory_cost": TWOFOLD.argon2_memory_kib,
     "time_cost": TWOFOLD.argon2_time_cost,
@@ -160,10 +176,14 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = TWOFOLD.uses_https
 CSRF_COOKIE_SECURE = TWOFOLD.uses_https
+# TWOFOLD_COOKIE_DOMAIN: apps on sibling subdomains see the session (forward-auth).
+SESSION_COOKIE_DOMAIN = CSRF_COOKIE_DOMAIN = TWOFOLD.cookie_domain
 if TWOFOLD.uses_https:
-    # __Host- binds the cookie to this exact origin, path / and Secure (RFC 6265bis 4.1.3.2).
-    SESSION_COOKIE_NAME = "__Host-twofold-session"
-    CSRF_COOKIE_NAME = "__Host-twofold-csrf"
+    # __Host- binds the cookie to this exact origin, path / and Secure (RFC 6265bis 4.1.3.2); it
+    # forbids a Domain attribute, so a shared cookie is __Secure- (Secure only, 4.1.3.1).
+    _COOKIE_PREFIX = "__Secure-" if TWOFOLD.cookie_domain else "__Host-"
+    SESSION_COOKIE_NAME = f"{_COOKIE_PREFIX}twofold-session"
+    CSRF_COOKIE_NAME = f"{_COOKIE_PREFIX}twofold-csrf"
     SECURE_HSTS_SECONDS = 63072000
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -180,6 +200,72 @@ X_FRAME_OPTIONS = "DENY"
 # Flash messages live in the server-side session: no extra cookie to protect.
 MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 
+
+# --- The identity provider (docs/identity-provider.md) ----------------------------------------
+# django-oauth-toolkit with its models swapped for Twofold's and its defaults made RFC 9700's.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "twofold_idp.Application"
+OAUTH2_PROVIDER_GRANT_MODEL = "twofold_idp.Grant"
+OAUTH2_PROVIDER_ACCESS_TOKEN_MODEL = "oauth2_provider.AccessToken"
+OAUTH2_PROVIDER_REFRESH_TOKEN_MODEL = "oauth2_provider.RefreshToken"
+OAUTH2_PROVIDER_ID_TOKEN_MODEL = "oauth2_provider.IDToken"
+OAUTH2_PROVIDER: dict[str, Any] = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": str(TWOFOLD.oidc_private_key),
+    # Published in the JWKS beside it, never signing: the retired keys whose tokens may still be
+    # valid (`twofold rotate-signing-key`, docs/operations.md). Read at start-up: restart after.
+    "OIDC_RSA_PRIVATE_KEYS_INACTIVE": list(TWOFOLD.oidc_previous_keys),
+    "OIDC_ISS_ENDPOINT": TWOFOLD.public_url.rstrip("/") + "/oauth",
+    "OAUTH2_VALIDATOR_CLASS": "twofold.idp.validator.TwofoldValidator",
+    # The code flow and refresh tokens only: no implicit, hybrid, password, client or device grant.
+    "OAUTH2_SERVER_CLASS": "twofold.idp.server.CodeFlowServer",
+    "CLIENT_SECRET_HASHER": "twofold_secret_sha256",
+    "SCOPES": {
+        "openid": "Sign you in",
+        "profile": "Your name",
+        "email": "Your email address",
+    },
+    "DEFAULT_SCOPES": ["openid"],
+    "OIDC_RESPONSE_TYPES_SUPPORTED": ["code"],
+    # Short-lived codes and tokens; refresh tokens rotate, and a reused one revokes its family.
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 600,
+    "ID_TOKEN_EXPIRE_SECONDS": 600,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 86400,
+    "ROTATE_REFRESH_TOKEN": True,
+    # Access tokens are JWTs carrying the sign-in's assurance (RFC 9068); refresh tokens random.
+    "ACCESS_TOKEN_GENERATOR": "twofold.idp.access_tokens.signed",
+    "REFRESH_TOKEN_GENERATOR": "twofold.idp.access_tokens.opaque",
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "PKCE_REQUIRED": True,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https"] if TWOFOLD.is_production else ["http", "https"],
+    "ALLOW_LOCALHOST_LOOPBACK": True,
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_STRICT_REDIRECT_URIS": True,
+    # An expired ID token still names who asks to be signed out (RP-Initiated Logout 1.0 §2:
+    # SHOULD accept); the member confirms either way.
+    "OIDC_RP_INITIATED_LOGOUT_ACCEPT_EXPIRED_TOKENS": True,
+    # The member confirms (a link from elsewhere alone signs nobody out); the sign-out then ends
+    # the tokens of that session's applications only (idp/session_end.py), not the member's
+    # tokens everywhere, as the toolkit would.
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": True,
+    "OIDC_RP_INITIATED_LOGOUT_DELETE_TOKENS": False,
+    # Every RFC 9700 gate enforced now (they default to the legacy behaviour until 4.0).
+    **{
+        f"COMPLIANT_BCP_RFC9700_{gate}": True
+        for gate in (
+            "IMPLICIT_GRANT",
+            "PASSWORD_GRANT",
+            "PKCE_METHOD",
+            "ACCESS_TOKEN_TRANSPORT",
+            "AUTHZ_RESPONSE_ISS",
+            "TOKEN_STORAGE",
+            "REFRESH_TOKEN",
+            "REDIRECT_URI_SCHEME",
+            "REDIRECT_URI_MATCHING",
+            "PKCE_REQUIRED",
+        )
+    },
+}
 
 # --- allauth ----------------------------------------------------------------------------------
 
@@ -288,11 +374,4 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"twofold": {"level": TWOFOLD.log_level, "propagate": True}},
-}
+LOGGING = logs.config(TWOFOLD.log_level, TWOFOLD.log_format)

@@ -98,6 +98,8 @@ class SmsSettings:
     twilio: TwilioSettings | None = None
     sns: SnsSettings | None = None
     webhook: WebhookSettings | None = None
+    # TWOFOLD_SMS_GATEWAYS was set: the operator chose these gateways (the outbox too, then).
+    gateways_chosen: bool = False
 
 
 class Reader(Protocol):
@@ -127,6 +129,7 @@ def read(reader: Reader, data_dir: Path, *, production: bool) -> SmsSettings:
         twilio=_twilio(reader, urls) if "twilio" in gateways else None,
         sns=_sns(reader, urls) if "sns" in gateways else None,
         webhook=_webhook(reader, urls) if "webhook" in gateways else None,
+        gateways_chosen=bool(reader.env.get("SMS_GATEWAYS", "").strip()),
     )
 
 

@@ -7,6 +7,7 @@ refused at start-up (STYLE.md rule 9). The secrets are :class:`Secret`.
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -26,7 +27,10 @@ VARIABLES: dict[str, str] = {
     "(with `MICROSOFT_CLIENT_SECRET`)",
     "MICROSOFT_CLIENT_SECRET": 'Entra client secret for "Sign in with Microsoft"',
     "MICROSOFT_SERVER_URL": f"Microsoft's OpenID Connect issuer; default `{MICROSOFT_SERVER_URL}`",
+    "DNS_RESOLVER": "comma-separated DNS resolvers (`IP` or `IP:port`, `[IPv6]:port`) that check "
+    "email domains' TXT records; default the system's (`/etc/resolv.conf`)",
 }
+DNS_PORT = 53
 
 
 class Reader(Protocol):
@@ -51,6 +55,8 @@ class OidcClient:
 class SsoSettings:
     google: OidcClient | None
     microsoft: OidcClient | None
+    # (address, port) of each resolver for domain verification; none: the system's.
+    dns_resolvers: tuple[tuple[str, int], ...] = ()
 
     @property
     def clients(self) -> tuple[OidcClient, ...]:
@@ -61,7 +67,44 @@ def read(reader: Reader) -> SsoSettings:
     return SsoSettings(
         google=_client(reader, "GOOGLE", "google", "Google", GOOGLE_SERVER_URL),
         microsoft=_client(reader, "MICROSOFT", "microsoft", "Microsoft", MICROSOFT_SERVER_URL),
+        dns_resolvers=_resolvers(reader),
     )
+
+
+def _resolvers(reader: Reader) -> tuple[tuple[str, int], ...]:
+    raw = reader.env.get("DNS_RESOLVER", "")
+    found = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        resolver = resolver_address(item)
+        if resolver is None:
+            reader.problems.append(
+                f"{PREFIX}DNS_RESOLVER: {item!r} is not an IP address (IP, IP:port or [IPv6]:port)"
+            )
+            continue
+        found.append(resolver)
+    return tuple(found)
+
+
+def resolver_address(item: str) -> tuple[str, int] | None:
+    """``IP``, ``IPv4:port`` or ``[IPv6]:port`` as (address, port); None when it is none of them.
+    Addresses only: a resolver named by a host name would need a resolver first."""
+    host, port = item, str(DNS_PORT)
+    if item.startswith("["):
+        host, _, rest = item[1:].partition("]")
+        if rest:
+            if not rest.startswith(":"):
+                return None
+            port = rest[1:]
+    elif item.count(":") == 1:
+        host, port = item.split(":")
+    try:
+        address = ipaddress.ip_address(host)
+        number = int(port)
+    except ValueError:
+        return None
+    return (str(address), number) if 0 < number < 65536 else None
 
 
 def _client(

@@ -7,6 +7,7 @@ from django.db import models
 from twofold.factors.backup_codes.models import BackupCode
 from twofold.factors.lockout import SecondFactorFailures
 from twofold.factors.sms.models import PendingSmsEnrollment, SmsCode, SmsFactor
+from twofold.factors.totp.models import TotpLastStep
 
 __all__ = [
     "BackupCode",
@@ -15,6 +16,7 @@ __all__ = [
     "SecondFactorFailures",
     "SmsCode",
     "SmsFactor",
+    "TotpLastStep",
 ]
 
 

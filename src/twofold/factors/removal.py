@@ -3,9 +3,18 @@
 One set of backup codes per member, whatever the factors: removing a factor while another stays
 keeps them; removing the last factor is turning two-factor authentication off, which the
 account's policy may refuse (``policy.two_factor_required``).
+
+Every removal reads the member's factors and deletes inside one transaction that holds the
+member's row (:func:`factors_locked`): removals of the same member run one after the other, so
+two removals at the same moment (of two factors, or of the last two keys) cannot each see another
+factor left and both delete, leaving none while the account requires 2FA.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 from allauth.mfa.models import Authenticator
 from django.db import transaction
@@ -25,8 +34,51 @@ REQUIRED = (
 )
 
 
+@dataclass(frozen=True)
+class Removed:
+    """What a removal did, announced (email, audit) once its transaction has committed."""
+
+    event: Event | None  # FACTOR_REMOVED, TWO_FACTOR_DISABLED; None: nothing was removed
+    factor: str = ""  # the audit's factor: the method removed, or those turned off
+    label: str = ""  # the factor removed, as the member's email names it
+
+    def announce(self, user: User) -> None:
+        if self.event == Event.FACTOR_REMOVED:
+            notifications.send_factor_removed(user, self.label)
+        elif self.event == Event.TWO_FACTOR_DISABLED:
+            notifications.send_two_factor_disabled(user)
+        if self.event is not None:
+            record(self.event, subject=user, factor=self.factor)
+
+
+NOTHING = Removed(event=None)
+
+
+@contextmanager
+def factors_locked(user: User) -> Iterator[None]:
+    """A transaction holding the member's row until it ends: read the factors and delete inside.
+
+    The lock is the user row (``SELECT … FOR UPDATE`` on PostgreSQL; SQLite's ``IMMEDIATE``
+    transactions already run one writer at a time), so every removal of the member, whichever
+    factor, waits for the one before and then sees what it left.
+    """
+    with transaction.atomic():
+        # Serializes this member's removals: a read outside the lock could be stale at the delete.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+        yield
+
+
 def remove_factor(user: User, method: str) -> None:
     """Remove one factor; the last one only as :func:`turn_off` (refused when required)."""
+    with factors_locked(user):
+        removed = remove_locked(user, method)
+    removed.announce(user)
+
+
+def remove_locked(user: User, method: str) -> Removed:
+    """:func:`remove_factor` inside :func:`factors_locked` (a security key's removal uses it):
+    the factors are read under the lock, so the "is it the last one?" answer still holds at the
+    delete."""
     available = member_factors.methods(user)
     if method not in available:
         raise Conflict(f"{_label(method)} is not set up.", code="factor_missing")
@@ -37,29 +89,27 @@ def remove_factor(user: User, method: str) -> None:
                 "method: add another one first.",
                 code="two_factor_required",
             )
-        turn_off(user)
-        return
-    with transaction.atomic():
-        deleted = _delete(user, method)
-        PreferredFactor.objects.filter(user=user, method=method).delete()
-    if deleted:
-        notifications.send_factor_removed(user, _label(method))
-        record(Event.FACTOR_REMOVED, subject=user, factor=method)
+        return _turn_off_locked(user, available)
+    deleted = _delete(user, method)
+    PreferredFactor.objects.filter(user=user, method=method).delete()
+    return Removed(Event.FACTOR_REMOVED, method, _label(method)) if deleted else NOTHING
 
 
 def turn_off(user: User) -> None:
     """Every factor and backup code goes; refused while the account requires 2FA."""
     if policy.two_factor_required(user):
         raise NotAllowed(REQUIRED, code="two_factor_required")
-    available = member_factors.methods(user)
-    with transaction.atomic():
-        deleted = sum(_delete(user, method) for method in methods.METHODS)
-        PendingSmsEnrollment.objects.filter(user=user).delete()
-        PreferredFactor.objects.filter(user=user).delete()
-        backup_codes.remove_all(user)
-    if deleted:
-        notifications.send_two_factor_disabled(user)
-        record(Event.TWO_FACTOR_DISABLED, subject=user, factor=",".join(available))
+    with factors_locked(user):
+        removed = _turn_off_locked(user, member_factors.methods(user))
+    removed.announce(user)
+
+
+def _turn_off_locked(user: User, available: list[str]) -> Removed:
+    deleted = sum(_delete(user, method) for method in methods.METHODS)
+    PendingSmsEnrollment.objects.filter(user=user).delete()
+    PreferredFactor.objects.filter(user=user).delete()
+    backup_codes.remove_all(user)
+    return Removed(Event.TWO_FACTOR_DISABLED, ",".join(available)) if deleted else NOTHING
 
 
 def remove_all(user: User) -> list[str]:

@@ -14,13 +14,13 @@ from datetime import datetime, timedelta
 from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError, Gone, NotFound
-from twofold.organizations import notifications
+from twofold.organizations import notifications, unverified
 from twofold.organizations.models import (
     Invitation,
     Membership,
@@ -75,7 +75,8 @@ def invite_member(
     email = email.strip().lower()
     if role not in Role.values:
         raise FlowError("Choose a role: administrator or member.", param="role")
-    if User.objects.filter(email__iexact=email).exists():
+    # A sign-up that never proved the address does not hold it (organizations/unverified.py).
+    if unverified.address_taken(email):
         raise Conflict(
             "This email address already has a Twofold account and cannot be invited.",
             code="email_taken",
@@ -143,7 +144,12 @@ def find_invitation(token: str, *, now: datetime | None = None) -> Invitation:
 def accept_invitation(
     token: str, password: str, name: str = "", *, now: datetime | None = None
 ) -> User:
-    """Create the invited user with their chosen password. Single use, even when raced."""
+    """Create the invited user with their chosen password. Single use, even when raced.
+
+    The link proves the address: a sign-up that never proved it gives way (deleted with its
+    empty account, organizations/unverified.py). An account that did prove it, or signed in,
+    keeps it: 409 ``email_taken``, and nothing changes (the invitation stays open).
+    """
     now = now or clock.now()
     invitation = find_invitation(token, now=now)
     candidate = User(email=invitation.email, name=name)
@@ -161,18 +167,32 @@ def accept_invitation(
         ).update(accepted_at=now)
         if not claimed:
             raise Gone("This invitation was already used.", code="invitation_expired")
-        if User.objects.filter(email__iexact=invitation.email).exists():
-            raise Conflict("This email address already has a Twofold account.", code="email_taken")
-        user = User.objects.create_user(invitation.email, password, name=name.strip())
-        Membership.objects.create(
-            user=user, organization=invitation.organization, role=invitation.role
-        )
-        # Following the emailed link proves the address.
-        EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
-    detail = {"email": invitation.email, "role": invitation.role}
+        replaced = unverified.release_address(invitation.email)
+        user = _create_invited_user(invitation, password, name)
+    detail: dict[str, object] = {"email": invitation.email, "role": invitation.role}
+    if replaced:
+        # An unproven sign-up held the address and was deleted: the account's log says so.
+        detail["replaced_unverified_sign_up"] = True
     record(
         Event.INVITATION_ACCEPTED, subject=user, organization=invitation.organization, detail=detail
     )
+    return user
+
+
+def _create_invited_user(invitation: Invitation, password: str, name: str) -> User:
+    """The invited user, their membership and their verified address; 409 ``email_taken`` when
+    the address has an account, also one created at this moment by a racing request (the
+    unique email refuses it: the caller's transaction, claim included, is rolled back)."""
+    taken = Conflict("This email address already has a Twofold account.", code="email_taken")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise taken
+    try:
+        user = User.objects.create_user(invitation.email, password, name=name.strip())
+    except IntegrityError:
+        raise taken from None
+    Membership.objects.create(user=user, organization=invitation.organization, role=invitation.role)
+    # Following the emailed link proves the address.
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     return user
 
 

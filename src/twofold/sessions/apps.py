@@ -8,6 +8,7 @@ class SessionsConfig(AppConfig):
     verbose_name = "Sessions"
 
     def ready(self) -> None:
-        from twofold.sessions import audit_trail, signals  # noqa: F401  (connects the receivers)
+        from twofold.sessions import audit_trail, ending, signals  # noqa: F401  (the receivers)
 
         audit_trail.connect()
+        ending.connect()

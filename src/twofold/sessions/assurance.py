@@ -34,6 +34,7 @@ _AMR = {
 }
 _IDP = "mfa:idp"
 _SECOND_FACTORS = {"otp", "sms", "hwk"}
+_FIRST_FACTORS = {"pwd", "fed"}
 # allauth's session keys (account/internal/flows/login.py); pinned allauth, covered by tests.
 _RECORDS_KEY = "account_authentication_methods"
 _RECORDS_USER_KEY = "account_authentication_methods_user"
@@ -72,9 +73,11 @@ def amr(recorded: Iterable[Mapping[str, Any]]) -> list[str]:
 
 
 def level(amr_values: Iterable[str], *, federated_mfa: bool = False) -> AAL:
-    """aal2 when a second factor joined the first, or an SSO login whose policy is satisfied."""
+    """aal2 when a second factor joined the first (a password, or an identity provider's sign-in:
+    an SSO login followed by Twofold's own second factor is two factors, DESIGN.md), or an SSO
+    login whose policy is satisfied."""
     values = set(amr_values)
-    if "pwd" in values and values & _SECOND_FACTORS:
+    if values & _FIRST_FACTORS and values & _SECOND_FACTORS:
         return "aal2"
     if {"hwk", "user"} <= values:  # a passkey: multi-factor on its own (NIST SP 800-63B-4 3.1.7)
         return "aal2"

@@ -27,7 +27,7 @@ from django.utils.crypto import constant_time_compare
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError, NotFound
-from twofold.sessions import devices, timeouts
+from twofold.sessions import devices, ending, timeouts
 from twofold.sessions.signals import purge_ended_sessions
 
 if TYPE_CHECKING:
@@ -52,7 +52,8 @@ def end_all_sessions(user: AbstractBaseUser) -> int:
     """Delete every session of ``user`` from the shared session store; return how many."""
     sessions = list(UserSession.objects.filter(user=user))
     for session in sessions:
-        session.end()
+        _end_one(session)
+    ending.announce_everywhere(user)
     return len(sessions)
 
 
@@ -168,12 +169,20 @@ def _end(rows: Iterable[UserSession], *, one_event: bool = True) -> int:
     """Delete each session from the store (all workers see it at once) and from the list."""
     ended = 0
     for row in rows:
-        row.end()
+        _end_one(row)
         ended += 1
         if one_event:
             detail = {"device": devices.describe(row.user_agent), "ip": row.ip}
             record(Event.SESSION_ENDED, subject=_member(row.user), detail=detail)
     return ended
+
+
+def _end_one(row: UserSession) -> None:
+    """Announced while its data can still be read (sessions/ending.py), then deleted."""
+    data = _stored(row.session_key)
+    if data:
+        ending.announce(row.user, data)
+    row.end()
 
 
 def _member(user: AbstractBaseUser) -> User:

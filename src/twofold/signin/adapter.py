@@ -22,9 +22,10 @@ from django.http import HttpRequest
 from twofold.audit import receivers
 from twofold.config.cache import DatabaseCache
 from twofold.organizations import flows as organization_flows
-from twofold.signin import ratelimit
+from twofold.signin import account_key, ratelimit
 
 LOGIN_STAGES = [
+    "twofold.signin.stages.SignUpCostStage",
     "twofold.signin.stages.SsoRequiredStage",
     "allauth.account.stages.LoginByCodeStage",
     "allauth.account.stages.EmailVerificationStage",
@@ -43,6 +44,16 @@ class AccountAdapter(DefaultAccountAdapter):
             user = super().save_user(request, user, form, commit=True)
             organization_flows.create_organization(user, form.cleaned_data["organization_name"])
         return user
+
+    def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:
+        """A right email code verifies the address only if its row is still there, checked
+        under the row's lock: a sign-up deleted meanwhile (an invitation took its address over,
+        or it expired: organizations/unverified.py) confirms nothing and its login ends, where
+        allauth's save would insert the address again (a 500 on the unique email)."""
+        with transaction.atomic():
+            if email_address.pk is not None and not _still_there(email_address):
+                return False
+            return bool(super().confirm_email(request, email_address))
 
     def pre_authenticate(self, request: HttpRequest, **credentials: Any) -> None:
         """allauth's failed sign-in limit, reserved before the hash as allauth does; on the
@@ -65,10 +76,20 @@ class AccountAdapter(DefaultAccountAdapter):
         if not self._login_failed_rl_usage:
             raise self.validation_error("too_many_login_attempts")
 
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials: Any) -> str:
+        """The failed sign-in limit's key: the account alone (signin/account_key.py). allauth's
+        also held the request's host, and each spelling of it (port, case, trailing dot) started
+        a fresh count; its reservation, its give-back and a password reset's clearing all ask
+        here, so they count and clear the same entry."""
+        login = str(credentials.get("email") or credentials.get("username") or "")
+        self._sign_in_account = account_key.for_sign_in(login)
+        return self._sign_in_account.key
+
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
         user = super().authenticate(request, **credentials)
         if user is not None and credentials.get("email"):
-            _remember_addresses(user, credentials["email"])
+            read = getattr(self, "_sign_in_account", None)
+            _remember_addresses(user, credentials["email"], read)
         return user
 
     def get_login_stages(self) -> list[str]:
@@ -79,15 +100,30 @@ class AccountAdapter(DefaultAccountAdapter):
         super().send_mail(template_prefix, email, context)
 
 
-def _remember_addresses(user: AbstractBaseUser, email: str) -> None:
+def _still_there(email_address: EmailAddress) -> bool:
+    """The address row exists, for the same user; locked until the caller's transaction ends,
+    so the takeover of an unproven sign-up (which locks it too) waits, or is waited for."""
+    rows = EmailAddress.objects.select_for_update().filter(
+        pk=email_address.pk, user_id=email_address.user_id
+    )
+    return rows.first() is not None
+
+
+def _remember_addresses(
+    user: AbstractBaseUser, email: str, read: account_key.SignInAccount | None
+) -> None:
     """allauth reads the sign-in address twice more in this request (its rate limit by
     verification state, its email verification stage): one read of the member's addresses,
     kept in allauth's own per-user cache (``fill_cache_for_user``), answers both (issue 7).
+    The read that found the limit's key (``read``) is that read: no query of its own.
 
     Only when the address is among them: otherwise allauth creates it on the way (a member set
     up in the admin), and a cache read before that would not show it.
     """
-    addresses = list(EmailAddress.objects.filter(user_id=user.pk))
+    if read is None:
+        addresses = list(EmailAddress.objects.filter(user_id=user.pk))
+    else:
+        addresses = [address for address in read.addresses if address.user_id == user.pk]
     if not any(address.email == email.lower() for address in addresses):
         return
     for address in addresses:

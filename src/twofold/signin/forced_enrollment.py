@@ -97,6 +97,12 @@ def resend_in(user: User, state: EnrollmentState) -> int:
     return seconds_until_resend(user, enrollment.purpose, clock.now(), phone=enrollment.phone)
 
 
+def code_waiting(user: User, state: EnrollmentState) -> bool:
+    """A code of this login's number enrollment was texted and can still be entered."""
+    enrollment = current(user, state)
+    return enrollment is not None and flows.code_waiting(enrollment)
+
+
 def start(request: HttpRequest, user: User, state: EnrollmentState, raw_phone: str) -> None:
     """Text a code to the number; a new number starts afresh (the earlier code stops working)."""
     enrollment = flows.start(user, raw_phone, sender=_sender(request))

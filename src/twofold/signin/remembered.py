@@ -40,12 +40,9 @@ from twofold.signin.models import RememberedDevice
 from twofold.users.models import User
 
 REMEMBER_FOR = timedelta(days=30)
-# The session cookie's prefix rules (settings.py): __Host- wherever it is served over HTTPS.
-COOKIE_NAME = (
-    "__Host-twofold-device"
-    if settings.SESSION_COOKIE_NAME.startswith("__Host-")
-    else "twofold-device"
-)
+# __Host- wherever Twofold is served over HTTPS (settings.py), even when the session cookie is
+# shared with sibling hosts (TWOFOLD_COOKIE_DOMAIN): this one never leaves Twofold's host.
+COOKIE_NAME = "__Host-twofold-device" if settings.SESSION_COOKIE_SECURE else "twofold-device"
 # allauth records the method; ``sessions/assurance.py`` names it ``remembered`` (no RFC 8176 value).
 METHOD = "remembered_device"
 

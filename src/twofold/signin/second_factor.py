@@ -147,6 +147,12 @@ def resend(request: HttpRequest, user: User, state: SecondFactorState, chosen: s
     challenge(chosen).begin(_attempt(request, user, state), again=True)
 
 
+def code_waiting(request: HttpRequest, user: User, state: SecondFactorState) -> bool:
+    """A code of the factor in use was texted for this login and can still be entered."""
+    current = method(user, state)
+    return current is not None and challenge(current).waiting(_attempt(request, user, state))
+
+
 def seconds_until_resend(request: HttpRequest, user: User, state: SecondFactorState) -> int:
     """The wait before a new code of the factor in use can be sent (0 when it sends none)."""
     current = method(user, state)

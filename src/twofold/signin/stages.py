@@ -11,20 +11,44 @@ from allauth.account.stages import LoginStage
 from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.core.internal.httpkit import headed_redirect_response
 from allauth.headless.internal.restkit.response import APIResponse
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
 from twofold.factors import member_factors
-from twofold.signin import forced_enrollment, remembered, second_factor
+from twofold.signin import forced_enrollment, remembered, second_factor, sign_up
+from twofold.sso import linking
 from twofold.sso import policy as sso_policy
 from twofold.users.models import User
 
 
+def _is_headless(request: HttpRequest) -> bool:
+    """The login came through allauth's JSON API (``/_allauth/{client}/v1/``), not a page."""
+    return getattr(getattr(request, "allauth", None), "headless", None) is not None
+
+
+class SignUpCostStage(LoginStage):
+    """A sign-up with an address that already has an account reaches the stages as a login
+    without a user (allauth's enumeration prevention), answered like a new sign-up: here it also
+    costs what a new sign-up costs (signin/sign_up.py), so its time does not tell."""
+
+    key = "twofold_sign_up_cost"
+
+    def handle(self) -> tuple[HttpResponse | None, bool]:
+        if self.login.user is None and self.login.signup:
+            # The hash, the rows and the reads of a new sign-up, rolled back (ASVS 6.3.8).
+            sign_up.imitate(self.request, api=_is_headless(self.request))
+        return None, True
+
+
 class SsoRequiredStage(LoginStage):
     """The member's account requires single sign-on: a password (or emailed code) sign-in ends
-    here, audited, with a page (or a 403 ``sso_required`` in the API) pointing to SSO."""
+    here, audited, with a page (or a 403 ``sso_required`` in the API) pointing to SSO.
+
+    A member not yet linked to the SAML connection their email's domain names gets a link ticket
+    in this session instead of a dead end (sso/linking.py): the page (the API's ``meta.link``)
+    offers to continue to that connection, whose answer is then linked to them."""
 
     key = "twofold_sso_required"
     urlname = "sso_required"
@@ -35,13 +59,25 @@ class SsoRequiredStage(LoginStage):
             return None, True
         if not sso_policy.sso_required(user):
             return None, True
-        record(Event.SIGN_IN_FAILED, subject=user, detail={"reason": "sso_required"})
-        if getattr(getattr(self.request, "allauth", None), "headless", None) is not None:
+        to_link = linking.connection_to_link(user)
+        detail = {"reason": "sso_required"}
+        if to_link is not None:
+            # The password was right: only this session, for a while, may link this connection.
+            linking.offer(self.request.session, user, to_link)
+            detail["link_offered"] = to_link.provider_id
+        record(Event.SIGN_IN_FAILED, subject=user, detail=detail)
+        if _is_headless(self.request):
             clear_login(self.request)
+            meta = (
+                {"link": {"provider": {"id": to_link.provider_id, "name": to_link.name}}}
+                if to_link is not None
+                else None
+            )
             # Code and status in one call, where tests/api/test_error_codes.py reads them.
             refusal = APIResponse(
                 self.request,
                 errors=[{"code": "sso_required", "message": sso_policy.SSO_REQUIRED}],
+                meta=meta,
                 status=403,
             )
             raise ImmediateHttpResponse(refusal)

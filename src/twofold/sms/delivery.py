@@ -1,8 +1,11 @@
-"""Send one text: allow-list and daily limits first, then each configured gateway in turn.
+"""Send one text: allow-list, then a reservation within the limits, then each gateway in turn.
 
 Guarantees of :func:`send_sms`:
 - nothing is sent to a country outside ``TWOFOLD_SMS_COUNTRIES`` or past a daily limit, even for
-  a number enrolled before the operator narrowed them (SMS pumping is paid per text);
+  a number enrolled before the operator narrowed them (SMS pumping is paid per text), nor
+  within a member's resend cooldown, even by simultaneous requests on several instances: the
+  text's place is reserved first (:mod:`twofold.sms.reservation`) and given back when no
+  gateway took it;
 - failover: a gateway that fails in a way another may not (outage, timeout, connection refused,
   its credentials, a bug in its SDK) is recorded and the next one is tried; a number the
   provider calls invalid stops at once, as no other provider will reach it;
@@ -27,11 +30,11 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record_surviving_rollback
 from twofold.errors import Unavailable
-from twofold.sms import gateways
+from twofold.sms import gateways, reservation
 from twofold.sms.gateway import InvalidRecipient, SmsError, SmsGateway
-from twofold.sms.limits import check_send_allowed
-from twofold.sms.models import DeliveryStatus, SmsDelivery, number_hash
-from twofold.sms.numbers import InvalidPhoneNumber, mask, require_allowed_country
+from twofold.sms.limits import Cooldown
+from twofold.sms.models import SmsDelivery
+from twofold.sms.numbers import InvalidPhoneNumber, require_allowed_country
 
 if TYPE_CHECKING:
     from twofold.organizations.models import Organization
@@ -55,73 +58,81 @@ def send_sms(
     organization: Organization | None = None,
     ip: str | None = None,
     now: datetime | None = None,
+    cooldown: Cooldown | None = None,
 ) -> SmsDelivery:
     """Text ``body`` to ``to`` (E.164); return the row of the gateway that accepted it.
 
-    Raises :class:`TooManyRequests` (``sms_limit``), :class:`InvalidPhoneNumber`
-    (``phone_invalid`` for a country not allowed, ``phone_cannot_receive_sms``) or
-    :class:`Unavailable` (``sms_unavailable``) when no gateway took the text.
+    The text's place in the limits (and, with ``cooldown``, in the member's cooldown for
+    ``purpose``) is reserved before any gateway is asked, and given back when none took it.
+    Raises :class:`TooManyRequests` (``sms_resend_cooldown``, ``sms_limit``),
+    :class:`InvalidPhoneNumber` (``phone_invalid`` for a country not allowed,
+    ``phone_cannot_receive_sms``) or :class:`Unavailable` (``sms_unavailable``) when no gateway
+    took the text.
     """
     if not E164.match(to):
         raise ValueError("send_sms() needs a number in E.164 form; use numbers.parse_mobile()")
     now = now or clock.now()
     require_allowed_country(to)
-    check_send_allowed(to=to, user=user, organization=organization, ip=ip, now=now)
-    row = {
-        "created_at": now,
-        "purpose": purpose,
-        "user": user,
-        "organization": organization,
-        "ip": ip or None,
-        "to_masked": mask(to),
-        "to_hash": number_hash(to),
-    }
-    for gateway in configured_gateways():
-        try:
-            message_id = gateway.send(to, body)
-        except InvalidRecipient as error:
-            _failed(row, gateway, error)
-            raise InvalidPhoneNumber(CANNOT_RECEIVE, code="phone_cannot_receive_sms") from None
-        except SmsError as error:
-            _failed(row, gateway, error)
-            if not error.retryable:
-                break
-        except Exception as error:  # timeouts, connection errors, an SDK's surprise: next one
-            _failed(row, gateway, error, unexpected=not isinstance(error, OSError))
-        else:
-            logger.info("SMS via %s to %s accepted (%s)", gateway.name, row["to_masked"], purpose)
-            return SmsDelivery.objects.create(
-                **row,
-                gateway=gateway.name,
-                status=DeliveryStatus.SENT,
-                provider_message_id=message_id[:128],
-            )
-    raise Unavailable(UNAVAILABLE, code="sms_unavailable")
+    reserved = reservation.reserve(
+        to, purpose=purpose, user=user, organization=organization, ip=ip, now=now, cooldown=cooldown
+    )
+    return _hand_over(reserved, to, body)
+
+
+def _hand_over(reserved: SmsDelivery, to: str, body: str) -> SmsDelivery:
+    """Each gateway in turn until one takes the text (failover); raise why none did, with the
+    text's reservation given back."""
+    try:
+        for gateway in configured_gateways():
+            try:
+                message_id = gateway.send(to, body)
+            except InvalidRecipient as error:
+                reserved = _failed(reserved, gateway, error)
+                raise InvalidPhoneNumber(CANNOT_RECEIVE, code="phone_cannot_receive_sms") from None
+            except SmsError as error:
+                reserved = _failed(reserved, gateway, error)
+                if not error.retryable:
+                    break
+            except Exception as error:  # timeouts, connection errors, an SDK's surprise: next one
+                reserved = _failed(
+                    reserved, gateway, error, unexpected=not isinstance(error, OSError)
+                )
+            else:
+                logger.info(
+                    "SMS via %s to %s accepted (%s)",
+                    gateway.name,
+                    reserved.to_masked,
+                    reserved.purpose,
+                )
+                return reservation.confirm(reserved, gateway=gateway.name, message_id=message_id)
+        raise Unavailable(UNAVAILABLE, code="sms_unavailable")
+    except BaseException:
+        reservation.release(reserved)  # no gateway took it: it costs nothing, blocks nothing
+        raise
 
 
 def _failed(
-    row: dict[str, Any], gateway: SmsGateway, error: Exception, *, unexpected: bool = False
-) -> None:
+    reserved: SmsDelivery, gateway: SmsGateway, error: Exception, *, unexpected: bool = False
+) -> SmsDelivery:
+    """Record the failed attempt (its row, the log, the audit); return the text's reservation."""
     text = str(error) if isinstance(error, SmsError) else f"{gateway.name}: {type(error).__name__}"
     text = DIGIT_RUN.sub("[number]", text)[:200]
     logger.warning(
-        "SMS via %s to %s failed: %s", gateway.name, row["to_masked"], text, exc_info=unexpected
-    )
-    SmsDelivery.objects.create(
-        **row, gateway=gateway.name, status=DeliveryStatus.FAILED, error=text
+        "SMS via %s to %s failed: %s", gateway.name, reserved.to_masked, text, exc_info=unexpected
     )
     # The caller's transaction may roll back with the failure; the audit event must not.
     record_surviving_rollback(
         Event.SMS_SEND_FAILED,
-        subject=row["user"],
-        organization=row["organization"],
+        subject=reserved.user,
+        organization=reserved.organization,
         detail={
             "gateway": gateway.name,
             "error": text,
-            "masked_phone": row["to_masked"],
-            "purpose": row["purpose"],
+            "masked_phone": reserved.to_masked,
+            "purpose": reserved.purpose,
         },
     )
+    return reservation.failed(reserved, gateway=gateway.name, error=text)
 
 
 def configured_gateways() -> list[SmsGateway]:

@@ -1,5 +1,8 @@
 """One row per attempt to hand a text to one gateway: the evidence behind send limits and support.
 
+A text is first a ``reserved`` row (its place in the limits, taken before any gateway is asked),
+which becomes the ``sent`` row of the gateway that took it, or is deleted when none did.
+
 The full number is never stored here (data minimisation; these rows outlive the factor): a
 masked form for people, and an HMAC for counting texts per number (:mod:`twofold.sms.limits`).
 """
@@ -23,8 +26,14 @@ def number_hash(e164: str) -> str:
 
 
 class DeliveryStatus(models.TextChoices):
+    # A text's place in the limits, taken before any gateway is asked (sms/reservation.py).
+    RESERVED = "reserved", "Reserved"
     SENT = "sent", "Sent"
     FAILED = "failed", "Failed"
+
+
+# What the daily limits and the resend cooldown count: texts sent, and texts being sent now.
+COUNTED = (DeliveryStatus.SENT, DeliveryStatus.RESERVED)
 
 
 class SmsDelivery(models.Model):

@@ -26,7 +26,7 @@ from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
 from twofold.organizations.models import Organization, membership_of
-from twofold.sso import jit, oidc, refusal, saml, tenants
+from twofold.sso import jit, linking, oidc, refusal, saml, tenants
 from twofold.sso import policy as sso_policy
 from twofold.users.models import User
 
@@ -39,6 +39,11 @@ EMAIL_TAKEN = (
     "{provider} from your settings."
 )
 INVALID_CONNECTION = "This single sign-on connection belongs to another account."
+NOT_YOUR_EMAIL = (
+    "Your identity provider signed in another email address than your Twofold account's. Sign in "
+    "there as yourself, then link again."
+)
+ALREADY_LINKED = "Your Twofold account is already linked to this connection. Sign in with SSO."
 TENANT_NOT_ALLOWED = (
     "Your account does not accept sign-ins from this Microsoft organization (Entra tenant). "
     "Ask an administrator to allow it."
@@ -73,9 +78,13 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 self._refuse(request, sociallogin, error.message, reason=error.code)
         if sociallogin.state.get("process") == AuthProcess.CONNECT:
             self._check_tenant(request, sociallogin, _organization_of(request.user))
+            self._check_saml_link(request, sociallogin, request.user)
             return
+        to_link = None
         if sociallogin.is_existing:
             organization = _organization_of(sociallogin.user)
+        elif (to_link := self._member_to_link(request, sociallogin)) is not None:
+            organization = _organization_of(to_link)
         else:
             organization = self._organization_to_join(request, sociallogin)
         connection = saml.connection_of_provider(sociallogin.account.provider)
@@ -86,7 +95,10 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         self._check_tenant(request, sociallogin, organization)
         if sso_policy.verdict_for(sociallogin, organization).outcome is sso_policy.Outcome.REFUSED:
             self._refuse(request, sociallogin, sso_policy.MFA_NOT_ASSERTED, reason="mfa_missing")
-        if not sociallogin.is_existing and organization is not None:
+        # Only once every check passed: a refused sign-in links nobody and creates nobody.
+        if to_link is not None:
+            self._link(request, sociallogin, to_link)
+        elif not sociallogin.is_existing and organization is not None:
             jit.join(sociallogin, organization)
 
     def _organization_to_join(
@@ -104,6 +116,34 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
                 request, sociallogin, EMAIL_TAKEN.format(provider=name), reason="email_taken"
             )
         return organization
+
+    def _check_saml_link(self, request: HttpRequest, sociallogin: SocialLogin, user: Any) -> None:
+        """A member links only a connection of their own account, and only a subject whose
+        identity provider asserts their own email (never someone else's identity)."""
+        connection = saml.connection_of_provider(sociallogin.account.provider)
+        if connection is None:
+            return
+        if connection.organization_id != getattr(_organization_of(user), "pk", None):
+            self._refuse(request, sociallogin, INVALID_CONNECTION, reason="another_account")
+        if not linking.asserts_members_email(user, sociallogin):
+            self._refuse(request, sociallogin, NOT_YOUR_EMAIL, reason="email_mismatch")
+
+    def _member_to_link(self, request: HttpRequest, sociallogin: SocialLogin) -> User | None:
+        """The member a new SAML subject answers this session's link ticket for (their right
+        password under "Require SSO"), once the subject is theirs to link."""
+        if saml.connection_of_provider(sociallogin.account.provider) is None:
+            return None
+        user = linking.take_ticket(request.session, sociallogin)
+        if user is not None:
+            self._check_saml_link(request, sociallogin, user)
+        return user
+
+    def _link(self, request: HttpRequest, sociallogin: SocialLogin, user: User) -> None:
+        """Link the subject to ``user``, who then signs in through it; audited."""
+        if not linking.link(user, sociallogin):
+            self._refuse(request, sociallogin, ALREADY_LINKED, reason="already_linked")
+        detail = {"provider": sociallogin.account.provider, "at": "sign_in"}
+        record(Event.SSO_LINKED, subject=user, factor="sso", detail=detail)
 
     def _check_tenant(
         self, request: HttpRequest, sociallogin: SocialLogin, organization: Organization | None

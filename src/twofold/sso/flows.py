@@ -19,6 +19,7 @@ class IdentityProvider:
     provider_id: str
     name: str
     linked: SocialAccount | None
+    connection_id: int | None = None  # a SAML connection's, which its "Link" button names
 
 
 def configured() -> list[tuple[str, str]]:
@@ -39,10 +40,11 @@ NO_SSO_FOR_DOMAIN = (
 
 
 def connection_for_email(email: str) -> SamlConnection:
-    """ "Sign in with SSO": the SAML connection of the account that claims the email's domain."""
+    """ "Sign in with SSO": the SAML connection of the account whose claim of the email's domain
+    is verified (an unverified claim routes nobody: anyone can claim any domain)."""
     domain = domain_of_email(email)
     claimed = (
-        EmailDomain.objects.select_related("connection").filter(domain=domain).first()
+        EmailDomain.objects.verified().select_related("connection").filter(domain=domain).first()
         if domain
         else None
     )

@@ -36,11 +36,12 @@ def email_of(sociallogin: SocialLogin) -> str:
 
 
 def organization_for(sociallogin: SocialLogin) -> Organization | None:
-    """The account this newcomer would join, if one claims their domain for just in time and
-    their identity provider vouches for it."""
+    """The account this newcomer would join, if its verified claim of their domain allows just
+    in time and their identity provider vouches for it (an unverified claim lets nobody join)."""
     email = email_of(sociallogin)
     claimed = (
-        EmailDomain.objects.select_related("organization")
+        EmailDomain.objects.verified()
+        .select_related("organization")
         .filter(domain=domain_of_email(email), just_in_time=True)
         .first()
     )

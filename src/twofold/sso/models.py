@@ -5,10 +5,11 @@ an identity provider's own 2FA (issue 5, DESIGN.md "SSO").
   Entra tenant ids whose sign-ins are accepted, and whether members must sign in through SSO.
 - :class:`SamlConnection`: an account's SAML identity provider (entity id, SSO URL, signing
   certificate from its metadata) with its own trust policy.
-- :class:`EmailDomain`: a domain an account claims (unique across Twofold): "Sign in with SSO"
-  sends people with that domain to the account's SAML connection, and, when the account allows
-  it, people of that domain who sign in through its identity providers become members
-  just in time.
+- :class:`EmailDomain`: a domain an account claims. A claim counts only once verified (a DNS
+  TXT record ``twofold-verification=<token>`` at the domain, or an operator's word): then "Sign in
+  with SSO" sends people with that domain to the account's SAML connection, and, when the account
+  allows it, people of that domain who sign in through its identity providers become members
+  just in time. Several accounts may claim a domain; at most one claim is verified.
 
 Tenancy: everything here is read through ``of(organization)`` (STYLE.md rule 5).
 """
@@ -18,6 +19,7 @@ from __future__ import annotations
 import secrets
 
 from django.db import models
+from django.db.models import Q
 
 from twofold.organizations.models import Organization
 
@@ -135,14 +137,33 @@ class EmailDomainQuerySet(models.QuerySet["EmailDomain"]):
     def of(self, organization: Organization) -> EmailDomainQuerySet:
         return self.filter(organization=organization)
 
+    def verified(self) -> EmailDomainQuerySet:
+        """Only these claims do anything (sso/domain_verification.py)."""
+        return self.filter(verified_at__isnull=False)
+
+
+# The TXT record that proves a claim: ``twofold-verification=<the claim's token>``.
+VERIFICATION_PREFIX = "twofold-verification="
+
+
+def new_verification_token() -> str:
+    # Per claim and unguessable: another account's claim of the domain cannot reuse its record.
+    return secrets.token_hex(16)
+
+
+class VerifiedBy(models.TextChoices):
+    DNS = "dns", "DNS TXT record"
+    OPERATOR = "operator", "Operator (twofold verify-domain)"
+
 
 class EmailDomain(models.Model):
-    """A domain an account claims: at most one account per domain."""
+    """A domain an account claims: one claim per account and domain, at most one verified claim
+    per domain across Twofold (``sso_one_verified_claim_per_domain``)."""
 
     organization = models.ForeignKey(
         Organization, on_delete=models.CASCADE, related_name="email_domains"
     )
-    domain = models.CharField(max_length=253, unique=True)
+    domain = models.CharField(max_length=253)
     connection = models.ForeignKey(
         SamlConnection,
         on_delete=models.SET_NULL,
@@ -157,8 +178,42 @@ class EmailDomain(models.Model):
         "become members",
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    verification_token = models.CharField(
+        max_length=64, default=new_verification_token, editable=False
+    )
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verified_by = models.CharField(max_length=10, choices=VerifiedBy.choices, blank=True)
+    checked_at = models.DateTimeField(
+        null=True, blank=True, help_text="the last periodic check (twofold check-domains)"
+    )
+    missed_checks = models.PositiveSmallIntegerField(
+        default=0, help_text="checks in a row that found the TXT record gone"
+    )
 
     objects = EmailDomainQuerySet.as_manager()
 
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "domain"], name="sso_one_claim_per_account_and_domain"
+            ),
+            # The database, not a read before the write: two accounts verifying at once cannot
+            # both win.
+            models.UniqueConstraint(
+                fields=["domain"],
+                condition=Q(verified_at__isnull=False),
+                name="sso_one_verified_claim_per_domain",
+            ),
+        ]
+
     def __str__(self) -> str:
         return self.domain
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
+
+    @property
+    def txt_record(self) -> str:
+        """The TXT record's value the domain's owner publishes at the domain."""
+        return f"{VERIFICATION_PREFIX}{self.verification_token}"

@@ -13,6 +13,14 @@ the authorization response and MUST NOT proceed with the authorization grant", a
 advertises ``authorization_response_iss_parameter_supported`` must send it: the callback's ``iss``
 is checked before the code is redeemed (:func:`check_issuer_parameter`), so a mix-up never hands
 one provider's code to another's token endpoint.
+
+OpenID Connect Discovery 1.0 §4.3: "The issuer value returned MUST be identical to the Issuer URL
+that was used as the prefix to /.well-known/openid-configuration to retrieve the configuration
+information", else the document "MUST NOT be used". allauth uses any document it fetches:
+:func:`check_discovery_issuer` compares it with the configured server URL before anything of it
+is used (the redirect, the callback, an app's ID token), so a document naming another issuer
+never sends anyone to its endpoints nor has its keys trusted. Microsoft's multi-tenant discovery
+(``…/organizations/v2.0``) naming ``…/{tenantid}/v2.0`` is the one documented exception.
 """
 
 from __future__ import annotations
@@ -25,6 +33,7 @@ from typing import Any
 import jwt
 import requests
 from allauth.socialaccount.adapter import get_adapter
+from allauth.socialaccount.helpers import render_authentication_error
 from allauth.socialaccount.models import SocialApp, SocialLogin
 from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
@@ -37,6 +46,12 @@ NONCE = "twofold_nonce"
 
 
 class NonceOpenIDConnectProvider(OpenIDConnectProvider):
+    def get_oauth2_adapter(self, request: HttpRequest) -> VerifyingOpenIDConnectAdapter:
+        """One adapter per provider: its discovery document is fetched and checked once."""
+        if getattr(self, "_verifying_adapter", None) is None:
+            self._verifying_adapter = VerifyingOpenIDConnectAdapter(request, self.app.provider_id)
+        return self._verifying_adapter
+
     def redirect(
         self,
         request: HttpRequest,
@@ -45,6 +60,15 @@ class NonceOpenIDConnectProvider(OpenIDConnectProvider):
         data: Any = None,
         **kwargs: Any,
     ) -> HttpResponse:
+        try:
+            # Nobody is sent to the endpoints of a document naming another issuer (§4.3).
+            self.get_oauth2_adapter(request).openid_config  # noqa: B018
+        except (OAuth2Error, requests.RequestException) as error:  # an outage: a page, no 500
+            state = {"process": process, "next": next_url, "headless": kwargs.get("headless")}
+            page: HttpResponse = render_authentication_error(
+                request, self, exception=error, extra_context={"state": state}
+            )
+            return page
         auth_params = kwargs.pop("auth_params", None)
         auth_params = dict(self.get_auth_params() if auth_params is None else auth_params)
         nonce = secrets.token_urlsafe(32)
@@ -128,7 +152,58 @@ def check_issuer_parameter(issuer: str | None, config: Mapping[str, Any]) -> Non
         raise OAuth2Error("The authorization response comes from another issuer (RFC 9207).")
 
 
+def discovery_url_prefix(server_url: str) -> str:
+    """The issuer a document fetched for ``server_url`` must name: the URL before
+    ``/.well-known/`` (allauth appends ``/.well-known/openid-configuration`` when it is absent)."""
+    return server_url.split("/.well-known/", 1)[0]
+
+
+def issuer_names_server(issuer: str, server_url: str) -> bool:
+    """``issuer`` is ``server_url`` exactly, or Microsoft's template: ``{tenantid}`` standing for
+    one whole path segment of ``server_url`` (``…/organizations/v2.0``), all else identical."""
+    if issuer == server_url:
+        return True
+    theirs, ours = issuer.split("/"), server_url.split("/")
+    # [scheme:, "", host, path segments...]: the template stands only for a path segment.
+    templated = [i for i, part in enumerate(theirs) if part == TENANT_PLACEHOLDER]
+    if len(templated) != 1 or templated[0] < 3 or len(theirs) != len(ours):
+        return False
+    pairs = enumerate(zip(theirs, ours, strict=True))
+    return all(a == b or (i in templated and bool(b)) for i, (a, b) in pairs)
+
+
+def check_discovery_issuer(config: Mapping[str, Any], server_url: str) -> None:
+    """Raise :class:`OAuth2Error` unless the discovery document names the configured server
+    URL as its issuer (OpenID Connect Discovery 1.0 §4.3)."""
+    issuer = config.get("issuer")
+    if not isinstance(issuer, str) or not issuer_names_server(
+        issuer, discovery_url_prefix(server_url)
+    ):
+        raise OAuth2Error(
+            "The identity provider's discovery document names another issuer "
+            "(OpenID Connect Discovery 1.0, 4.3)."
+        )
+
+
 class VerifyingOpenIDConnectAdapter(OpenIDConnectOAuth2Adapter):
+    @property
+    def openid_config(self) -> dict[str, Any]:
+        """allauth's discovery document, once its issuer is the configured server URL's (§4.3);
+        the operator's ``openid_configuration_overrides`` apply after the check."""
+        if not hasattr(self, "_openid_config"):
+            provider = self.get_provider()
+            server_url = str(provider.app.settings["server_url"])
+            with get_adapter().get_requests_session() as session:
+                answer = session.get(provider.server_url)
+                answer.raise_for_status()
+                config = answer.json()
+            if not isinstance(config, dict):
+                raise OAuth2Error("The identity provider's discovery document is not an object.")
+            check_discovery_issuer(config, server_url)
+            config.update(provider.app.settings.get("openid_configuration_overrides", {}))
+            self._openid_config = config
+        return self._openid_config
+
     def get_access_token_data(
         self, request: HttpRequest, app: SocialApp, client: Any, pkce_code_verifier: Any = None
     ) -> Any:

@@ -11,7 +11,7 @@ refused), the IdP's certificate from the connection only, issuer, audience, time
 ``InResponseTo`` checked. :class:`StrictResponse` adds what it leaves loose: ``Destination``
 required and equal to our ACS URL, a bearer ``SubjectConfirmationData`` whose ``Recipient``
 equals it exactly (python3-saml compares as a substring). The assertion id is then kept until
-it expires (:func:`remember_assertion`) in the shared cache, so a replay is refused on every
+it expires (:func:`remember_assertion`) in the database cache, so a replay is refused on every
 worker and instance.
 """
 
@@ -24,7 +24,7 @@ from typing import Any
 from allauth.socialaccount.models import SocialApp
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from allauth.socialaccount.providers.saml.utils import build_saml_config
-from django.core.cache import cache
+from django.core.cache import caches
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from onelogin.saml2.auth import OneLogin_Saml2_Auth
@@ -231,13 +231,15 @@ class TwofoldSamlProvider(SAMLProvider):
 def remember_assertion(connection: SamlConnection, assertion_id: str, not_on_or_after: Any) -> bool:
     """Keep the assertion id until it expires (plus clock skew); False when it was seen before.
 
-    ``cache.add`` is atomic in Redis and the database cache, so two workers receiving the same
-    response at once cannot both accept it.
+    ``add`` is atomic in the database cache, so two workers receiving the same response at once
+    cannot both accept it; kept there, not in Redis, so an outage or a restart of Redis does not
+    forget it (config/redis_cache.py).
     """
     now = clock.now()
     expires = _as_datetime(not_on_or_after) or now + DEFAULT_REPLAY_WINDOW
     timeout = max(1, int((expires + CLOCK_SKEW - now).total_seconds()))
-    return bool(cache.add(f"saml:assertion:{connection.slug}:{assertion_id}", 1, timeout))
+    seen = caches["database"]  # a replay guard must survive a Redis outage
+    return bool(seen.add(f"saml:assertion:{connection.slug}:{assertion_id}", 1, timeout))
 
 
 def _as_datetime(value: Any) -> datetime | None:

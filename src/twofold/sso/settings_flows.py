@@ -24,6 +24,7 @@ from twofold.sso.models import AccountSso, EmailDomain, SamlConnection
 SETTINGS_FIELDS = ("trust", "mfa_contexts", "when_mfa_missing", "microsoft_tenants", "require_sso")
 NO_SUCH_DOMAIN = "There is no such domain in this account."
 DOMAIN_TAKEN = "This domain is already claimed by another account."
+ALREADY_CLAIMED = "This account already claims this domain."
 
 
 # --- Google / Microsoft, and "Require SSO" -------------------------------------------------------
@@ -92,7 +93,9 @@ def _connection(actor: Membership, connection_id: int | None) -> SamlConnection 
 def add_domain(
     actor: Membership, domain: str, *, connection_id: int | None, just_in_time: bool
 ) -> EmailDomain:
-    """Claim ``domain`` (normalized by the form) for the account: unique across Twofold."""
+    """Claim ``domain`` (normalized by the form) for the account, pending until verified
+    (sso/domain_verification.py): a claim alone routes nobody and lets nobody join. Refused when
+    this account claims it already, or another account's claim of it is verified."""
     require_administrator(actor)
     claimed = EmailDomain(
         organization=actor.organization,
@@ -100,15 +103,18 @@ def add_domain(
         connection=_connection(actor, connection_id),
         just_in_time=just_in_time,
     )
-    existing = EmailDomain.objects.filter(domain=domain).first()
-    if existing is not None and existing.organization_id == actor.organization_id:
-        raise Conflict("This account already claims this domain.", code="domain_claimed")
+    if (
+        EmailDomain.objects.verified()
+        .filter(domain=domain)
+        .exclude(organization=actor.organization)
+    ):
+        # Never say which account: that would tell one customer who another's is.
+        raise Conflict(DOMAIN_TAKEN, code="domain_taken", param="domain")
     try:
         with transaction.atomic():
             claimed.save()
-    except IntegrityError:
-        # Never say which account: that would tell one customer who another's is.
-        raise Conflict(DOMAIN_TAKEN, code="domain_taken", param="domain") from None
+    except IntegrityError:  # sso_one_claim_per_account_and_domain, also under a race
+        raise Conflict(ALREADY_CLAIMED, code="domain_claimed", param="domain") from None
     _record_domain(actor, claimed, "added")
     return claimed
 

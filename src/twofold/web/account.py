@@ -2,11 +2,18 @@
 
 Thin skins over ``organizations/flows.py`` (renaming) and ``factors/policy.py`` (the
 policy, signing out members without 2FA), with the same forms as the JSON API.
+
+An administrator without 2FA who ticks "Mandatory Two-Factor-Authentication" is led through her
+own set-up first (``two_factor_required_first``); her intent is kept in the session
+(:data:`INTENT`) and saved as soon as her first factor is on (:func:`apply_kept_policy`, called by
+the activation pages), in that request, which is as fresh as saving the policy needs. Until then,
+or when it cannot be saved for her, this page shows the box ticked and says it is not saved yet.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import time
+from typing import Any, TypedDict
 
 from django import forms
 from django.contrib import messages
@@ -20,10 +27,31 @@ from twofold import clock
 from twofold.errors import FlowError
 from twofold.factors import policy
 from twofold.factors.forms import MethodPolicyForm, SecurityPolicyForm
+from twofold.factors.member_factors import has_second_factor
 from twofold.organizations import flows
 from twofold.organizations.forms import OrganizationForm
-from twofold.organizations.models import Organization
-from twofold.web.decorators import administrator_required, fresh, signed_in_membership
+from twofold.organizations.models import Membership, Organization, membership_of
+from twofold.sessions.freshness import recently_authenticated
+from twofold.web.decorators import (
+    administrator_required,
+    fresh,
+    signed_in_membership,
+    signed_in_user,
+)
+
+# The policy an administrator asked for before she had 2FA herself, until it is saved.
+INTENT = "twofold_policy_intent"
+# Applied for her only this long after she asked (an enrollment's 15 minutes): later, the page
+# offers it again ticked, and she saves it herself.
+INTENT_LIFETIME = 15 * 60
+
+
+class PolicyIntent(TypedDict):
+    user: int
+    organization: int
+    require_two_factor: bool
+    grace_days: int
+    at: float  # time.time() when she asked
 
 
 def _render(
@@ -39,7 +67,16 @@ def _render(
         "require_two_factor": rule.required,
         "two_factor_grace_days": rule.grace_days,
     }
+    intent = kept_intent(request)
+    if intent is not None:  # what she asked for, not saved yet: the box as she left it
+        initial = {
+            "require_two_factor": intent["require_two_factor"],
+            "two_factor_grace_days": intent["grace_days"],
+        }
     context: dict[str, Any] = {
+        "intent": intent,
+        "own_two_factor": has_second_factor(signed_in_user(request)),
+        "enroll_url": _enroll_url(),
         "form": name_form or OrganizationForm(initial={"name": organization.name}),
         "policy_form": policy_form or SecurityPolicyForm(initial=initial),
         "methods_form": methods_form or _methods_form(organization),
@@ -76,11 +113,69 @@ def security_policy(request: HttpRequest) -> HttpResponse:
         )
     except FlowError as error:
         if error.code == "two_factor_required_first":
+            _keep_intent(request, form.cleaned_data)
             return _enroll_first(request, error)
         form.add_error(error.param if error.param in form.fields else None, error.message)
         return _render(request, policy_form=form)
+    request.session.pop(INTENT, None)  # saved: nothing is left to apply
     messages.success(request, "The security policy was saved.")
     return redirect("account_settings")
+
+
+def _keep_intent(request: HttpRequest, cleaned: dict[str, Any]) -> None:
+    actor = signed_in_membership(request)
+    request.session[INTENT] = PolicyIntent(
+        user=actor.user_id,
+        organization=actor.organization_id,
+        require_two_factor=bool(cleaned["require_two_factor"]),
+        grace_days=int(cleaned["two_factor_grace_days"]),
+        at=time.time(),
+    )
+
+
+def kept_intent(request: HttpRequest) -> PolicyIntent | None:
+    """The policy this administrator asked for in this session and that is not saved yet; None
+    when there is none, or when it was another user's or another account's."""
+    intent: PolicyIntent | None = request.session.get(INTENT)
+    actor = membership_of(signed_in_user(request))
+    if intent is None or actor is None:
+        return None
+    if (intent.get("user"), intent.get("organization")) != (actor.user_id, actor.organization_id):
+        return None
+    return intent
+
+
+def apply_kept_policy(request: HttpRequest) -> bool:
+    """Her first factor is on: save the policy she asked for before, as the policy page would.
+
+    Only a recent intent, of this administrator and account, in a session authenticated within
+    the freshness window (the policy page's own ``@fresh``, ASVS 7.5.1); the flow checks her role
+    and her 2FA again. True when saved; otherwise the page shows the intent, to save by hand.
+    """
+    intent = kept_intent(request)
+    actor = membership_of(signed_in_user(request))
+    if intent is None or actor is None or time.time() - intent["at"] > INTENT_LIFETIME:
+        return False
+    if not recently_authenticated(request.session, signed_in_user(request)):
+        return False  # saving the policy needs a recent authentication, as on its page
+    try:
+        _save_intent(actor, intent)
+    except FlowError as error:
+        messages.error(request, error.message)  # e.g. a member lost the role meanwhile
+        return False
+    request.session.pop(INTENT, None)
+    messages.success(
+        request,
+        "The mandatory two-factor authentication you asked for is on: the security policy "
+        "was saved.",
+    )
+    return True
+
+
+def _save_intent(actor: Membership, intent: PolicyIntent) -> None:
+    policy.change_policy(
+        actor, require_two_factor=intent["require_two_factor"], grace_days=intent["grace_days"]
+    )
 
 
 def _methods_form(organization: Organization) -> MethodPolicyForm:
@@ -116,10 +211,15 @@ def allowed_methods(request: HttpRequest) -> HttpResponse:
 
 
 def _enroll_first(request: HttpRequest, error: FlowError) -> HttpResponse:
-    """The administrator sets up their own 2FA, then comes back here to tick the box."""
+    """The administrator sets up their own 2FA; the policy she asked for is saved after."""
     messages.info(request, error.message)
+    return redirect(_enroll_url())
+
+
+def _enroll_url() -> str:
+    """Her own 2FA set-up, which comes back here after activation."""
     query = urlencode({"next": reverse("account_settings")})
-    return redirect(f"{reverse('two_factor_enable')}?{query}")
+    return f"{reverse('two_factor_enable')}?{query}"
 
 
 @administrator_required

@@ -2,6 +2,12 @@
 
 They are answered before any other middleware: probes come by pod or host address, which is not
 an allowed host, and they need no session, CSRF token or HTTPS redirect.
+
+/readyz is 503 ``unavailable`` while the database cannot be reached, lacks migrations of this
+code (every request would fail on a missing table), or its cache cannot be used; the body says
+which check failed and why (``reasons``). With Redis configured, a Redis that cannot be used is
+200 ``degraded``: Twofold serves on from the database (config/redis_cache.py), so the instance
+stays in rotation, and ``checks.redis`` and the reason say so.
 """
 
 from __future__ import annotations
@@ -9,9 +15,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+
+from twofold.config import schema
+from twofold.config.redis_cache import FailoverRedisCache
 
 logger = logging.getLogger(__name__)
 
@@ -21,9 +30,23 @@ def healthz() -> JsonResponse:
 
 
 def readyz() -> JsonResponse:
-    checks = {"database": _database_ok(), "cache": _cache_ok()}
+    reasons: list[str] = []
+    database = _database_ok(reasons)
+    checks = {
+        "database": database,
+        "migrations": database and _migrations_ok(reasons),
+        "cache": _cache_ok(reasons),
+    }
     ready = all(checks.values())
-    body = {"status": "ok" if ready else "unavailable", "checks": checks}
+    status = "ok" if ready else "unavailable"
+    redis = caches["default"]
+    if isinstance(redis, FailoverRedisCache):
+        checks["redis"] = _redis_ok(redis, reasons)
+        if ready and not checks["redis"]:
+            status = "degraded"
+    body: dict[str, object] = {"status": status, "checks": checks}
+    if reasons:
+        body["reasons"] = reasons
     return JsonResponse(body, status=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
 
@@ -41,20 +64,47 @@ class HealthProbeMiddleware:
         return self.get_response(request)
 
 
-def _database_ok() -> bool:
+def _database_ok(reasons: list[str]) -> bool:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return True
     except Exception:
         logger.exception("readiness: database unreachable")
+        reasons.append("The database cannot be reached.")
         return False
 
 
-def _cache_ok() -> bool:
+def _migrations_ok(reasons: list[str]) -> bool:
+    """One query: the applied migrations against this code's (config/schema.py)."""
+    try:
+        missing = schema.pending_migrations(connection)
+    except Exception:
+        logger.exception("readiness: migrations unreadable")
+        reasons.append("The database's applied migrations cannot be read.")
+        return False
+    if missing:
+        reasons.append(schema.pending_message(missing))
+    return not missing
+
+
+def _cache_ok(reasons: list[str]) -> bool:
     try:
         cache.set("twofold:readyz", "1", timeout=5)
-        return cache.get("twofold:readyz") == "1"
+        if cache.get("twofold:readyz") == "1":
+            return True
     except Exception:
         logger.exception("readiness: cache unreachable")
-        return False
+    reasons.append("The cache cannot be used.")
+    return False
+
+
+def _redis_ok(redis: FailoverRedisCache, reasons: list[str]) -> bool:
+    """Through the breaker: while it is open no probe waits for Redis; its reason is given."""
+    if redis.ping():
+        return True
+    reasons.append(
+        f"Redis cannot be used ({redis.unavailable_reason or 'no answer'}): sessions, sign-ins "
+        "and rate limits run on the database until it is back."
+    )
+    return False

@@ -1,4 +1,4 @@
-"""The "Your sessions" page: thin views over ``signin.sessions`` (ASVS 7.4.3, 7.5.2).
+"""The "Your sessions" page: thin views over ``sessions.member_sessions`` (ASVS 7.4.3, 7.5.2).
 
 Ending sessions needs no re-authentication: it only ever takes access away (docs/security.md).
 Every action is a POST with Django's CSRF check; a GET of an action's address shows the list.

@@ -5,6 +5,7 @@ after them."""
 from django.urls import URLPattern, URLResolver, include, path
 
 from twofold.web import account, audit, home, members, remembered, security, sessions
+from twofold.web.idp import applications
 from twofold.web.sso import urls as sso_urls
 
 before_allauth: list[URLPattern | URLResolver] = [
@@ -23,6 +24,11 @@ urlpatterns = [
     path("account/audit/export.csv", audit.audit_export, name="audit_export"),
     path("", home.home, name="home"),
     path("settings/security/", security.security_settings, name="security_settings"),
+    path(
+        "settings/security/sso/<int:pk>/link",
+        security.link_saml_connection,
+        name="security_link_saml_connection",
+    ),
     path("settings/sessions/", sessions.session_list, name="sessions"),
     path(
         "settings/security/devices/<int:pk>/forget",
@@ -48,6 +54,27 @@ urlpatterns = [
         name="account_sign_out_without_two_factor",
     ),
     path("account/sso/", include(sso_urls)),
+    path("account/applications/", applications.applications_page, name="account_applications"),
+    path(
+        "account/applications/<int:pk>/",
+        applications.application_page,
+        name="account_application",
+    ),
+    path(
+        "account/applications/<int:pk>/secret",
+        applications.rotate_secret,
+        name="account_application_secret",
+    ),
+    path(
+        "account/applications/<int:pk>/old-secret/end",
+        applications.end_old_secret,
+        name="account_application_end_old_secret",
+    ),
+    path(
+        "account/applications/<int:pk>/delete",
+        applications.delete_application,
+        name="account_application_delete",
+    ),
     path("account/members/", members.members, name="members"),
     path("account/members/<int:pk>/role", members.change_role, name="member_role"),
     path(

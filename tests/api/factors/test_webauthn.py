@@ -86,3 +86,20 @@ def test_adding_a_key_beside_another_factor_needs_that_factor_too(member):
     )
     confirmed = freshly_signed_in(Client(), member, second_factor="sms")
     assert api(confirmed, "POST", "/two-factor/webauthn", {}).status_code == 202
+
+
+def test_rfc_9470_a_stale_session_hears_what_would_be_enough(member):
+    """The 401 says, as an RFC 9470 challenge, that a fresh sign-in (or a fresh second factor,
+    aal2) within the re-authentication window would do."""
+    client = Client()
+    client.force_login(member.user)
+    stale = api(client, "POST", "/two-factor/webauthn", {})
+    assert stale["WWW-Authenticate"] == (
+        'Bearer error="insufficient_user_authentication", '
+        'error_description="A stronger or more recent authentication is required", max_age=300'
+    )
+    give_sms_factor(member)
+    password_only = freshly_signed_in(Client(), member)
+    weak = api(password_only, "POST", "/two-factor/webauthn", {})
+    assert 'acr_values="urn:twofold:aal2"' in weak["WWW-Authenticate"]
+    assert "max_age=300" in weak["WWW-Authenticate"]

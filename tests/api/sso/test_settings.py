@@ -11,6 +11,7 @@ from django.test import Client
 
 from tests.conftest import PASSWORD, freshly_signed_in, signed_in
 from tests.sso.certificates import ENTITY_ID, SSO_URL, certificate_pem, metadata_xml
+from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.organizations.models import Membership
@@ -231,11 +232,15 @@ def test_domain_is_added_changed_listed_and_removed(
     added = send(administrator_client, "POST", DOMAINS, {"domain": "ACME.test"})
     assert added.status_code == 201
     domain_id = added.json()["data"]["id"]
+    token = EmailDomain.objects.get().txt_record
     assert added.json()["data"] == {
         "id": domain_id,
         "domain": "acme.test",
         "connection": None,
         "just_in_time": False,
+        "verified": False,  # pending until its TXT record is found
+        "verified_at": None,
+        "verification": {"type": "TXT", "name": "acme.test", "value": token},
     }
 
     changed = send(
@@ -263,7 +268,9 @@ def test_invalid_domain_is_a_400(administrator_client: Client, domain: str) -> N
 def test_domain_of_another_account_is_a_409_that_does_not_name_it(
     administrator_client: Client, other_administrator: Membership
 ) -> None:
-    EmailDomain.objects.create(organization=other_administrator.organization, domain="acme.test")
+    EmailDomain.objects.create(
+        organization=other_administrator.organization, domain="acme.test", verified_at=clock.now()
+    )
 
     answer = send(administrator_client, "POST", DOMAINS, {"domain": "acme.test"})
 

@@ -6,7 +6,9 @@ import base64
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from allauth.mfa.models import Authenticator
 
+from tests.conftest import give_totp_factor
 from twofold.factors.totp import codes
 
 # RFC 6238 Appendix B, SHA-1 rows: the 20-byte ASCII key "12345678901234567890", 8 digits.
@@ -56,15 +58,23 @@ def test_totp_secret_has_160_bits():
     assert len(base64.b32decode(codes.generate_totp_secret())) == 20  # RFC 4226 R6
 
 
-def test_a_time_step_is_used_once_per_member(db):
-    assert codes.mark_used(1, 1000) is True
-    assert codes.mark_used(1, 1000) is False  # the replay
-    assert codes.mark_used(1, 1001) is True
-    assert codes.mark_used(2, 1000) is True  # another member's
+def _app(membership) -> int:
+    """The id of an authenticator app of ``membership``, its steps to mark."""
+    give_totp_factor(membership)
+    return Authenticator.objects.get(user=membership.user, type=Authenticator.Type.TOTP).pk
 
 
-def test_asvs_6_5_1_an_older_step_is_refused_after_a_newer_one(db):
-    assert codes.mark_used(1, 1000) is True
-    assert codes.mark_used(1, 999) is False  # still inside the drift window, but older
-    assert codes.mark_used(1, 998) is False
-    assert codes.mark_used(2, 999) is True  # another member's
+def test_a_time_step_is_used_once_per_app(member, administrator):
+    app, other = _app(member), _app(administrator)
+    assert codes.mark_used(app, 1000) is True
+    assert codes.mark_used(app, 1000) is False  # the replay
+    assert codes.mark_used(app, 1001) is True
+    assert codes.mark_used(other, 1000) is True  # another member's
+
+
+def test_asvs_6_5_1_an_older_step_is_refused_after_a_newer_one(member, administrator):
+    app, other = _app(member), _app(administrator)
+    assert codes.mark_used(app, 1000) is True
+    assert codes.mark_used(app, 999) is False  # still inside the drift window, but older
+    assert codes.mark_used(app, 998) is False
+    assert codes.mark_used(other, 999) is True  # another member's

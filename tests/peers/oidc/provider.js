@@ -3,6 +3,8 @@
 //   OIDC_CLIENT_ID, OIDC_CLIENT_SECRET, OIDC_REDIRECT_URI  the one confidential client (client_secret_basic)
 //   OIDC_ISSUER_PATH  e.g. /<tenant>/v2.0: issuer http://127.0.0.1:PORT<path>, so two instances differ
 //   OIDC_TID          a Microsoft-like `tid` claim in every ID token
+//   OIDC_PUBLIC_ORIGIN  e.g. http://127.0.0.1:PROXYPORT: the issuer's origin when a proxy in front of
+//                     this provider is its public address (tests/peers/forging_proxy.py)
 // The login form at /interaction/:uid has no password: the test chooses email, sub, amr and acr.
 import { createHash, generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { createServer } from 'node:http';
@@ -11,7 +13,7 @@ import Provider from 'oidc-provider';
 const env = process.env;
 const port = Number(process.argv[2] ?? env.PORT);
 const prefix = (env.OIDC_ISSUER_PATH ?? '').replace(/\/$/, '');
-const issuer = `http://127.0.0.1:${port}${prefix}`;
+const issuer = `${env.OIDC_PUBLIC_ORIGIN || `http://127.0.0.1:${port}`}${prefix}`;
 const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 const key = { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), use: 'sig', alg: 'RS256' };
 const accounts = new Map(); // sub -> email, filled by the login form

@@ -63,7 +63,7 @@ def test_unsaved_codes_are_refused_on_the_page_and_not_shown_again(member):
     assert refused.status_code == 200
     assert b"Confirm that you have saved your backup codes." in refused.content
     assert b"<code>" not in refused.content  # shown once only
-    assert f'href="{TOTP_CODES}"'.encode() in refused.content  # a new set, on this factor's page
+    assert f'href="{TOTP_CODES}"'.encode() in refused.content  # the same set, on this page
     assert b'action="/settings/security/2fa/totp/cancel/"' in refused.content
     assert not member_factors.has_second_factor(member.user)
     assert BackupCode.objects.filter(user=member.user, active=False).count() == 10

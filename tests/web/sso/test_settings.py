@@ -26,6 +26,7 @@ from tests.sso.certificates import (
     metadata_xml,
 )
 from tests.sso.saml import acme_idp, sign_in  # noqa: F401
+from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
 from twofold.errors import Conflict, NotAllowed, NotFound
@@ -384,7 +385,9 @@ def test_invalid_domain_is_refused(administrator_client: Client, domain: str) ->
 def test_domain_claimed_by_another_account_is_refused_without_naming_it(
     administrator_client: Client, other_administrator: Membership
 ) -> None:
-    EmailDomain.objects.create(organization=other_administrator.organization, domain="acme.test")
+    EmailDomain.objects.create(
+        organization=other_administrator.organization, domain="acme.test", verified_at=clock.now()
+    )
 
     answer = administrator_client.post(DOMAINS, {"domain": "ACME.test"})
 
@@ -601,6 +604,7 @@ def test_connection_made_from_the_peers_metadata_signs_a_linked_member_in(
     SamlConnection.objects.filter(pk=connection.pk).update(slug="acme")
     connection.refresh_from_db()
     administrator_client.post(DOMAINS, {"domain": "acme.test", "connection": connection.pk})
+    EmailDomain.objects.update(verified_at=clock.now())  # its TXT record found (DNS: elsewhere)
     SocialAccount.objects.create(
         user=member.user, provider=connection.provider_id, uid=member.user.email
     )

@@ -23,12 +23,14 @@ def _nothing(call: Call) -> dict[str, Any]:
 
 
 def backup_codes(call: Call, flows: SessionSetup) -> HttpResponse:
-    """The set-up's backup codes, shown once: each call makes a new set."""
+    """The set-up's backup codes: the same set at every call until activation."""
+    call.require_fresh_to_bind()  # shows the codes that will replace any others: as the start
     return responses.ok({"codes": flows.show_backup_codes(call.user, call.session)})
 
 
 def activate(call: Call, flows: SessionSetup, extra: Extra = _nothing) -> HttpResponse:
     """``{saved_backup_codes: true}``: the last step of a first factor; only now is 2FA on."""
+    call.require_fresh_to_bind()  # binds the factor and activates its codes: as the start
     data = call.validated(ActivateForm)
     flows.activate(call.user, call.session, saved_backup_codes=data["saved_backup_codes"])
     return responses.ok(factors_changed(call, {**status(call), **extra(call)}))

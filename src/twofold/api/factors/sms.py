@@ -39,6 +39,8 @@ def sms_resend(call: Call) -> HttpResponse:
 @endpoint("POST")
 def sms_confirm(call: Call) -> HttpResponse:
     """``{code}``: the number is confirmed; next, backup codes (or done, for a new number)."""
+    # Binds the number (a new one, or one beside another factor): the first step's freshness.
+    call.require_fresh_to_bind()
     flows.confirm_code(call.user, call.validated(ConfirmCodeForm)["code"])
     if flows.pending(call.user) is None:  # a new number, or SMS beside another factor: done
         return responses.ok(factors_changed(call, status(call)))
@@ -47,13 +49,16 @@ def sms_confirm(call: Call) -> HttpResponse:
 
 @endpoint("POST")
 def sms_backup_codes(call: Call) -> HttpResponse:
-    """The 10 backup codes of a confirmed enrollment, shown once (each call makes new ones)."""
+    """The 10 backup codes of a confirmed enrollment: the same set at every call until
+    activation (a retry or a second client gets the codes already saved)."""
+    call.require_fresh_to_bind()  # shows the codes that will replace any others: as the start
     return responses.ok({"codes": flows.show_backup_codes(call.user)})
 
 
 @endpoint("POST")
 def sms_activate(call: Call) -> HttpResponse:
     """``{saved_backup_codes: true}``: the last step; only now is 2FA active."""
+    call.require_fresh_to_bind()  # binds the number and activates its codes: as the start
     data = call.validated(ActivateForm)
     flows.activate(call.user, saved_backup_codes=data["saved_backup_codes"])
     return responses.ok(factors_changed(call, status(call)))

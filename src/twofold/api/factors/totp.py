@@ -44,6 +44,7 @@ def totp(call: Call) -> HttpResponse:
 def totp_confirm(call: Call) -> HttpResponse:
     """``{code}``: the app has the key. Beside another factor the app is active now; otherwise
     the backup codes and activation follow (``/two-factor/totp/backup-codes``, ``…/activate``)."""
+    call.require_fresh_to_bind()  # binds the app beside another factor: as the start
     code = call.validated(TotpCodeForm)["code"]
     active = totp_flows.confirm(call.user, call.session, code)
     answer = {**status(call), "totp_active": active}

@@ -54,6 +54,7 @@ def keys(call: Call) -> HttpResponse:
 def complete(call: Call) -> HttpResponse:
     """``{name, credential}``: the browser's answer. ``webauthn_active`` false: a first factor,
     backup codes and activation follow."""
+    call.require_fresh_to_bind()  # binds the key beside another factor: as the start
     data = call.validated(RegisterForm)
     created = flows.complete_registration(
         call.user, call.session, _rp(call), data["name"], data["credential"]

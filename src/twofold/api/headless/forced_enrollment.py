@@ -3,7 +3,7 @@
 A pending login shows the flow ``{"id": "twofold_two_factor_enrollment", "is_pending": true}``.
 Under ``/_allauth/{client}/v1/auth/2fa/enroll``: GET where the enrollment stands; POST ``…/sms``
 ``{phone, country?}`` texts a code; ``…/sms/resend``; ``…/sms/confirm`` ``{code}`` answers the
-backup codes (shown once); ``…/backup-codes`` a new set; ``…/activate``
+backup codes; ``…/backup-codes`` the same set again (until activation); ``…/activate``
 ``{saved_backup_codes: true}`` and, in the grace period, ``…/postpone`` complete the login with
 allauth's usual authentication response. An authenticator app instead: POST ``…/totp`` answers
 the key and QR code; ``…/totp/confirm`` ``{code}`` answers the backup codes; then ``…/activate``.

@@ -14,7 +14,7 @@ from twofold.api import responses
 from twofold.api.endpoint import Call, endpoint
 from twofold.organizations.models import require_administrator
 from twofold.sso import connections as connection_flows
-from twofold.sso import saml, settings_flows
+from twofold.sso import domain_verification, saml, settings_flows
 from twofold.sso.forms import (
     ConnectionForm,
     EmailDomainChangeForm,
@@ -58,6 +58,10 @@ def _domain(claimed: EmailDomain) -> dict[str, Any]:
         "domain": claimed.domain,
         "connection": claimed.connection_id,
         "just_in_time": claimed.just_in_time,
+        # Until verified, the claim routes nobody and lets nobody join (docs/sso.md).
+        "verified": claimed.verified,
+        "verified_at": claimed.verified_at.isoformat() if claimed.verified_at else None,
+        "verification": {"type": "TXT", "name": claimed.domain, "value": claimed.txt_record},
     }
 
 
@@ -138,3 +142,13 @@ def domain(call: Call, domain_id: int) -> HttpResponse:
         just_in_time=data["just_in_time"],
     )
     return responses.ok(_domain(changed))
+
+
+@endpoint("POST")
+def domain_verification_check(call: Call, domain_id: int) -> HttpResponse:
+    """Look for the domain's TXT record now: 200 with the verified domain; 409
+    ``domain_record_missing`` or ``domain_taken``, 503 ``dns_unavailable``."""
+    actor = call.membership
+    settings_flows.get_domain(actor, domain_id)  # 403, then 404
+    call.require_fresh()
+    return responses.ok(_domain(domain_verification.verify_domain(actor, domain_id)))

@@ -2,7 +2,13 @@
 
 10 codes per member, 13 characters of a 32-letter alphabet without look-alikes (65 bits),
 shown in groups; hashed with argon2id; consumed atomically, so a code used twice at the same
-moment succeeds once; shown once.
+moment succeeds once.
+
+A set-up's codes (:func:`codes_of_enrollment`) are made once per set-up: every reload of its
+last step shows the same set until activation, so codes a member already downloaded or printed
+never stop working behind their back. Until then each pending code is also kept encrypted
+(``totp/crypto.py``, under ``TWOFOLD_FACTOR_KEY``), and activation empties that copy: an active
+code exists only as its hash, shown never again.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from twofold.audit.record import record, record_surviving_rollback
 from twofold.errors import FlowError
 from twofold.factors import lockout, notifications
 from twofold.factors.backup_codes.models import BackupCode
+from twofold.factors.totp import crypto
 from twofold.users.models import User
 
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I/L: nothing to misread
@@ -43,28 +50,69 @@ def normalized(typed: str) -> str:
 def create_pending(user: User, *, now: datetime | None = None) -> list[str]:
     """A fresh set of 10 codes that work only once ``activate_pending`` runs; returns them grouped.
 
-    Any earlier pending set is dropped, so only the codes shown last can become active.
+    Any earlier pending set is dropped, so only the codes shown last can become active. For a
+    regeneration, activated in the same transaction; a set-up uses :func:`codes_of_enrollment`.
     """
-    now = now or clock.now()
+    return _new_pending(user, "", now or clock.now())
+
+
+def codes_of_enrollment(user: User, enrollment: str, *, now: datetime | None = None) -> list[str]:
+    """The pending set of the set-up ``enrollment`` (a label unique to it): made at the first
+    call, the same codes at every later one until :func:`activate_pending`. Another set-up's
+    pending set, if any, is replaced (only the codes shown last can become active).
+
+    Runs under the member's row lock, so reloads arriving together all get the one set."""
+    with transaction.atomic():
+        # Serializes this member's pending sets: 20 reloads at once must not make 20 sets.
+        list(User.objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
+        shown = list(
+            BackupCode.objects.filter(user=user, active=False, enrollment=enrollment)
+            .exclude(sealed="")
+            .order_by("pk")
+            .values_list("sealed", flat=True)
+        )
+        if len(shown) == COUNT:
+            return [grouped(crypto.decrypt(c, use=crypto.PENDING_BACKUP_CODE)) for c in shown]
+        return _new_pending(user, enrollment, now or clock.now())
+
+
+def _new_pending(user: User, enrollment: str, now: datetime) -> list[str]:
     codes = [_new_code() for _ in range(COUNT)]
     with transaction.atomic():
         BackupCode.objects.filter(user=user, active=False).delete()
         BackupCode.objects.bulk_create(
-            BackupCode(user=user, code_hash=make_password(code), created_at=now) for code in codes
+            BackupCode(
+                user=user,
+                code_hash=make_password(code),
+                created_at=now,
+                enrollment=enrollment,
+                # Kept to show the set again, only for a set-up (a regeneration shows it once).
+                sealed=crypto.encrypt(code, use=crypto.PENDING_BACKUP_CODE) if enrollment else "",
+            )
+            for code in codes
         )
     return [grouped(code) for code in codes]
 
 
-def has_pending(user: User) -> bool:
-    return BackupCode.objects.filter(user=user, active=False).exists()
+def has_pending(user: User, enrollment: str = "") -> bool:
+    return BackupCode.objects.filter(user=user, active=False, enrollment=enrollment).exists()
 
 
-def activate_pending(user: User) -> None:
-    """Replace the active set by the pending one (inside the caller's transaction)."""
-    if not has_pending(user):
+def activate_pending(user: User, enrollment: str = "") -> None:
+    """Replace the active set by the pending one of ``enrollment`` (inside the caller's
+    transaction): only the codes that set-up showed can become active."""
+    if not has_pending(user, enrollment):
         raise FlowError("Show your backup codes first.", code="backup_codes_missing")
     BackupCode.objects.filter(user=user, active=True).delete()
-    BackupCode.objects.filter(user=user, active=False).update(active=True)
+    # The encrypted copies go: an active code exists only as its hash (ASVS 6.5.2).
+    BackupCode.objects.filter(user=user, active=False, enrollment=enrollment).update(
+        active=True, enrollment="", sealed=""
+    )
+
+
+def drop_pending(user: User, enrollment: str) -> None:
+    """The pending set of a set-up that is abandoned, expired or void."""
+    BackupCode.objects.filter(user=user, active=False, enrollment=enrollment).delete()
 
 
 def remove_all(user: User) -> None:

@@ -15,6 +15,12 @@ class BackupCode(models.Model):
     code_hash = models.CharField(max_length=200)
     # Pending codes belong to an enrollment or regeneration not yet confirmed; they never work.
     active = models.BooleanField(default=False)
+    # The set-up a pending code was shown for ("" once active, and for a regeneration): a reload
+    # of that set-up's page shows the same set, never a new one behind the member's back.
+    enrollment = models.CharField(max_length=100, blank=True, default="")
+    # A pending code itself, encrypted under TWOFOLD_FACTOR_KEY (``totp/crypto.py``) so that it
+    # can be shown again until activation; emptied at activation, leaving only the hash.
+    sealed = models.TextField(blank=True, default="")
     created_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
 

@@ -24,11 +24,11 @@ from django.db.models import F
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record_surviving_rollback
-from twofold.errors import FlowError, TooManyRequests
+from twofold.errors import FlowError
 from twofold.factors import lockout, notifications
 from twofold.factors.sms.models import SmsCode
 from twofold.sms.delivery import send_sms
-from twofold.sms.models import DeliveryStatus, SmsDelivery, number_hash
+from twofold.sms.limits import Cooldown, cooldown_wait
 from twofold.users.active import require_active
 from twofold.users.models import User
 
@@ -90,9 +90,13 @@ def issue_code(
     now: datetime | None = None,
 ) -> SmsCode:
     """Send a new code; the previous one of this binding stops working. Nothing is kept if the
-    text cannot be sent (the caller sees why and can retry)."""
+    text cannot be sent (the caller sees why and can retry).
+
+    The cooldown is reserved with the text (``sms/reservation.py``): of simultaneous requests,
+    on any instance, one texts and the others get ``sms_resend_cooldown``.
+    """
     now = now or clock.now()
-    _check_may_send(user, phone, purpose, now)
+    _check_may_send(user, now)
     code = f"{secrets.randbelow(10**6):06d}"  # CSPRNG, 6 digits (ASVS 6.5.3, 6.5.4)
     membership = getattr(user, "membership", None)
     send_sms(
@@ -103,6 +107,7 @@ def issue_code(
         organization=membership.organization if membership else None,
         ip=sender.ip,
         now=now,
+        cooldown=_cooldown(purpose),  # checked and taken under the reservation's locks
     )
     with transaction.atomic():
         SmsCode.objects.filter(
@@ -119,16 +124,13 @@ def issue_code(
         )
 
 
-def _check_may_send(user: User, phone: str, purpose: str, now: datetime) -> None:
+def _check_may_send(user: User, now: datetime) -> None:
     require_active(user)
     lockout.check_not_locked(user.pk, now)  # the code could not be used: do not text it
-    wait = seconds_until_resend(user, purpose, now, phone=phone)
-    if wait:
-        raise TooManyRequests(
-            f"A code was just sent. You can ask for a new one in {wait} seconds.",
-            retry_after=wait,
-            code="sms_resend_cooldown",
-        )
+
+
+def _cooldown(purpose: str) -> Cooldown:
+    return Cooldown(settings.TWOFOLD.sms_resend_cooldown, per_number=purpose in NUMBER_PURPOSES)
 
 
 def _latest(user: User, purpose: str, binding: str) -> SmsCode | None:
@@ -148,18 +150,7 @@ def seconds_until_resend(
     starting afresh does not skip the cooldown; for an enrollment, from the last text to
     ``phone`` (a corrected number is texted at once).
     """
-    last = _last_sent(user, purpose, phone)
-    if last is None:
-        return 0
-    waited = (now - last).total_seconds()
-    return max(0, settings.TWOFOLD.sms_resend_cooldown - int(waited))
-
-
-def _last_sent(user: User, purpose: str, phone: str | None) -> datetime | None:
-    texts = SmsDelivery.objects.filter(user=user, purpose=purpose, status=DeliveryStatus.SENT)
-    if phone is not None and purpose in NUMBER_PURPOSES:
-        texts = texts.filter(to_hash=number_hash(phone))
-    return texts.order_by("-created_at").values_list("created_at", flat=True).first()
+    return cooldown_wait(_cooldown(purpose), user=user, purpose=purpose, to=phone, now=now)
 
 
 def has_open_code(user: User, purpose: str, binding: str, now: datetime) -> bool:

@@ -3,12 +3,18 @@
 Nothing is active until the member confirmed the code AND saved the backup codes: until then the
 work lives in a ``PendingSmsEnrollment`` and inactive backup codes, so abandoning anywhere, or a
 failure midway (SMS provider down, process restart), leaves the member exactly as before.
-Starting again begins afresh.
+Starting again begins afresh. An enrollment lasts :data:`ENROLLMENT_LIFETIME` from its start,
+and a first-factor enrollment is dropped when another factor is activated
+(``activation.void_sms_enrollment``): a number confirmed and left half-done must not, much
+later, turn SMS on and replace the backup codes the member saved for that other factor.
+
+Every step after the first that binds the number or shows backup codes needs the freshness of
+the first (``binding.require_fresh_to_bind``): the pages and endpoints check it before calling.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db import transaction
 
@@ -16,7 +22,7 @@ from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError
-from twofold.factors import member_factors, notifications, policy, removal
+from twofold.factors import activation, member_factors, notifications, policy, removal
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.factors.methods import LABELS, SMS
 from twofold.factors.sms import codes
@@ -27,6 +33,9 @@ from twofold.sms.numbers import mask, parse_mobile
 from twofold.users.models import User
 
 Purpose = PendingSmsEnrollment.Purpose
+# As long as a pending login (ACCOUNT_LOGIN_TIMEOUT): time to receive the code and save the
+# backup codes, not for a half-done enrollment to wait for a session left idle.
+ENROLLMENT_LIFETIME = timedelta(minutes=15)
 
 
 def default_country(user: User) -> str:
@@ -34,8 +43,17 @@ def default_country(user: User) -> str:
     return membership.organization.default_country if membership else "CH"
 
 
-def pending(user: User) -> PendingSmsEnrollment | None:
-    return PendingSmsEnrollment.objects.filter(user=user).first()
+def pending(user: User, *, now: datetime | None = None) -> PendingSmsEnrollment | None:
+    """The enrollment or number change in progress; None once it is :data:`ENROLLMENT_LIFETIME`
+    old, and then it is dropped (start again)."""
+    enrollment = PendingSmsEnrollment.objects.filter(user=user).first()
+    if enrollment is None or (now or clock.now()) < enrollment.created_at + ENROLLMENT_LIFETIME:
+        return enrollment
+    # Expired: nothing of it can be continued, whatever the session's freshness.
+    with transaction.atomic():
+        PendingSmsEnrollment.objects.filter(pk=enrollment.pk).delete()
+        backup_codes.drop_pending(user, enrollment.backup_codes_label)
+    return None
 
 
 def start(
@@ -77,6 +95,13 @@ def resend(user: User, *, sender: Sender = UNKNOWN_SENDER, now: datetime | None 
     )
 
 
+def code_waiting(enrollment: PendingSmsEnrollment, *, now: datetime | None = None) -> bool:
+    """A code of this enrollment was texted and can still be entered."""
+    return codes.has_open_code(
+        enrollment.user, enrollment.purpose, enrollment.binding, now or clock.now()
+    )
+
+
 def confirm_code(user: User, code: str, *, now: datetime | None = None) -> PendingSmsEnrollment:
     """The member proved they receive texts at the number. A change of number completes here."""
     now = now or clock.now()
@@ -107,11 +132,12 @@ def _add_factor(user: User, enrollment: PendingSmsEnrollment, now: datetime) -> 
 
 
 def show_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
-    """The backup codes of a confirmed enrollment; each call makes a new set (shown once)."""
-    enrollment = _require_pending(user)
+    """The backup codes of a confirmed enrollment: made at the first call, the same set at
+    every later one (a reload) until activation, on any page or endpoint."""
+    enrollment = _require_first_factor(user)
     if enrollment.verified_at is None:
         raise FlowError("Confirm your number with the code first.", code="phone_not_confirmed")
-    return backup_codes.create_pending(user, now=now)
+    return backup_codes.codes_of_enrollment(user, enrollment.backup_codes_label, now=now)
 
 
 def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = None) -> SmsFactor:
@@ -123,11 +149,11 @@ def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = Non
             code="backup_codes_not_saved",
             param="saved_backup_codes",
         )
-    enrollment = _require_pending(user)
+    enrollment = _require_first_factor(user)
     if enrollment.purpose != Purpose.ENROLL or enrollment.verified_at is None:
         raise FlowError("Confirm your number with the code first.", code="phone_not_confirmed")
     with transaction.atomic():
-        backup_codes.activate_pending(user)
+        backup_codes.activate_pending(user, enrollment.backup_codes_label)
         factor = SmsFactor.objects.create(user=user, phone=enrollment.phone, enabled_at=now)
         enrollment.delete()
     notifications.send_two_factor_enabled(user, mask(factor.phone))
@@ -167,4 +193,14 @@ def _require_pending(user: User) -> PendingSmsEnrollment:
     enrollment = pending(user)
     if enrollment is None:
         raise FlowError("Start again by entering your mobile number.", code="enrollment_missing")
+    return enrollment
+
+
+def _require_first_factor(user: User) -> PendingSmsEnrollment:
+    """The enrollment's last steps (backup codes, activation) apply to a first factor only: with
+    another factor on meanwhile, they would replace its backup codes, so the enrollment goes."""
+    enrollment = _require_pending(user)
+    if enrollment.purpose == Purpose.ENROLL and member_factors.has_second_factor(user):
+        activation.void_sms_enrollment(user)
+        raise FlowError(activation.ANOTHER_FACTOR_ON, code="enrollment_missing")
     return enrollment

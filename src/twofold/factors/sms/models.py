@@ -45,6 +45,11 @@ class PendingSmsEnrollment(models.Model):
     def __str__(self) -> str:
         return f"{self.purpose} of user {self.user_id}"
 
+    @property
+    def backup_codes_label(self) -> str:
+        """What marks the backup codes shown for this enrollment (its binding is unique to it)."""
+        return f"sms:{self.binding}"
+
 
 class SmsCode(models.Model):
     """One code sent by SMS. Only its HMAC is kept; it is bound to one login or enrollment."""

@@ -3,11 +3,11 @@
 The code generator is allauth's (``hotp_value``: RFC 4226 HOTP with SHA-1, 6 digits, over 30 s
 steps; tested with the RFC 6238 Appendix B vectors). Checking adds what RFC 6238 section 5.2
 requires: "the verifier MUST NOT accept the second attempt of the same OTP after the successful
-validation has been issued". The used time step is recorded in the shared cache (the database
-cache, or Redis with several instances; never a per-process cache, DESIGN.md) with an atomic
-``add``, so of two requests with the same code, on any workers, exactly one succeeds; the
-older steps still inside the drift window are marked with it, so an older code is refused after
-a newer one.
+validation has been issued". The app's last accepted time step is kept with the factor in the
+database (``TotpLastStep``), never only in a cache: a flushed, restarted or replaced Redis must
+not reopen a code already used. A code is accepted only when its step is newer than that one,
+through one conditional UPDATE, so of two requests with the same code, on any workers, exactly
+one succeeds, and an older code still inside the drift window is refused after a newer one.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from datetime import datetime
 from allauth.core.internal.cryptokit import compare_user_code
 from allauth.mfa import app_settings
 from allauth.mfa.totp.internal.auth import format_hotp_value, generate_totp_secret, hotp_value
-from django.core.cache import cache
+from django.db import IntegrityError, transaction
+
+from twofold.factors.totp.models import TotpLastStep
 
 __all__ = ["code_at", "generate_totp_secret", "mark_used", "matching_step"]
 
@@ -43,21 +45,27 @@ def matching_step(secret: str, code: str, now: datetime) -> int | None:
     return match
 
 
-def mark_used(user_id: int, step: int) -> bool:
-    """Record the step as used; False when it already was (a replay), on any worker.
+def mark_used(authenticator_id: int, step: int) -> bool:
+    """Record ``step`` as the app's last used step; False when it is not newer than the one
+    recorded (a replay, or an older code after a newer one), on any worker, whatever the cache.
 
-    The steps before it that the drift window could still accept are marked too: once a code is
-    accepted, an older one (read off the screen a minute ago, say) is refused as well. Two codes
-    of the same member posted at the same moment may still both pass; each only once.
+    Two different codes of the same app posted at the same moment may both pass, each once, when
+    the older arrives first.
     """
-    # The mark outlives every window in which this step's code can still be accepted.
-    timeout = app_settings.TOTP_PERIOD * (2 * app_settings.TOTP_TOLERANCE + 2)
-    if not cache.add(_used_key(user_id, step), True, timeout=timeout):
-        return False
-    older = range(step - 2 * app_settings.TOTP_TOLERANCE, step)
-    cache.set_many({_used_key(user_id, s): True for s in older}, timeout=timeout)
+    # One conditional UPDATE: of requests racing with one code, only one finds the older step.
+    if TotpLastStep.objects.filter(authenticator_id=authenticator_id, step__lt=step).update(
+        step=step
+    ):
+        return True
+    return _first_use(authenticator_id, step)
+
+
+def _first_use(authenticator_id: int, step: int) -> bool:
+    """No step is recorded for the app yet (an app created elsewhere): the first code records
+    it; the primary key lets one of several racing inserts in, and refuses a row that exists."""
+    try:
+        with transaction.atomic():
+            TotpLastStep.objects.create(authenticator_id=authenticator_id, step=step)
+    except IntegrityError:
+        return False  # the row exists with this step or a newer one (the UPDATE did not match)
     return True
-
-
-def _used_key(user_id: int, step: int) -> str:
-    return f"twofold.totp.used:{user_id}:{step}"

@@ -33,6 +33,7 @@ from twofold.factors import (
 )
 from twofold.factors.backup_codes import flows as backup_codes
 from twofold.factors.totp import codes, crypto
+from twofold.factors.totp.models import TotpLastStep
 from twofold.users.models import User
 
 SESSION_KEY = "twofold_totp_setup"
@@ -47,6 +48,7 @@ class Setup:
     uri: str  # otpauth://totp/... (the QR code's content)
     qr_svg: str
     confirmed: bool
+    used_step: int | None = None  # the step of the confirming code, spent when the app is created
 
     @property
     def grouped_secret(self) -> str:
@@ -78,20 +80,27 @@ def pending(user: User, session: SessionBase) -> Setup | None:
     state = session.get(SESSION_KEY)
     if not state or state.get("user") != user.pk:
         return None
-    return _setup(user, crypto.decrypt(state["secret"]), confirmed=bool(state.get("confirmed")))
+    secret = crypto.decrypt(state["secret"])
+    return _setup(user, secret, confirmed=bool(state.get("confirmed")), used_step=state.get("step"))
 
 
 def _new_setup(user: User, session: SessionBase) -> Setup:
     secret = codes.generate_totp_secret()  # 160 bits from secrets (RFC 4226 section 4, R6)
     # Encrypted in the session too: sessions are stored in the database.
-    session[SESSION_KEY] = {"user": user.pk, "secret": crypto.encrypt(secret), "confirmed": False}
+    session[SESSION_KEY] = {
+        "user": user.pk,
+        "secret": crypto.encrypt(secret),
+        "confirmed": False,
+        "id": activation.new_setup_id(),  # marks its backup codes: one set per set-up
+    }
     return _setup(user, secret, confirmed=False)
 
 
-def _setup(user: User, secret: str, *, confirmed: bool) -> Setup:
+def _setup(user: User, secret: str, *, confirmed: bool, used_step: int | None = None) -> Setup:
     adapter = get_adapter()
     uri = adapter.build_totp_url(user, secret)
-    return Setup(secret=secret, uri=uri, qr_svg=adapter.build_totp_svg(uri), confirmed=confirmed)
+    svg = adapter.build_totp_svg(uri)
+    return Setup(secret=secret, uri=uri, qr_svg=svg, confirmed=confirmed, used_step=used_step)
 
 
 def confirm(user: User, session: SessionBase, code: str, *, now: datetime | None = None) -> bool:
@@ -107,23 +116,29 @@ def confirm(user: User, session: SessionBase, code: str, *, now: datetime | None
             code="code_invalid",
             param="code",
         )
-    codes.mark_used(user.pk, step)  # the code that set the app up is spent
+    # The code that sets the app up is spent: its step is the app's first used step.
     if member_factors.has_second_factor(user):
         with transaction.atomic():
-            _create(user, setup.secret, now)
+            _create(user, setup.secret, now, used_step=step)
         _clear(session)
         notifications.send_factor_added(user, methods.LABELS[methods.TOTP])
         record(Event.FACTOR_ADDED, subject=user, factor="totp")
         return True
-    session[SESSION_KEY] = {**session[SESSION_KEY], "confirmed": True}
+    session[SESSION_KEY] = {**session[SESSION_KEY], "confirmed": True, "step": step}
     return False
 
 
 def show_backup_codes(
     user: User, session: SessionBase, *, now: datetime | None = None
 ) -> list[str]:
-    """The backup codes of a confirmed set-up; each call makes a new set (shown once)."""
-    return activation.show_backup_codes(user, lambda: _require_confirmed(user, session), now=now)
+    """The backup codes of a confirmed set-up: the same set at every call until activation."""
+    return activation.show_backup_codes(
+        user,
+        session,
+        session_key=SESSION_KEY,
+        require_pending=lambda: _require_confirmed(user, session),
+        now=now,
+    )
 
 
 def activate(
@@ -138,7 +153,7 @@ def activate(
         session_key=SESSION_KEY,
         saved_backup_codes=saved_backup_codes,
         require_pending=lambda: _require_confirmed(user, session),
-        create=lambda setup: _create(user, setup.secret, at),
+        create=lambda setup: _create(user, setup.secret, at, used_step=setup.used_step),
     )
 
 
@@ -167,8 +182,8 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> None:
         raise Conflict("No authenticator app is set up for this account.", code="totp_off")
     secret = get_adapter().decrypt(found.data["secret"])
     step = codes.matching_step(secret, code, now)
-    # A code accepted once is refused again (RFC 6238 5.2), on every worker (shared cache).
-    if step is None or not codes.mark_used(user.pk, step):
+    # A code accepted once is refused again (RFC 6238 5.2), on every worker, whatever the cache.
+    if step is None or not codes.mark_used(found.pk, step):
         detail = {"reason": "replayed"} if step is not None else None
         record_surviving_rollback(
             Event.SECOND_FACTOR_FAILED, subject=user, factor="totp", detail=detail
@@ -184,12 +199,17 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> None:
     Authenticator.objects.filter(pk=found.pk).update(last_used_at=now)
 
 
-def _create(user: User, secret: str, now: datetime) -> Authenticator:
+def _create(user: User, secret: str, now: datetime, *, used_step: int | None) -> Authenticator:
+    """The app's authenticator, with the step of the code that confirmed it as used."""
     try:
         with transaction.atomic():
-            return Authenticator.objects.create(
+            created = Authenticator.objects.create(
                 user=user, type=TOTP, data={"secret": get_adapter().encrypt(secret)}, created_at=now
             )
+            if used_step is not None:  # the confirming code must not sign in after (RFC 6238 5.2)
+                TotpLastStep.objects.create(authenticator=created, step=used_step)
+            activation.void_sms_enrollment(user)  # a half-done number must not replace codes
+            return created
     except IntegrityError:  # one app per member (allauth's unique constraint); a double submit
         raise Conflict("An authenticator app is already set up.", code="totp_active") from None
 

@@ -145,7 +145,8 @@ def complete_registration(
         notifications.send_factor_added(user, methods.LABELS[methods.WEBAUTHN])
         record(Event.FACTOR_ADDED, subject=user, factor="webauthn")
         return created
-    session[PENDING_KEY] = {"user": user.pk, "data": data}
+    # The id marks its backup codes: one set per set-up.
+    session[PENDING_KEY] = {"user": user.pk, "data": data, "id": activation.new_setup_id()}
     return None
 
 
@@ -157,8 +158,14 @@ def pending(user: User, session: SessionBase) -> dict[str, Any] | None:
 def show_backup_codes(
     user: User, session: SessionBase, *, now: datetime | None = None
 ) -> list[str]:
-    """The backup codes of a first key; each call makes a new set (shown once)."""
-    return activation.show_backup_codes(user, lambda: _require_pending(user, session), now=now)
+    """The backup codes of a first key: the same set at every call until activation."""
+    return activation.show_backup_codes(
+        user,
+        session,
+        session_key=PENDING_KEY,
+        require_pending=lambda: _require_pending(user, session),
+        now=now,
+    )
 
 
 def activate(
@@ -201,17 +208,19 @@ def rename(user: User, key_id: int, name: str) -> Key:
 
 
 def remove(user: User, key_id: int) -> None:
-    """Remove one key; the last key as removing the factor (``manage``: as the last factor,
-    turning 2FA off, refused when the account requires it)."""
-    found = _own(user, key_id)
-    if Authenticator.objects.filter(user=user, type=WEBAUTHN).count() == 1:
-        removal.remove_factor(user, methods.WEBAUTHN)
-        return
-    if Authenticator.objects.filter(pk=found.pk).delete()[0]:
-        notifications.send_factor_removed(
-            user, f"{methods.LABELS[methods.WEBAUTHN]} “{found.data.get('name', '')}”"
-        )
-        record(Event.FACTOR_REMOVED, subject=user, factor="webauthn")
+    """Remove one key; the last key as removing the factor (as the last factor, turning 2FA
+    off, refused when the account requires it). Counted and deleted under the member's lock
+    (``removal.factors_locked``): two keys removed at once never both count as "not the last"."""
+    with removal.factors_locked(user):
+        found = _own(user, key_id)
+        if Authenticator.objects.filter(user=user, type=WEBAUTHN).count() == 1:
+            removed = removal.remove_locked(user, methods.WEBAUTHN)
+        elif Authenticator.objects.filter(pk=found.pk).delete()[0]:
+            label = f"{methods.LABELS[methods.WEBAUTHN]} “{found.data.get('name', '')}”"
+            removed = removal.Removed(Event.FACTOR_REMOVED, "webauthn", label)
+        else:
+            removed = removal.NOTHING
+    removed.announce(user)
 
 
 # --- Using a key -------------------------------------------------------------------------------
@@ -361,7 +370,10 @@ def _by_credential_id(user: User, credential_id: bytes) -> Authenticator:
 
 
 def _create(user: User, data: dict[str, Any], now: datetime) -> Authenticator:
-    return Authenticator.objects.create(user=user, type=WEBAUTHN, data=data, created_at=now)
+    with transaction.atomic():
+        created = Authenticator.objects.create(user=user, type=WEBAUTHN, data=data, created_at=now)
+        activation.void_sms_enrollment(user)  # a half-done number must not replace codes
+    return created
 
 
 def _own(user: User, key_id: int) -> Authenticator:

@@ -16,11 +16,14 @@ stores' data, expiry and cache behaviour, and differ in three ways:
 from __future__ import annotations
 
 from contextlib import nullcontext
+from typing import Any
 
 from django.contrib.sessions.backends import cached_db, db
 from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.db import DatabaseError, IntegrityError, connections, router, transaction
 from django.utils.crypto import get_random_string
+
+from twofold.config.redis_cache import FailoverRedisCache
 
 __all__ = ["CachedDatabaseStore", "DatabaseStore"]
 
@@ -82,4 +85,58 @@ class DatabaseStore(db.SessionStore):
 # cached_db's methods call super(), which this order makes DatabaseStore: the cache is written
 # after the row is created or saved, and dropped with it, as in Django's cached_db.
 class CachedDatabaseStore(cached_db.SessionStore, DatabaseStore):
-    """``django.contrib.sessions.backends.cached_db``, with the round trips above removed."""
+    """``django.contrib.sessions.backends.cached_db``, with the round trips above removed.
+
+    On Redis (``FailoverRedisCache``) the copy is only an accelerator: while Redis cannot be used
+    the session is read from and written to the database alone, never a 500 (Django's store wrote
+    the copy back to Redis without catching the error), and a copy Redis kept from before a gap
+    is never read (config/redis_cache.py: continuity), so a session ended meanwhile stays ended.
+    """
+
+    def load(self) -> dict[str, Any]:
+        redis = _redis(self._cache)  # type: ignore[attr-defined]
+        if redis is None:
+            return dict(super().load())
+        key = self.cache_key
+        found = redis.get_current([key])
+        if found is not None and key in found:
+            return dict(found[key])
+        row = self._get_session_from_db()  # type: ignore[attr-defined]
+        if not row:
+            return {}
+        data = dict(self.decode(row.session_data))
+        if found is not None:  # Redis answered: keep a copy for the next request
+            redis.set_current(key, data, self.get_expiry_age(expiry=row.expire_date))
+        return data
+
+    def save(self, must_create: bool = False) -> None:
+        redis = _redis(self._cache)  # type: ignore[attr-defined]
+        if redis is None:
+            return super().save(must_create)
+        if self.session_key is None:
+            return self.create()  # which saves with must_create, here
+        DatabaseStore.save(self, must_create)  # the row first: the database holds the session
+        redis.set_current(self.cache_key, self._session, self.get_expiry_age())  # type: ignore[attr-defined]
+        return None
+
+    def delete(self, session_key: str | None = None) -> None:
+        redis = _redis(self._cache)  # type: ignore[attr-defined]
+        if redis is None:
+            return super().delete(session_key)
+        if session_key is None:
+            if self.session_key is None:
+                return None
+            session_key = self.session_key
+        DatabaseStore.delete(self, session_key)
+        redis.delete_current(self.cache_key_prefix + session_key)
+        return None
+
+    def exists(self, session_key: str) -> bool:
+        """By the row: a copy in Redis may be from before a gap."""
+        if _redis(self._cache) is None:  # type: ignore[attr-defined]
+            return bool(super().exists(session_key))
+        return bool(DatabaseStore.exists(self, session_key))
+
+
+def _redis(cache: object) -> FailoverRedisCache | None:
+    return cache if isinstance(cache, FailoverRedisCache) else None

@@ -33,8 +33,8 @@ class OutboxGateway:
         sent_at = clock.now().astimezone(UTC).isoformat(timespec="milliseconds")
         record = {"to": to, "body": body, "sent_at": sent_at.replace("+00:00", "Z")}
         append_line(self.path, json.dumps(record, ensure_ascii=False))
-        # The outbox exists so that a person trying Twofold out can read the codes.
-        logger.info("SMS to %s written to %s:\n%s", mask(to), self.path, body)
+        # Where to read it, not the text: codes never reach a log (the file is 0600, logs are not).
+        logger.info("SMS to %s written to %s", mask(to), self.path)
         return str(uuid.uuid4())
 
 

@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from twofold.errors import FlowError
 from twofold.factors.activation import SessionSetup
 from twofold.factors.forms import ActivateForm
-from twofold.web.decorators import post_only, signed_in_user
-from twofold.web.factors.shared import SETTINGS, factors_changed
+from twofold.web.decorators import fresh_to_bind, post_only, signed_in_user
+from twofold.web.factors.shared import SETTINGS, first_factor_on
 
 TEMPLATE = "factors/first_factor_backup_codes.html"
 View = Callable[[HttpRequest], HttpResponse]
@@ -38,7 +38,7 @@ class Page:
 def views(page: Page) -> tuple[View, View]:
     """The backup codes page (GET: the codes; POST: activate) and the cancel action."""
 
-    @login_required
+    @fresh_to_bind  # shows the codes that replace any others, and activates: as the start
     @never_cache  # the codes are secrets: no copy in any cache, nor in the back button
     def backup_codes(request: HttpRequest) -> HttpResponse:
         if request.method == "POST":
@@ -70,8 +70,6 @@ def _activate(request: HttpRequest, page: Page) -> HttpResponse:
             messages.error(request, error.message)
             return redirect(SETTINGS)
         form.add_error(error.param, error.message)
-        # Not shown again on a refused activation: the set already shown stays pending.
+        # The page links back to the codes: the same set, pending until activation.
         return render(request, TEMPLATE, {"codes": None, "form": form, "page": page})
-    factors_changed(request)
-    messages.success(request, "Two-factor authentication is on.")
-    return redirect(SETTINGS)
+    return first_factor_on(request, SETTINGS)

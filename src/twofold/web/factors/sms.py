@@ -26,8 +26,9 @@ from twofold.factors.sms.codes import Sender, seconds_until_resend
 from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.sms.models import PendingSmsEnrollment
 from twofold.sms.numbers import formatted
+from twofold.web import send_failure
 from twofold.web.decorators import fresh, fresh_to_bind, post_only, signed_in_user
-from twofold.web.factors.shared import SETTINGS, factors_changed
+from twofold.web.factors.shared import SETTINGS, factors_changed, first_factor_on
 
 View = Callable[..., HttpResponse]
 # Where activation leads back to, when enrollment began elsewhere ("Account & Security").
@@ -105,7 +106,7 @@ def _phone_step(request: HttpRequest, *, changing: bool) -> HttpResponse:
 # --- Step 2: the code sent to the number -------------------------------------------------------
 
 
-@login_required
+@fresh_to_bind  # binds the number (a new one, or beside another factor): as the first step
 def confirm(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     enrollment = flows.pending(user)
@@ -123,6 +124,7 @@ def confirm(request: HttpRequest) -> HttpResponse:
             _show_error(form, error)
         else:
             return _confirmed(request, enrollment)
+    send_error = send_failure.take(request)
     context = {
         "form": form,
         "changing": enrollment.purpose == Purpose.CHANGE_NUMBER,
@@ -130,6 +132,8 @@ def confirm(request: HttpRequest) -> HttpResponse:
         "resend_in": seconds_until_resend(
             user, enrollment.purpose, clock.now(), phone=enrollment.phone
         ),
+        "send_error": send_error,
+        "code_waiting": bool(send_error) and flows.code_waiting(enrollment),
     }
     return render(request, "factors/confirm.html", context)
 
@@ -155,7 +159,7 @@ def resend(request: HttpRequest) -> HttpResponse:
     except FlowError as error:
         if error.code in _STEP_OF_ERROR:
             return _back_to_step(request, error)
-        messages.error(request, error.message)
+        send_failure.remember(request, error)
     else:
         enrollment = flows.pending(user)
         phone = formatted(enrollment.phone) if enrollment else "your phone"
@@ -180,7 +184,7 @@ def cancel(request: HttpRequest) -> HttpResponse:
 # --- Step 3: backup codes, then activation -----------------------------------------------------
 
 
-@login_required
+@fresh_to_bind  # shows the codes that replace any others, and activates: as the first step
 @never_cache  # the codes are secrets: no copy in any cache, nor in the back button
 def backup_codes(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
@@ -205,12 +209,10 @@ def _activate(request: HttpRequest) -> HttpResponse:
         if error.param not in form.fields:
             return _back_to_step(request, error)
         _show_error(form, error)
-        # The codes were shown once and are not shown again: the same set stays pending.
+        # The page links back to the codes: the same set, pending until activation.
         context = {"codes": None, "form": form, "activating": True}
         return render(request, "factors/backup_codes.html", context)
-    factors_changed(request)
-    messages.success(request, "Two-factor authentication is on.")
-    return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
+    return first_factor_on(request, request.session.pop(RETURN_TO, None) or SETTINGS)
 
 
 # --- Management of an active factor -------------------------------------------------------------

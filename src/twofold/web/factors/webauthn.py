@@ -24,6 +24,9 @@ from twofold.web.factors.shared import SETTINGS, factors_changed
 def keys(request: HttpRequest) -> HttpResponse:
     """The member's keys (rename, remove) and the form to add one; POST: the browser's answer."""
     user = signed_in_user(request)
+    confirm_url = binding_confirmation_url(request)
+    if request.method == "POST" and confirm_url:
+        return redirect(confirm_url)  # the answer binds a key beside another factor: aal2
     form = RegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         rp = flows.relying_party(request.get_host())
@@ -47,7 +50,7 @@ def keys(request: HttpRequest) -> HttpResponse:
         "form": form,
         "begin": BeginForm(),
         # Adding a key beside another factor needs that factor too (the API refuses otherwise).
-        "confirm_url": binding_confirmation_url(request),
+        "confirm_url": confirm_url,
     }
     return render(request, "factors/webauthn/keys.html", context)
 

@@ -24,6 +24,7 @@ from twofold.factors.sms.forms import ConfirmCodeForm, PhoneForm
 from twofold.factors.totp.forms import TotpCodeForm
 from twofold.signin import forced_enrollment
 from twofold.sms.numbers import formatted
+from twofold.web import send_failure
 
 in_enrollment_stage = login_stage_required(
     stage=forced_enrollment.STAGE_KEY, redirect_urlname="account_login"
@@ -112,10 +113,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
             if forced_enrollment.completed(user):
                 return _replaced(request, stage)
             return redirect(BACKUP_CODES)
+    send_error = send_failure.take(request)
     context = {
         "form": form,
         "phone": formatted(pending.phone),
         "resend_in": forced_enrollment.resend_in(user, stage.state),
+        "send_error": send_error,
+        "code_waiting": bool(send_error) and forced_enrollment.code_waiting(user, stage.state),
     }
     return _render(request, "enroll_confirm.html", **context)
 
@@ -157,7 +161,7 @@ def resend(request: HttpRequest) -> HttpResponse:
     except FlowError as error:
         if error.code == "enrollment_missing":
             return _start_again(request, error)
-        messages.error(request, error.message)
+        send_failure.remember(request, error)
     else:
         pending = forced_enrollment.current(stage.login.user, stage.state)
         phone = formatted(pending.phone) if pending else "your phone"
@@ -167,7 +171,8 @@ def resend(request: HttpRequest) -> HttpResponse:
 
 @in_enrollment_stage
 def backup_codes(request: HttpRequest) -> HttpResponse:
-    """GET shows a new set of backup codes (once); POST with the tick activates and signs in."""
+    """GET shows the enrollment's backup codes (the same set at every visit until activation);
+    POST with the tick activates and signs in."""
     stage = _stage(request)
     user = stage.login.user
     if request.method == "POST":
@@ -194,7 +199,7 @@ def _activate(request: HttpRequest, stage: LoginStage) -> HttpResponse:
         if error.param not in form.fields:
             return _start_again(request, error)
         _show_error(form, error)
-        # Shown once: the same set stays pending, and is not shown again.
+        # The page links back to the codes: the same set, pending until activation.
         return _render(request, "enroll_backup_codes.html", codes=None, form=form)
     messages.success(request, "Two-factor authentication is on.")
     return stage.exit()

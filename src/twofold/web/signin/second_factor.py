@@ -35,6 +35,7 @@ from twofold.signin.forms import (
     TotpCodeForm,
 )
 from twofold.users.models import User
+from twofold.web import send_failure
 from twofold.web.signin import passkey as webauthn_views
 
 View = Callable[[HttpRequest], HttpResponse]
@@ -72,12 +73,15 @@ def _exit(request: HttpRequest, stage: LoginStage) -> HttpResponse:
 
 def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str, Any]:
     user = stage.login.user
+    send_error = send_failure.take(request) or stage.state.get("send_error")
     return {
         "may_remember": remembered_devices_allowed(user),
         "other_ways": len(second_factor.accepted_methods(user)) > 1,
         "masked_phone": second_factor.masked_phone(user),
         "resend_in": second_factor.seconds_until_resend(request, user, stage.state),
-        "send_error": stage.state.get("send_error"),
+        "send_error": send_error,
+        # Only read when the send failed: whether an earlier code still works.
+        "code_waiting": bool(send_error) and second_factor.code_waiting(request, user, stage.state),
         **extra,
     }
 
@@ -137,7 +141,10 @@ def resend(request: HttpRequest) -> HttpResponse:
         current = second_factor.method(stage.login.user, stage.state) or SMS
         second_factor.resend(request, stage.login.user, stage.state, current)
     except FlowError as error:
-        messages.error(request, error.message)
+        if challenge(current).delivered:  # the code page says it, with what still works
+            send_failure.remember(request, error)
+        else:
+            messages.error(request, error.message)
     else:
         messages.success(
             request, f"A new code is on its way to {second_factor.masked_phone(stage.login.user)}."
@@ -223,12 +230,16 @@ def _reauthenticate(request: HttpRequest, user: User) -> HttpResponse:
 def _reauthenticate_with_delivered_code(
     request: HttpRequest, user: User, method: str, context: dict[str, Any]
 ) -> HttpResponse:
-    """A texted code: sent at the first visit (``resend`` posts for a new one), then typed."""
+    """A texted code: sent when the member presses "Send code" (a POST), then typed.
+
+    Opening the page texts nothing (ASVS 3.5.3): a GET is what a link or an image on another
+    site can make a member's browser send, and each text buzzes their phone and costs money.
+    """
     form = SmsCodeForm(request.POST or None)
     send_error = None
     if request.method == "POST" and "resend" in request.POST:
         form = SmsCodeForm()
-        send_error = _send_reauthentication_code(request, user, method, again=True)
+        send_error = _send_reauthentication_code(request, user, method)
     elif request.method == "POST" and form.is_valid():
         try:
             second_factor.reauthenticate(request, user, method, form.cleaned_data["code"])
@@ -236,10 +247,6 @@ def _reauthenticate_with_delivered_code(
             form.add_error("code", error.message)
         else:
             return redirect(context["next"])
-    elif request.method == "GET" and not second_factor.reauthentication_waiting(
-        request, user, method
-    ):
-        send_error = _send_reauthentication_code(request, user, method)
     context = {
         **context,
         "form": form,
@@ -250,12 +257,10 @@ def _reauthenticate_with_delivered_code(
     return render(request, "signin/reauthenticate.html", context)
 
 
-def _send_reauthentication_code(
-    request: HttpRequest, user: User, method: str, *, again: bool = False
-) -> str | None:
-    """Text a code; return why it was not sent, if it was not."""
+def _send_reauthentication_code(request: HttpRequest, user: User, method: str) -> str | None:
+    """Text a new code; return why it was not sent, if it was not."""
     try:
-        second_factor.open_reauthentication(request, user, method, again=again)
+        second_factor.open_reauthentication(request, user, method, again=True)
     except FlowError as error:
         return error.message
     return None

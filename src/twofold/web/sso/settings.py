@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError, NotFound
 from twofold.sso import connections as connection_flows
-from twofold.sso import saml, settings_flows
+from twofold.sso import domain_verification, saml, settings_flows
 from twofold.sso import trial_sign_in as test_sign_in
 from twofold.sso.forms import (
     ConnectionForm,
@@ -241,4 +241,20 @@ def remove_domain(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound as error:
         raise Http404(error.message) from None
     messages.success(request, f"The domain {claimed.domain} was removed.")
+    return redirect("account_sso")
+
+
+@administrator_required
+@fresh
+@require_POST
+def verify_domain(request: HttpRequest, pk: int) -> HttpResponse:
+    """Look for the domain's TXT record now; the page says what was found."""
+    try:
+        claimed = domain_verification.verify_domain(signed_in_membership(request), pk)
+    except NotFound as error:
+        raise Http404(error.message) from None
+    except FlowError as error:  # record missing, DNS unavailable, verified by another account
+        messages.error(request, error.message)
+        return redirect("account_sso")
+    messages.success(request, f"The domain {claimed.domain} is verified.")
     return redirect("account_sso")

@@ -5,11 +5,11 @@ from __future__ import annotations
 from allauth.account.internal.decorators import login_not_required
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from twofold.errors import FlowError
-from twofold.sso import flows, policy, saml
+from twofold.sso import flows, linking, policy, saml
 from twofold.sso.forms import SsoEmailForm
 
 
@@ -31,5 +31,22 @@ def sign_in_with_sso(request: HttpRequest) -> HttpResponse:
 
 @login_not_required
 def sso_required(request: HttpRequest) -> HttpResponse:
-    """Where a password sign-in of a member whose account requires SSO ends."""
-    return render(request, "sso/required.html", {"message": policy.SSO_REQUIRED}, status=403)
+    """Where a password sign-in of a member whose account requires SSO ends; with a link ticket,
+    the offer to continue to the connection to link."""
+    context = {
+        "message": policy.SSO_REQUIRED,
+        "to_link": linking.offered_connection(request.session),
+    }
+    return render(request, "sso/required.html", context, status=403)
+
+
+@login_not_required
+@require_http_methods(["POST"])
+def continue_to_link(request: HttpRequest) -> HttpResponse:
+    """Off to the connection this session's link ticket names (its answer is linked there)."""
+    connection = linking.offered_connection(request.session)
+    if connection is None:  # expired, used, or never offered
+        return redirect("sso_required")
+    provider = saml.TwofoldSamlProvider(request, app=saml.app_of(connection))
+    response: HttpResponse = provider.redirect(request, AuthProcess.LOGIN)
+    return response

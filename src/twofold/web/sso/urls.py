@@ -20,6 +20,7 @@ urlpatterns = [
     path("domains/", settings.add_domain, name="account_sso_domains"),
     path("domains/<int:pk>", settings.change_domain, name="account_sso_domain"),
     path("domains/<int:pk>/remove", settings.remove_domain, name="account_sso_domain_remove"),
+    path("domains/<int:pk>/verify", settings.verify_domain, name="account_sso_domain_verify"),
 ]
 
 oidc_urlpatterns = [
@@ -34,4 +35,5 @@ saml_urlpatterns = [
 sso_urlpatterns = [
     path("", sign_in.sign_in_with_sso, name="sso_sign_in"),
     path("required/", sign_in.sso_required, name="sso_required"),
+    path("link/", sign_in.continue_to_link, name="sso_link_at_sign_in"),
 ]

@@ -1,4 +1,5 @@
-"""``{% sso_offered as offered %}``: whether any account has set up "Sign in with SSO"."""
+"""``{% sso_offered as offered %}``: whether any account has set up "Sign in with SSO"
+(a verified domain with a connection)."""
 
 from django import template
 
@@ -9,4 +10,4 @@ register = template.Library()
 
 @register.simple_tag
 def sso_offered() -> bool:
-    return EmailDomain.objects.filter(connection__isnull=False).exists()
+    return EmailDomain.objects.verified().filter(connection__isnull=False).exists()
