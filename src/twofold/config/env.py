@@ -117,10 +117,8 @@ KNOWN_VARIABLES: dict[str, str] = {
     "base64; required in production; otherwise generated and kept under the data dir",
     "OIDC_PRIVATE_KEY": "RSA private key (PEM) signing the identity provider's ID tokens; "
     "required in production (or OIDC_PRIVATE_KEY_FILE); otherwise generated under the data dir",
-    "OIDC_PRIVATE_KEY_FILE": "a file holding OIDC_PRIVATE_KEY (container secrets)",
     "OIDC_PREVIOUS_KEYS": "RSA keys (PEM, private or public, one after another) still published "
     "in the JWKS after `twofold rotate-signing-key`, never signing; only with OIDC_PRIVATE_KEY",
-    "OIDC_PREVIOUS_KEYS_FILE": "a file holding OIDC_PREVIOUS_KEYS (container secrets)",
     "HOST": "address to listen on; default `127.0.0.1`",
     "PORT": "port to listen on; default `8000`",
     "PUBLIC_URL": "the URL people use, e.g. `https://login.example.com`; default `http://HOST:PORT`",
@@ -159,6 +157,23 @@ KNOWN_VARIABLES: dict[str, str] = {
     "LOG_FORMAT": "`text` (default) or `json`: one JSON object per line (docs/operations.md)",
 }
 
+# Settings that are secrets: each may be given instead in the file ``TWOFOLD_<NAME>_FILE`` names
+# (container secrets, systemd credentials), which keeps the value out of the environment.
+SECRET_VARIABLES: tuple[str, ...] = (
+    "SECRET_KEY",
+    "FACTOR_KEY",
+    "OIDC_PRIVATE_KEY",
+    "OIDC_PREVIOUS_KEYS",
+    "DATABASE_URL",  # its password
+    "REDIS_URL",
+    "SMTP_PASSWORD",
+    *sms_config.SECRETS,
+    *sso_config.SECRETS,
+)
+KNOWN_VARIABLES.update(
+    {f"{name}_FILE": f"a file holding {name} (container secrets)" for name in SECRET_VARIABLES}
+)
+
 
 # Read by the test suite only (README, "Testing"); the server accepts and ignores them.
 TEST_VARIABLES: dict[str, str] = {
@@ -192,6 +207,8 @@ class _Reader:
     def __init__(self, environ: Mapping[str, str]) -> None:
         self.env = {k[len(PREFIX) :]: v for k, v in environ.items() if k.startswith(PREFIX)}
         self.problems: list[str] = []
+        for name in SECRET_VARIABLES:
+            self._read_secret_file(name)
 
     def build(self, cwd: Path, now: datetime) -> TwofoldSettings:
         self._refuse_unknown()
@@ -290,6 +307,33 @@ class _Reader:
             return default
         return value
 
+    def _read_secret_file(self, name: str) -> None:
+        """The one rule for every secret: the file ``<name>_FILE`` names is read once, here, and
+        stands for the variable, without the trailing newline editors and ``echo`` add. Both
+        set is refused (which one counts would be a guess); the content is never printed."""
+        path = self.env.get(f"{name}_FILE")
+        if not path:
+            return
+        variable = f"{PREFIX}{name}_FILE={path!r}"
+        if self.env.get(name):
+            self.problems.append(f"set {PREFIX}{name} or {PREFIX}{name}_FILE, not both")
+            return
+        try:
+            value = Path(path).read_text(encoding="utf-8").rstrip("\r\n")
+        except OSError as error:
+            reason = error.strerror or type(error).__name__
+            self.problems.append(
+                f"{variable} cannot be read ({reason}): {PREFIX}{name} stays unset"
+            )
+            return
+        except UnicodeDecodeError:
+            self.problems.append(f"{variable} is not UTF-8 text: {PREFIX}{name} stays unset")
+            return
+        if not value:
+            self.problems.append(f"{variable} is an empty file: {PREFIX}{name} stays unset")
+            return
+        self.env[name] = value
+
     def secret(self, name: str) -> Secret | None:
         raw = self.env.get(name)
         return Secret(raw) if raw else None
@@ -331,16 +375,16 @@ class _Reader:
         The same on every instance, so given in production (the variables, or files named by
         ``_FILE``, as container secrets are); else kept in the data directory, where
         ``twofold rotate-signing-key`` rotates them (config/signing_keys.py)."""
-        if self.env.get("OIDC_PRIVATE_KEY") or self.env.get("OIDC_PRIVATE_KEY_FILE"):
-            given = self.given_or_file("OIDC_PRIVATE_KEY")
-            if given is not None and not valid_private_key(given):
+        given: str | None = self.env.get("OIDC_PRIVATE_KEY")
+        if given or self.env.get("OIDC_PRIVATE_KEY_FILE"):
+            if given and not valid_private_key(given):
                 self.problems.append(
                     f"{PREFIX}OIDC_PRIVATE_KEY must be an RSA private key in PEM ({OIDC_KEY_HINT})"
                 )
                 given = None
             key = Secret((given or "").strip())
             return key, self._previous_keys(str(key)), True
-        if self.env.get("OIDC_PREVIOUS_KEYS") or self.env.get("OIDC_PREVIOUS_KEYS_FILE"):
+        if self.env.get("OIDC_PREVIOUS_KEYS"):
             # The data directory keeps its own retired keys; these would be published unused.
             self.problems.append(
                 f"{PREFIX}OIDC_PREVIOUS_KEYS needs {PREFIX}OIDC_PRIVATE_KEY (without it, the keys "
@@ -360,7 +404,7 @@ class _Reader:
         return Secret(stored.signing), tuple(k.public_key for k in stored.retired), False
 
     def _previous_keys(self, signing_key: str) -> tuple[str, ...]:
-        text = self.given_or_file("OIDC_PREVIOUS_KEYS")
+        text = self.env.get("OIDC_PREVIOUS_KEYS")
         if not text:
             return ()
         try:

@@ -58,6 +58,16 @@ VARIABLES: dict[str, str] = {
     "SMS_WEBHOOK_BASIC_AUTH": "`user:password` for HTTP Basic authentication at the webhook",
 }
 
+# Each may come from the file TWOFOLD_<NAME>_FILE names instead (config/env.py, SECRET_VARIABLES).
+SECRETS = (
+    "TWILIO_ACCOUNT_SID",  # not secret alone, but given beside its token
+    "TWILIO_AUTH_TOKEN",
+    "SNS_ACCESS_KEY_ID",
+    "SNS_SECRET_ACCESS_KEY",
+    "SMS_WEBHOOK_BEARER_TOKEN",
+    "SMS_WEBHOOK_BASIC_AUTH",
+)
+
 
 @dataclass(frozen=True)
 class TwilioSettings:

@@ -31,6 +31,8 @@ VARIABLES: dict[str, str] = {
     "email domains' TXT records; default the system's (`/etc/resolv.conf`)",
 }
 DNS_PORT = 53
+# Each may come from the file TWOFOLD_<NAME>_FILE names instead (config/env.py, SECRET_VARIABLES).
+SECRETS = ("GOOGLE_CLIENT_SECRET", "MICROSOFT_CLIENT_SECRET")
 
 
 class Reader(Protocol):
