@@ -288,3 +288,27 @@ def test_rotate_signing_key_writes_the_new_key_to_a_new_private_file_only(tmp_pa
     assert again.stderr.strip() == f"--out {out} exists: name a file that does not."
     assert again.stdout == ""
     assert signing_keys.valid_private_key(out.read_text())
+
+
+# --- serve ----------------------------------------------------------------------------------
+
+
+def test_gunicorn_gives_stopping_workers_the_graceful_timeout():
+    from twofold.cli import gunicorn_arguments
+
+    arguments = gunicorn_arguments("app:application", "127.0.0.1:8123", 3, graceful_timeout=70)
+    assert "--graceful-timeout=70" in arguments
+    assert "--timeout=70" in arguments  # a silent worker is never killed sooner
+
+
+def test_serve_refuses_a_graceful_timeout_shorter_than_the_sms_failover(tmp_path):
+    result = twofold(
+        "serve",
+        data_dir=tmp_path,
+        SMS_GATEWAYS="webhook",
+        SMS_WEBHOOK_URL="https://relay.example.com/sms",
+        GRACEFUL_TIMEOUT="15",
+    )
+    assert result.returncode == 1
+    assert "TWOFOLD_GRACEFUL_TIMEOUT=15 is shorter than sending one text may take" in result.stderr
+    assert "Traceback" not in result.stderr

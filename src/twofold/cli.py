@@ -68,7 +68,9 @@ def check(args: argparse.Namespace) -> int:
     return 0
 
 
-def gunicorn_arguments(application: str, bind: str, workers: int) -> list[str]:
+def gunicorn_arguments(
+    application: str, bind: str, workers: int, *, graceful_timeout: int = 30
+) -> list[str]:
     """How Twofold runs gunicorn (``python -m bench.baseline`` serves its comparisons so too)."""
     return [
         application,
@@ -80,6 +82,11 @@ def gunicorn_arguments(application: str, bind: str, workers: int) -> list[str]:
         f"--threads={THREADS_PER_WORKER}",
         "--max-requests=20000",
         "--max-requests-jitter=2000",
+        # On SIGTERM (a deploy, a restart after --max-requests) a worker finishes its requests for
+        # this long, longer than the SMS failover (TWOFOLD_GRACEFUL_TIMEOUT, config/env.py); a
+        # silent worker is never killed sooner than that either.
+        f"--graceful-timeout={graceful_timeout}",
+        f"--timeout={graceful_timeout}",
         # No access log by default: a line per request cost 15 % of a session check (issue 7).
         # GUNICORN_CMD_ARGS="--access-logfile=-" turns it on.
         "--forwarded-allow-ips=127.0.0.1",
@@ -106,7 +113,12 @@ def serve(args: argparse.Namespace) -> int:
         sys.executable,
         "-m",
         "gunicorn",
-        *gunicorn_arguments("twofold.config.wsgi:application", bind, twofold.workers),
+        *gunicorn_arguments(
+            "twofold.config.wsgi:application",
+            bind,
+            twofold.workers,
+            graceful_timeout=twofold.graceful_timeout,
+        ),
     ]
     print(
         f"Twofold serves on {twofold.public_url} "

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import difflib
+import math
 import os
 import re
 import secrets
@@ -74,6 +75,7 @@ class TwofoldSettings:
     database_url: Secret | None
     redis_url: Secret | None
     workers: int
+    graceful_timeout: int  # seconds; longer than the SMS failover can take (config/sms.py)
     session_max_age: int
     session_idle_timeout: int
     email_backend: EmailBackend
@@ -155,6 +157,8 @@ KNOWN_VARIABLES: dict[str, str] = {
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
     "LOG_FORMAT": "`text` (default) or `json`: one JSON object per line (docs/operations.md)",
+    "GRACEFUL_TIMEOUT": "seconds a stopping worker may finish its requests (gunicorn's graceful "
+    "and worker timeouts); default the SMS failover's longest wait plus 10, at least 30",
 }
 
 # Settings that are secrets: each may be given instead in the file ``TWOFOLD_<NAME>_FILE`` names
@@ -224,6 +228,7 @@ class _Reader:
         max_age = self.integer("SESSION_MAX_AGE", 86400, minimum=60)
         idle = self.integer("SESSION_IDLE_TIMEOUT", 3600, minimum=60)
         oidc_key, previous_keys, key_in_environment = self._oidc_keys(mode, data_dir, now)
+        sms = sms_config.read(self, data_dir, production=mode == "production")
         settings = TwofoldSettings(
             mode=mode,
             data_dir=data_dir,
@@ -241,6 +246,7 @@ class _Reader:
             database_url=self.secret("DATABASE_URL"),
             redis_url=self.secret("REDIS_URL"),
             workers=self.integer("WORKERS", 2 * (os.cpu_count() or 1) + 1, minimum=1, maximum=256),
+            graceful_timeout=self._graceful_timeout(sms),
             session_max_age=max_age,
             session_idle_timeout=idle,
             email_backend=email_backend,
@@ -262,7 +268,7 @@ class _Reader:
             ),
             sms_code_lifetime=self.integer("SMS_CODE_LIFETIME", 300, minimum=60, maximum=600),
             sms_resend_cooldown=self.integer("SMS_RESEND_COOLDOWN", 30, minimum=10, maximum=600),
-            sms=sms_config.read(self, data_dir, production=mode == "production"),
+            sms=sms,
             sso=sso_config.read(self),
             audit_retention_days=self.integer(
                 "AUDIT_RETENTION_DAYS", 365, minimum=1, maximum=36500
@@ -415,18 +421,21 @@ class _Reader:
         signing = signing_keys.public_key(signing_key) if signing_key else None
         return tuple(k for k in published if k != signing)  # the signing key is published anyway
 
-    def given_or_file(self, name: str) -> str | None:
-        """The variable's value, else what the file ``<name>_FILE`` names holds; None when
-        neither is set or the file cannot be read (then the problem is recorded)."""
-        value = self.env.get(name)
-        path = self.env.get(f"{name}_FILE")
-        if value or not path:
-            return value or None
-        try:
-            return Path(path).read_text()
-        except OSError as error:
-            self.problems.append(f"{PREFIX}{name}_FILE={path!r} cannot be read: {error.strerror}")
-            return None
+    def _graceful_timeout(self, sms: SmsSettings) -> int:
+        """A worker told to stop finishes its requests for this long, then is killed: shorter
+        than the SMS failover, a member's code could be cut off mid-send (refused, not warned:
+        the text is paid for and the sign-in fails)."""
+        longest = math.ceil(sms_config.longest_failover(sms))
+        default = max(MINIMUM_GRACEFUL_TIMEOUT, longest + GRACEFUL_MARGIN)
+        value = self.integer("GRACEFUL_TIMEOUT", default, minimum=1, maximum=3600)
+        if value < longest:
+            self.problems.append(
+                f"{PREFIX}GRACEFUL_TIMEOUT={value} is shorter than sending one text may take "
+                f"({longest} s: the gateways {', '.join(sms.gateways)} timing out in turn at "
+                f"{PREFIX}SMS_TIMEOUT={sms.timeout:g}); a stopping worker would cut it off. "
+                f"Set it to at least {longest}, or lower {PREFIX}SMS_TIMEOUT"
+            )
+        return value
 
     def _allowed_hosts(self, public_url: str, host: str) -> tuple[str, ...]:
         parts = urlsplit(public_url)
@@ -511,6 +520,11 @@ _FORWARD_AUTH_HOST = re.compile(
     rf"(?:\.?{_LABEL}(?:\.{_LABEL})*|\[[0-9a-f:.]+\])"  # a name, .domain, or [IPv6]
     r"(?::[0-9]{1,5})?"  # one port only
 )
+
+
+# gunicorn's own default, for a configuration whose texts never wait on the network.
+MINIMUM_GRACEFUL_TIMEOUT = 30
+GRACEFUL_MARGIN = 10  # the rest of the request around the text: the password hash, the database
 
 
 FACTOR_KEY_HINT = (

@@ -112,6 +112,19 @@ class SmsSettings:
     gateways_chosen: bool = False
 
 
+# HTTP calls per text at each gateway (SNS: the opt-out check, then the publish); each may wait
+# TWOFOLD_SMS_TIMEOUT to connect and as long again for the answer (requests', botocore's rule).
+CALLS_PER_TEXT = {"outbox": 0, "console": 0, "twilio": 1, "sns": 2, "webhook": 1}
+
+
+def longest_failover(sms: SmsSettings) -> float:
+    """Seconds one text may wait at most when every gateway times out in turn (failover).
+
+    A stopping worker must be given at least this long, or a text could be cut off mid-send.
+    The bound counts each call's connect and answer timeouts once."""
+    return sum(CALLS_PER_TEXT.get(name, 0) * 2 * sms.timeout for name in sms.gateways)
+
+
 class Reader(Protocol):
     problems: list[str]
 
