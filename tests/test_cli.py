@@ -312,3 +312,88 @@ def test_serve_refuses_a_graceful_timeout_shorter_than_the_sms_failover(tmp_path
     assert result.returncode == 1
     assert "TWOFOLD_GRACEFUL_TIMEOUT=15 is shorter than sending one text may take" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# --- backup and restore ---------------------------------------------------------------------
+
+SIGN_IN = """
+import django, sys
+django.setup()
+from django.test import Client
+client = Client(HTTP_HOST="127.0.0.1")
+answer = client.post("/accounts/login/", {"login": sys.argv[1], "password": sys.argv[2]})
+print(answer.status_code, answer.headers.get("Location"), "_auth_user_id" in client.session)
+"""
+
+
+def signs_in(data_dir: Path, email: str, password: str) -> str:
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("TWOFOLD_")}
+    environ.update(
+        {"DJANGO_SETTINGS_MODULE": "twofold.config.settings", "TWOFOLD_DATA_DIR": str(data_dir)}
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", SIGN_IN, email, password],
+        env=environ,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+def test_backup_then_restore_gives_back_a_working_twofold(tmp_path):
+    live, backup = tmp_path / "live", tmp_path / "backup"
+    assert twofold("migrate", "--verbosity", "0", data_dir=live).returncode == 0
+    password = "a very long passphrase"
+    created = twofold(
+        "create-account",
+        "--email",
+        "boss@initech.test",
+        "--name",
+        "Initech",
+        "--password-stdin",
+        data_dir=live,
+        stdin=password + "\n",
+    )
+    assert created.returncode == 0, created.stderr
+    made = twofold("backup", str(backup), data_dir=live)
+    assert made.returncode == 0, made.stderr
+    assert f"to {backup}." in made.stdout
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o700
+
+    for path in list(live.iterdir()):  # the machine is lost; a new one starts empty
+        if path.is_file():
+            path.unlink()
+    restored = twofold("restore", str(backup), data_dir=live)
+    assert restored.returncode == 0, restored.stderr
+    assert "Start Twofold again." in restored.stdout
+    assert (live / "secret_key").read_text() == (backup / "secret_key").read_text()
+    assert signs_in(live, "boss@initech.test", password) == "302 / True"
+
+    again = twofold("restore", str(backup), data_dir=live)
+    assert again.returncode == 1
+    assert "restore with --force to replace it" in again.stderr
+    assert "Traceback" not in again.stderr
+    assert twofold("restore", "--force", str(backup), data_dir=live).returncode == 0
+
+
+def test_backup_refuses_a_directory_that_is_not_empty(tmp_path):
+    assert twofold("migrate", "--verbosity", "0", data_dir=tmp_path / "data").returncode == 0
+    (tmp_path / "taken").mkdir()
+    (tmp_path / "taken" / "notes.txt").write_text("mine")
+    result = twofold("backup", str(tmp_path / "taken"), data_dir=tmp_path / "data")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"twofold backup: {tmp_path / 'taken'} is not empty: name a new or empty directory.\n"
+    )
+
+
+@pytest.mark.parametrize(("command", "instead"), [("backup", "pg_dump"), ("restore", "pg_restore")])
+def test_backup_and_restore_send_postgresql_to_its_own_tools(tmp_path, command, instead):
+    result = twofold(
+        command, str(tmp_path / "backup"), data_dir=tmp_path, DATABASE_URL="postgres://db/twofold"
+    )
+    assert result.returncode == 1
+    assert "is for the embedded SQLite database; this one is PostgreSQL" in result.stderr
+    assert instead in result.stderr
+    assert not (tmp_path / "backup").exists()

@@ -360,6 +360,86 @@ def _rotate_key_in_environment(out: Path | None, current: str, keep_for: timedel
     return 0
 
 
+def backup(args: argparse.Namespace) -> int:
+    """Copy the SQLite database (online: Twofold may go on serving) and the data directory's
+    keys into the new directory ``args.path`` (docs/operations.md, "Backups")."""
+    from django.conf import settings
+
+    from twofold import __version__, clock
+    from twofold.config import backup as backups
+
+    database = _sqlite_database("backup", "pg_dump")
+    if database is None:
+        return 1
+    twofold = settings.TWOFOLD
+    try:
+        made = backups.backup(
+            database, twofold.data_dir, args.path, now=clock.now(), version=__version__
+        )
+    except (backups.BackupError, OSError) as error:
+        print(f"twofold backup: {_one_line(error)}", file=sys.stderr)
+        return 1
+    keys = ", ".join(made.keys) or "none"
+    print(
+        f"Backed up {database} ({len(made.migrations)} migrations applied) and the keys "
+        f"({keys}) to {args.path}."
+    )
+    given = [
+        f"TWOFOLD_{variable}"
+        for file, variable in (("secret_key", "SECRET_KEY"), ("factor_key", "FACTOR_KEY"))
+        if file not in made.files
+    ] + (["TWOFOLD_OIDC_PRIVATE_KEY"] if twofold.oidc_key_in_environment else [])
+    if given:
+        print(f"Keep {', '.join(given)} with this backup: given in the environment, not in it.")
+    return 0
+
+
+def restore(args: argparse.Namespace) -> int:
+    """Put a ``twofold backup`` back, Twofold stopped: checked first, then each file replaced
+    whole; an existing database only with ``--force``."""
+    from django.conf import settings
+    from django.db import connection
+
+    from twofold.config import backup as backups
+    from twofold.config import schema
+
+    database = _sqlite_database("restore", "pg_restore or psql")
+    if database is None:
+        return 1
+    try:
+        done = backups.restore(args.path, database, settings.TWOFOLD.data_dir, force=args.force)
+    except (backups.BackupError, OSError) as error:
+        print(f"twofold restore: {_one_line(error)}", file=sys.stderr)
+        return 1
+    print(
+        f"Restored the backup of {done.created_at} (Twofold {done.twofold_version}) to "
+        f"{database}, with the keys ({', '.join(done.keys) or 'none'})."
+    )
+    missing = schema.pending_migrations(connection)
+    print(schema.pending_message(missing) if missing else "Start Twofold again.")
+    return 0
+
+
+def _sqlite_database(command: str, instead: str) -> Path | None:
+    """The embedded database's file; None (and why, on stderr) on PostgreSQL."""
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        print(
+            f"twofold {command} is for the embedded SQLite database; this one is "
+            f'{connection.display_name}: use {instead} (docs/operations.md, "Backups").',
+            file=sys.stderr,
+        )
+        return None
+    return Path(connection.settings_dict["NAME"])
+
+
+def _one_line(error: Exception) -> str:
+    if isinstance(error, OSError) and error.filename:
+        return f"{error.filename}: {error.strerror}."
+    return str(error)
+
+
 def _duration(span: timedelta) -> str:
     """``15 minutes``, ``24 hours and 5 minutes``: rounded up to the minute."""
     hours, minutes = divmod(math.ceil(span / timedelta(minutes=1)), 60)
@@ -431,6 +511,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         help="with TWOFOLD_OIDC_PRIVATE_KEY: write the new key to this new file, not to stdout",
     )
     p.set_defaults(run=rotate_signing_key)
+    p = sub.add_parser(
+        "backup", help="copy the SQLite database and the keys into a new directory, online"
+    )
+    p.add_argument("path", type=Path, help="a new (or empty) directory")
+    p.set_defaults(run=backup)
+    p = sub.add_parser("restore", help="put a backup back (Twofold stopped)")
+    p.add_argument("path", type=Path, help="the directory twofold backup made")
+    p.add_argument("--force", action="store_true", help="replace an existing database")
+    p.set_defaults(run=restore)
     args = parser.parse_args(argv)
     _setup_django()
     from django.core.management import CommandError
