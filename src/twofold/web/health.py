@@ -1,4 +1,5 @@
-"""Probes for orchestrators: /healthz (the process answers), /readyz (its dependencies do).
+"""Probes for orchestrators: /healthz (the process answers), /readyz (its dependencies do),
+/startupz (this process has started: checked its database once and warmed what it builds once).
 
 They are answered before any other middleware: probes come by pod or host address, which is not
 an allowed host, and they need no session, CSRF token or HTTPS redirect.
@@ -8,6 +9,10 @@ code (every request would fail on a missing table), or its cache cannot be used;
 which check failed and why (``reasons``). With Redis configured, a Redis that cannot be used is
 200 ``degraded``: Twofold serves on from the database (config/redis_cache.py), so the instance
 stays in rotation, and ``checks.redis`` and the reason say so.
+
+/startupz is 503 ``starting`` until this process has once found the database migrated and built
+what it otherwise builds at its first sign-in (the URL resolver, the SMS gateways); from then on
+it is 200 ``started`` without touching anything, as an orchestrator stops asking once it is.
 """
 
 from __future__ import annotations
@@ -18,9 +23,11 @@ from collections.abc import Callable
 from django.core.cache import cache, caches
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.urls import get_resolver
 
 from twofold.config import schema
 from twofold.config.redis_cache import FailoverRedisCache
+from twofold.sms.delivery import configured_gateways
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +57,26 @@ def readyz() -> JsonResponse:
     return JsonResponse(body, status=200 if ready else 503, headers={"Cache-Control": "no-store"})
 
 
-PROBES: dict[str, Callable[[], JsonResponse]] = {"/healthz": healthz, "/readyz": readyz}
+_started = False  # per process: each worker warms itself
+
+
+def startupz() -> JsonResponse:
+    global _started
+    reasons: list[str] = []
+    if not _started and _database_ok(reasons) and _migrations_ok(reasons):
+        _started = _warmed(reasons)
+    body: dict[str, object] = {"status": "started" if _started else "starting"}
+    if reasons:
+        body["reasons"] = reasons
+    return JsonResponse(body, status=200 if _started else 503, headers=_NO_STORE)
+
+
+PROBES: dict[str, Callable[[], JsonResponse]] = {
+    "/healthz": healthz,
+    "/readyz": readyz,
+    "/startupz": startupz,
+}
+_NO_STORE = {"Cache-Control": "no-store"}
 
 
 class HealthProbeMiddleware:
@@ -97,6 +123,19 @@ def _cache_ok(reasons: list[str]) -> bool:
         logger.exception("readiness: cache unreachable")
     reasons.append("The cache cannot be used.")
     return False
+
+
+def _warmed(reasons: list[str]) -> bool:
+    """What the first request would otherwise build: every URL pattern, the SMS gateways (an
+    SDK's client each)."""
+    try:
+        get_resolver().url_patterns  # noqa: B018  (imports every view module)
+        configured_gateways()
+    except Exception:
+        logger.exception("start-up: warming up failed")
+        reasons.append("The URL configuration or an SMS gateway cannot be built (see the log).")
+        return False
+    return True
 
 
 def _redis_ok(redis: FailoverRedisCache, reasons: list[str]) -> bool:
