@@ -1,6 +1,6 @@
 """The ``twofold`` command: the operator's tasks (serve, migrate, create-account, check,
-purge-audit, purge-sms, purge-devices, purge-unverified, check-domains, verify-domain,
-create-application, deliver-logouts, rotate-signing-key)."""
+purge-audit, purge-sms, purge-devices, purge-unverified, purge-tokens, check-domains,
+verify-domain, create-application, deliver-logouts, rotate-signing-key)."""
 
 from __future__ import annotations
 
@@ -207,6 +207,20 @@ def purge_unverified(args: argparse.Namespace) -> int:
         f"{verb} {done.count} unverified sign-up{'' if done.count == 1 else 's'} "
         f"(with {'its' if done.count == 1 else 'their'} account) older than "
         f"{unverified.LIFETIME.days} days (before {done.cutoff:%Y-%m-%d %H:%M} UTC)."
+    )
+    return 0
+
+
+def purge_tokens(args: argparse.Namespace) -> int:
+    """Delete the identity provider's tokens and codes nothing accepts any more; run it daily."""
+    from twofold import clock
+    from twofold.idp import expired_tokens
+
+    done = expired_tokens.purge_expired(now=clock.now(), dry_run=args.dry_run)
+    verb = "Would delete" if args.dry_run else "Deleted"
+    print(
+        f"{verb} {done.refresh_tokens} refresh tokens, {done.access_tokens} access tokens, "
+        f"{done.id_tokens} ID tokens and {done.codes} authorization codes."
     )
     return 0
 
@@ -480,6 +494,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     p.add_argument("--dry-run", action="store_true", help="only print how many would go")
     p.set_defaults(run=purge_unverified)
+    p = sub.add_parser("purge-tokens", help="delete expired or revoked tokens and codes")
+    p.add_argument("--dry-run", action="store_true", help="only print how many would go")
+    p.set_defaults(run=purge_tokens)
     p = sub.add_parser("check-domains", help="re-check the claimed email domains' TXT records")
     p.set_defaults(run=check_domains)
     p = sub.add_parser("verify-domain", help="verify an account's claim of a domain without DNS")

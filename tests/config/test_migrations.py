@@ -29,6 +29,7 @@ def test_every_app_keeps_its_label():
         "twofold.factors": "factors",
         "twofold.audit": "audit",
         "twofold.idp": "twofold_idp",
+        "twofold.scheduler": "twofold_scheduler",
         "twofold.sso": "sso",
         "twofold.api": "api",
     }

@@ -96,6 +96,7 @@ class TwofoldSettings:
     audit_retention_days: int
     log_level: str
     log_format: LogFormat
+    scheduler: bool  # the clean-ups run inside the server (docs/operations.md, "Clean-ups")
 
     @property
     def is_production(self) -> bool:
@@ -157,6 +158,8 @@ KNOWN_VARIABLES: dict[str, str] = {
     "SIGNUP": "`open` (default): anyone may sign up a new account; `closed`: only invitations",
     "LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`",
     "LOG_FORMAT": "`text` (default) or `json`: one JSON object per line (docs/operations.md)",
+    "SCHEDULER": "`on` (default): the server runs the clean-ups and logout retries itself, one "
+    "instance at a time; `off`: run the `twofold` commands from cron",
     "GRACEFUL_TIMEOUT": "seconds a stopping worker may finish its requests (gunicorn's graceful "
     "and worker timeouts); default the SMS failover's longest wait plus 10, at least 30",
 }
@@ -275,6 +278,7 @@ class _Reader:
             ),
             log_level=self.choice("LOG_LEVEL", ("DEBUG", "INFO", "WARNING", "ERROR"), "INFO"),
             log_format=self.choice("LOG_FORMAT", ("text", "json"), "text"),
+            scheduler=self.choice("SCHEDULER", ("on", "off"), "on") == "on",
         )
         self._check_contradictions(settings)
         return settings

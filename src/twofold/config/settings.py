@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "twofold.sso",
     "oauth2_provider",
     "twofold.idp",
+    "twofold.scheduler",
     "twofold.api",
 ]
 

@@ -9,3 +9,9 @@ if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
 
     tracing.start()  # before the handler below loads MIDDLEWARE
 application = get_wsgi_application()
+
+# Only a process that serves Twofold imports this module (each gunicorn worker): the clean-ups
+# run there, unless TWOFOLD_SCHEDULER=off (docs/operations.md, "Clean-ups").
+from twofold.scheduler import background  # noqa: E402  (needs the settings set up above)
+
+scheduler = background.start_in_this_process()
