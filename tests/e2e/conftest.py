@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email.message import EmailMessage
 from pathlib import Path
 
@@ -65,6 +65,7 @@ class TwofoldServer:
     data_dir: Path
     log: Path
     environ: dict[str, str] = field(repr=False)
+    pid: int = 0  # of ``twofold serve`` (gunicorn's master)
 
     @property
     def mail_dir(self) -> Path:
@@ -125,9 +126,14 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serve(data_dir: Path, port: int, **settings: str) -> Iterator[TwofoldServer]:
+def serve(
+    data_dir: Path, port: int, *, own_group: bool = False, migrate: bool = True, **settings: str
+) -> Iterator[TwofoldServer]:
     """``twofold migrate`` then ``twofold serve`` on ``port`` until the block ends; ``settings``
-    are more ``TWOFOLD_*`` variables, named without the prefix (``GOOGLE_CLIENT_ID="..."``)."""
+    are more ``TWOFOLD_*`` variables, named without the prefix (``GOOGLE_CLIENT_ID="..."``).
+    ``own_group``: gunicorn and its workers in a process group of their own, whose id is the
+    server's ``pid`` (a test kills the whole instance with ``os.killpg``); ``migrate=False``
+    when the database was migrated already (a second instance on it)."""
     environ = _server_environment(data_dir, port)
     environ.update({f"TWOFOLD_{name}": value for name, value in settings.items()})
     server = TwofoldServer(
@@ -137,13 +143,24 @@ def serve(data_dir: Path, port: int, **settings: str) -> Iterator[TwofoldServer]
         environ=environ,
     )
     cli = [sys.executable, "-m", "twofold.cli"]
-    subprocess.run(
-        [*cli, "migrate", "--verbosity", "0"], env=environ, cwd=data_dir, check=True, timeout=120
-    )
+    if migrate:
+        subprocess.run(
+            [*cli, "migrate", "--verbosity", "0"],
+            env=environ,
+            cwd=data_dir,
+            check=True,
+            timeout=120,
+        )
     with server.log.open("wb") as log:
         process = subprocess.Popen(
-            [*cli, "serve"], env=environ, cwd=data_dir, stdout=log, stderr=subprocess.STDOUT
+            [*cli, "serve"],
+            env=environ,
+            cwd=data_dir,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=own_group,
         )
+    server = replace(server, pid=process.pid)
     try:
         deadline = time.monotonic() + SERVER_START_TIMEOUT
         while not _healthy(server.url):
