@@ -93,6 +93,8 @@ def gunicorn_arguments(
         # gunicorn's control socket defaults to one path per OS user, which a second instance
         # would take over and delete; Twofold does not use it.
         "--no-control-socket",
+        # Its hooks: the workers' metrics summed, the separate metrics listener.
+        "--config=python:twofold.config.gunicorn",
     ]
 
 
@@ -109,6 +111,7 @@ def serve(args: argparse.Namespace) -> int:
         return 1
     twofold = settings.TWOFOLD
     bind = f"{twofold.host}:{twofold.port}"
+    _metrics_directory(enabled=bool(twofold.metrics_port or twofold.metrics_token))
     argv = [
         sys.executable,
         "-m",
@@ -126,6 +129,20 @@ def serve(args: argparse.Namespace) -> int:
         flush=True,
     )
     os.execv(argv[0], argv)  # noqa: S606  (replace this process with gunicorn)
+
+
+def _metrics_directory(*, enabled: bool) -> None:
+    """With metrics on, a fresh directory for prometheus_client's multiprocess files, named to
+    gunicorn and its workers (who inherit the environment) before any of them starts: each
+    worker writes its values there and a scrape sums them (config/gunicorn.py). Any directory
+    named before is not Twofold's to reuse: old workers' counts would be summed in."""
+    import tempfile
+
+    from twofold.config.gunicorn import MULTIPROCESS_DIR
+
+    os.environ.pop(MULTIPROCESS_DIR, None)
+    if enabled:
+        os.environ[MULTIPROCESS_DIR] = tempfile.mkdtemp(prefix="twofold-metrics-")
 
 
 def create_account(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ CASES: list[Case] = [
     ("DATABASE_URL", "postgres://twofold:hunter2@db/twofold", {}, lambda s: s.database_url),
     ("REDIS_URL", "redis://:hunter2@cache:6379/0", {}, lambda s: s.redis_url),
     ("SMTP_PASSWORD", "smtp-hunter2", {"SMTP_HOST": "mail.test"}, lambda s: s.smtp.password),  # type: ignore[union-attr]
+    ("METRICS_TOKEN", "metrics-hunter2-" + "m" * 24, {}, lambda s: s.metrics_token),
     (
         "TWILIO_ACCOUNT_SID",
         "AC" + "1" * 32,

@@ -86,6 +86,11 @@ class TwofoldSettings:
     argon2_time_cost: int
     argon2_parallelism: int
     hash_slots: int
+    # The metrics (docs/operations.md, "Metrics"): a listener of their own (None: none), and/or
+    # /metrics on the public port for this bearer token (None: a 404 there).
+    metrics_host: str
+    metrics_port: int | None
+    metrics_token: Secret | None
     signup_open: bool
     trusted_proxy_count: int
     second_factor_failure_limit: int
@@ -147,6 +152,11 @@ KNOWN_VARIABLES: dict[str, str] = {
     "ARGON2_TIME_COST": "argon2id iterations; default 2",
     "ARGON2_PARALLELISM": "argon2id lanes; default 1",
     "HASH_SLOTS": "password hashes at once across all workers; default the CPUs Twofold may run on",
+    "METRICS_PORT": "port of a separate listener serving Prometheus metrics at `/metrics`; "
+    "default none (no listener)",
+    "METRICS_HOST": "address of that listener; default `127.0.0.1`",
+    "METRICS_TOKEN": "bearer token (32 characters at least) that opens `/metrics` on the public "
+    "port; default none (a 404 there)",
     "TRUSTED_PROXY_COUNT": "how many reverse proxies of yours set X-Forwarded-For; default 0",
     "SECOND_FACTOR_FAILURE_LIMIT": "wrong codes in a row before 2FA sign-in locks; default 20",
     "SMS_CODE_LIFETIME": "seconds an SMS code stays valid; default 300 (5 min), at most 600",
@@ -174,6 +184,7 @@ SECRET_VARIABLES: tuple[str, ...] = (
     "DATABASE_URL",  # its password
     "REDIS_URL",
     "SMTP_PASSWORD",
+    "METRICS_TOKEN",
     *sms_config.SECRETS,
     *sso_config.SECRETS,
 )
@@ -264,6 +275,9 @@ class _Reader:
             hash_slots=self.integer(
                 "HASH_SLOTS", len(os.sched_getaffinity(0)), minimum=1, maximum=256
             ),
+            metrics_host=self.env.get("METRICS_HOST") or "127.0.0.1",
+            metrics_port=self._metrics_port(),
+            metrics_token=self._metrics_token(),
             signup_open=self.choice("SIGNUP", ("open", "closed"), "open") == "open",
             trusted_proxy_count=self.integer("TRUSTED_PROXY_COUNT", 0, minimum=0, maximum=10),
             second_factor_failure_limit=self.integer(
@@ -495,11 +509,33 @@ class _Reader:
             security=self.choice("SMTP_SECURITY", ("starttls", "tls", "none"), "starttls"),
         )
 
+    def _metrics_port(self) -> int | None:
+        if not self.env.get("METRICS_PORT"):
+            if self.env.get("METRICS_HOST"):
+                self.problems.append(f"{PREFIX}METRICS_HOST needs {PREFIX}METRICS_PORT")
+            return None
+        return self.integer("METRICS_PORT", 0, minimum=1, maximum=65535) or None
+
+    def _metrics_token(self) -> Secret | None:
+        token = (self.env.get("METRICS_TOKEN") or "").strip()
+        if token and (len(token) < 32 or any(ch.isspace() for ch in token)):
+            self.problems.append(
+                f"{PREFIX}METRICS_TOKEN must be at least 32 characters without spaces "
+                '(generate one with: python -c "import secrets; print(secrets.token_urlsafe(32))")'
+            )
+            return None
+        return Secret(token) if token else None
+
     def _check_contradictions(self, s: TwofoldSettings) -> None:
         if s.session_idle_timeout > s.session_max_age:
             self.problems.append(
                 f"{PREFIX}SESSION_IDLE_TIMEOUT ({s.session_idle_timeout}) cannot exceed "
                 f"{PREFIX}SESSION_MAX_AGE ({s.session_max_age})"
+            )
+        if s.metrics_port == s.port:
+            self.problems.append(
+                f"{PREFIX}METRICS_PORT cannot be {PREFIX}PORT ({s.port}): the metrics listener "
+                f"is not the public one (use {PREFIX}METRICS_TOKEN for /metrics there)"
             )
         if s.email_backend == "smtp" and s.smtp is None:
             self.problems.append(f"{PREFIX}EMAIL_BACKEND=smtp needs {PREFIX}SMTP_HOST")

@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # Outermost: every request, the early answers below included, gets an id and a log line.
     "twofold.web.request_log.RequestLogMiddleware",
     "twofold.web.health.HealthProbeMiddleware",
+    # GET /metrics for the bearer token TWOFOLD_METRICS_TOKEN; not installed without one.
+    "twofold.web.metrics.MetricsEndpointMiddleware",
     "twofold.web.headers.SecurityHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Answers GET /api/v1/me without the rest of the stack when it can check every rule itself.

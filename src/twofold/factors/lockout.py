@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
 
+from twofold import metrics
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import TooManyRequests
@@ -78,6 +79,7 @@ def record_failure(user_id: int, now: datetime) -> bool:
             "locked_for_seconds": int(delay.total_seconds()),
         }
         record(Event.SECOND_FACTOR_LOCKED, subject=failures.user, detail=detail)
+        metrics.second_factor_locked()
         return over == 0
 
 

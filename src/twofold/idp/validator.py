@@ -19,6 +19,7 @@ from django.utils import timezone
 from oauth2_provider.models import get_access_token_model, get_refresh_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from twofold import metrics
 from twofold.idp import session_end, signing_keys
 from twofold.idp.applications import previous_secret_accepts
 from twofold.idp.assurance import Proof
@@ -98,6 +99,7 @@ class TwofoldValidator(OAuth2Validator):
         """The code's grant names the access token it gave, found by the token's checksum:
         ``request.access_token`` is the ID token by now (the toolkit's ``finalize_id_token``)."""
         saved = super()._save_bearer_token(token, request, *a, **k)
+        metrics.token_issued(str(request.grant_type))  # the code flow's and refreshes' alike
         grant_id = getattr(request, "twofold_grant_id", None)
         raw = token.get("access_token")
         if grant_id is not None and raw:

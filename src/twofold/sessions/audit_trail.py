@@ -15,6 +15,7 @@ from allauth.account import signals as allauth_signals
 from django.contrib.auth import signals as auth_signals
 from django.http import HttpRequest
 
+from twofold import metrics
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.sessions import assurance, timeouts
@@ -29,12 +30,14 @@ def connect() -> None:
 def sign_in_succeeded(sender: Any, request: HttpRequest, user: User, **kwargs: Any) -> None:
     """allauth's signal comes after every login stage, so the factors are all recorded by now."""
     recorded = assurance.records(request.session, user)
+    aal = assurance.session_level(recorded)
     record(
         Event.SIGN_IN_SUCCEEDED,
         subject=user,
         factor="+".join(assurance.amr(recorded)),
-        detail={"aal": assurance.session_level(recorded)},
+        detail={"aal": aal},
     )
+    metrics.sign_in_completed(aal)
 
 
 def signed_out(sender: Any, request: HttpRequest, user: User | None, **kwargs: Any) -> None:

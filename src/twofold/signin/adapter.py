@@ -19,10 +19,13 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 
+from twofold import metrics
 from twofold.audit import receivers
 from twofold.config.cache import DatabaseCache
 from twofold.organizations import flows as organization_flows
 from twofold.signin import account_key, ratelimit
+
+PASSWORD = "password"  # the sign-in's method in the metrics
 
 LOGIN_STAGES = [
     "twofold.signin.stages.SignUpCostStage",
@@ -63,6 +66,9 @@ class AccountAdapter(DefaultAccountAdapter):
             self._reserve_login_failed(request, **credentials)
         except ValidationError:
             receivers.record_password_refusal(credentials, request, rate_limited=True)
+            metrics.rate_limited("login_failed")
+            if not _reauthenticating(request):
+                metrics.sign_in(PASSWORD, metrics.LOCKED)
             raise
 
     def _reserve_login_failed(self, request: HttpRequest, **credentials: Any) -> None:
@@ -87,6 +93,8 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def authenticate(self, request: HttpRequest, **credentials: Any) -> AbstractBaseUser | None:
         user = super().authenticate(request, **credentials)
+        if not _reauthenticating(request):  # the one password check of sign-in, page or API
+            metrics.sign_in(PASSWORD, metrics.FAILURE if user is None else metrics.SUCCESS)
         if user is not None and credentials.get("email"):
             read = getattr(self, "_sign_in_account", None)
             _remember_addresses(user, credentials["email"], read)
@@ -98,6 +106,12 @@ class AccountAdapter(DefaultAccountAdapter):
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         context.setdefault("public_url", settings.TWOFOLD.public_url)
         super().send_mail(template_prefix, email, context)
+
+
+def _reauthenticating(request: HttpRequest) -> bool:
+    """A signed-in member confirming their password (allauth's re-authentication), not a
+    sign-in."""
+    return bool(getattr(getattr(request, "user", None), "is_authenticated", False))
 
 
 def _still_there(email_address: EmailAddress) -> bool:

@@ -15,12 +15,14 @@ from allauth.account.internal.flows.login import perform_login, record_authentic
 from allauth.account.models import Login
 from django.http import HttpRequest, HttpResponse
 
-from twofold.errors import NotAllowed
+from twofold import metrics
+from twofold.errors import FlowError, NotAllowed, TooManyRequests
 from twofold.factors import methods, policy
 from twofold.factors.webauthn import flows as webauthn
 from twofold.users.active import require_active
 
 PASSKEY_STATE = "twofold_passkey"  # in Login.state: the passkey this login began with
+PASSKEY = "passkey"  # the sign-in's method in the metrics
 
 
 def options(request: HttpRequest) -> dict[str, Any]:
@@ -33,7 +35,17 @@ def sign_in(
 ) -> HttpResponse:
     """Check the passkey's answer, then let allauth's login (and its stages) go on."""
     rp = webauthn.relying_party(request.get_host())
-    found = webauthn.passkey_sign_in(request.session, rp, credential)
+    try:
+        found = webauthn.passkey_sign_in(request.session, rp, credential)
+    except TooManyRequests:
+        metrics.sign_in(PASSKEY, metrics.LOCKED)
+        raise
+    except FlowError as error:
+        metrics.sign_in(PASSKEY, metrics.FAILURE)
+        if error.code == "webauthn_invalid":  # a wrong answer, counted in the lockout
+            metrics.second_factor_failed(PASSKEY, "sign_in")
+        raise
+    metrics.sign_in(PASSKEY, metrics.SUCCESS)
     user = found.user
     require_active(user)
     if not policy.method_allowed(user, methods.WEBAUTHN):

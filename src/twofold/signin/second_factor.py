@@ -21,7 +21,8 @@ from allauth.account.models import Login
 from allauth.core.internal.httpkit import get_client_ip
 from django.http import HttpRequest
 
-from twofold.errors import Conflict, FlowError, NotAllowed
+from twofold import metrics
+from twofold.errors import Conflict, FlowError, NotAllowed, TooManyRequests
 from twofold.factors import member_factors, policy
 from twofold.factors.attempts import Attempt, Verified
 from twofold.factors.backup_codes.flows import remaining as remaining_backup_codes
@@ -39,6 +40,8 @@ STAGE_KEY = "twofold_second_factor"
 PURPOSE = "sign_in"
 REAUTH_PURPOSE = "reauthenticate"
 REAUTH_BINDING = "twofold_reauth_binding"
+# The refusals that are wrong answers (each counted in the second-factor lockout).
+WRONG_ANSWERS = frozenset(("code_invalid", "backup_code_invalid", "webauthn_invalid"))
 
 
 def applies(user: User) -> bool:
@@ -178,8 +181,29 @@ def verify(
     require_active(user)  # deactivated while the login waited
     _require_set_up(user, chosen)  # 409 ``factor_missing``, whichever method it is
     _require_usable(user, chosen)
-    verified = challenge(chosen).verify(_attempt(request, user, state), answer)
+    verified = _checked(_attempt(request, user, state), chosen, answer)
     record_authentication(request, user, "mfa", **verified.record)
+    return verified
+
+
+def _checked(attempt: Attempt, chosen: str, answer: Any) -> Verified:
+    """The challenge's verdict, counted (metrics.py): a sign-in's step by outcome, and every
+    wrong answer, at sign-in or re-authentication."""
+    signing_in = attempt.purpose == PURPOSE
+    try:
+        verified = challenge(chosen).verify(attempt, answer)
+    except TooManyRequests:
+        if signing_in:
+            metrics.sign_in(chosen, metrics.LOCKED)
+        raise
+    except FlowError as error:
+        if signing_in:
+            metrics.sign_in(chosen, metrics.FAILURE)
+        if error.code in WRONG_ANSWERS:
+            metrics.second_factor_failed(chosen, attempt.purpose)
+        raise
+    if signing_in:
+        metrics.sign_in(chosen, metrics.SUCCESS)
     return verified
 
 
@@ -256,6 +280,6 @@ def reauthenticate(request: HttpRequest, user: User, chosen: str, answer: Any) -
     """Confirm it is you (aal2) with ``chosen``: a texted or app code, a backup code, or a
     security key's assertion. Wrong answers count in the second-factor lockout."""
     attempt = _reauthentication(request, user, chosen)
-    verified = challenge(chosen).verify(attempt, answer)
+    verified = _checked(attempt, chosen, answer)
     request.session.pop(REAUTH_BINDING, None)
     record_authentication(request, user, "mfa", **verified.record, reauthenticated=True)

@@ -26,7 +26,7 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
-from twofold import clock
+from twofold import clock, metrics
 from twofold.audit.events import Event
 from twofold.audit.record import record_surviving_rollback
 from twofold.errors import Unavailable
@@ -82,21 +82,29 @@ def send_sms(
 def _hand_over(reserved: SmsDelivery, to: str, body: str) -> SmsDelivery:
     """Each gateway in turn until one takes the text (failover); raise why none did, with the
     text's reservation given back."""
+    purpose = reserved.purpose
     try:
+        tried: SmsGateway | None = None  # the gateway that failed before this one
         for gateway in configured_gateways():
+            if tried is not None:
+                metrics.sms_failover(tried.name)
+            tried = None
             try:
                 message_id = gateway.send(to, body)
             except InvalidRecipient as error:
-                reserved = _failed(reserved, gateway, error)
+                reserved = _failed(reserved, gateway, error, outcome="invalid_recipient")
+                metrics.sms_text(purpose, "cannot_receive")
                 raise InvalidPhoneNumber(CANNOT_RECEIVE, code="phone_cannot_receive_sms") from None
             except SmsError as error:
                 reserved = _failed(reserved, gateway, error)
                 if not error.retryable:
                     break
+                tried = gateway
             except Exception as error:  # timeouts, connection errors, an SDK's surprise: next one
                 reserved = _failed(
                     reserved, gateway, error, unexpected=not isinstance(error, OSError)
                 )
+                tried = gateway
             else:
                 logger.info(
                     "SMS via %s to %s accepted (%s)",
@@ -104,7 +112,10 @@ def _hand_over(reserved: SmsDelivery, to: str, body: str) -> SmsDelivery:
                     reserved.to_masked,
                     reserved.purpose,
                 )
+                metrics.sms_attempt(gateway.name, "sent")
+                metrics.sms_text(purpose, "sent")
                 return reservation.confirm(reserved, gateway=gateway.name, message_id=message_id)
+        metrics.sms_text(purpose, "unavailable")
         raise Unavailable(UNAVAILABLE, code="sms_unavailable")
     except BaseException:
         reservation.release(reserved)  # no gateway took it: it costs nothing, blocks nothing
@@ -112,9 +123,16 @@ def _hand_over(reserved: SmsDelivery, to: str, body: str) -> SmsDelivery:
 
 
 def _failed(
-    reserved: SmsDelivery, gateway: SmsGateway, error: Exception, *, unexpected: bool = False
+    reserved: SmsDelivery,
+    gateway: SmsGateway,
+    error: Exception,
+    *,
+    unexpected: bool = False,
+    outcome: str = "failed",
 ) -> SmsDelivery:
-    """Record the failed attempt (its row, the log, the audit); return the text's reservation."""
+    """Record the failed attempt (its row, the log, the audit, the metric); return the text's
+    reservation."""
+    metrics.sms_attempt(gateway.name, outcome)
     text = str(error) if isinstance(error, SmsError) else f"{gateway.name}: {type(error).__name__}"
     text = DIGIT_RUN.sub("[number]", text)[:200]
     logger.warning(

@@ -21,6 +21,7 @@ from typing import Any
 from django.conf import settings
 from django.db.models import Aggregate, Count, Max, Q, QuerySet
 
+from twofold import metrics
 from twofold.errors import TooManyRequests
 from twofold.sms.models import COUNTED, SmsDelivery, number_hash
 
@@ -99,6 +100,7 @@ def _check(limit: Limit, scope: Q, used: int, now: datetime) -> None:
     counted = _counted(now).filter(scope).order_by("created_at")
     frees_a_slot = counted.values_list("created_at", flat=True)[used - allowed]
     retry_after = math.ceil((frees_a_slot + WINDOW - now).total_seconds())
+    metrics.rate_limited(f"sms_{limit.setting.removeprefix('limit_')}")
     raise TooManyRequests(
         f"{limit.message} Try again {in_words(retry_after)}.",
         retry_after=retry_after,
@@ -141,6 +143,7 @@ def _wait(cooldown: Cooldown, last: datetime | None, now: datetime) -> int:
 def _check_cooldown(cooldown: Cooldown, last: datetime | None, now: datetime) -> None:
     wait = _wait(cooldown, last, now)
     if wait:
+        metrics.rate_limited("sms_resend_cooldown")
         raise TooManyRequests(
             f"A code was just sent. You can ask for a new one in {wait} seconds.",
             retry_after=wait,

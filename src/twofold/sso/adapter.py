@@ -22,6 +22,7 @@ from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnec
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.http import HttpRequest
 
+from twofold import metrics
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import FlowError
@@ -100,6 +101,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             self._link(request, sociallogin, to_link)
         elif not sociallogin.is_existing and organization is not None:
             jit.join(sociallogin, organization)
+        metrics.sign_in(refusal.SSO, metrics.SUCCESS)
 
     def _organization_to_join(
         self, request: HttpRequest, sociallogin: SocialLogin
@@ -165,6 +167,7 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
             # What failed (a forged ID token, a stale state, a replayed code), for the log.
             detail["cause"] = f"{type(exception).__name__}: {exception}"[:200]
         record(Event.SSO_SIGN_IN_REFUSED, factor="sso", detail=detail)
+        metrics.sign_in(refusal.SSO, metrics.FAILURE)
 
     def _refuse(
         self, request: HttpRequest, sociallogin: SocialLogin, message: str, *, reason: str

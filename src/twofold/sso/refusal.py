@@ -10,10 +10,13 @@ from allauth.socialaccount.providers.base.constants import AuthError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from twofold import metrics
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.sso.models import SamlConnection
 from twofold.users.models import User
+
+SSO = "sso"  # the sign-in's method in the metrics
 
 
 def refuse(
@@ -27,6 +30,7 @@ def refuse(
     connection: SamlConnection | None = None,
 ) -> HttpResponse:
     detail = {"provider": str(provider.sub_id), "reason": reason}
+    metrics.sign_in(SSO, metrics.FAILURE)
     record(
         Event.SSO_SIGN_IN_REFUSED,
         subject=subject,

@@ -15,9 +15,12 @@ from __future__ import annotations
 import fcntl
 import os
 import random
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from twofold import metrics
 
 
 class HashSlots:
@@ -32,6 +35,7 @@ class HashSlots:
         # A lock belongs to an open file description: each holder opens its own (a few
         # microseconds against a hash's milliseconds), so two threads of one worker exclude each
         # other as two workers do, and nothing stays open after the hash.
+        asked = time.perf_counter()
         first = random.randrange(len(self.paths))  # noqa: S311  (spreads waiters, not a secret)
         ordered = self.paths[first:] + self.paths[:first]
         descriptor = self._take_free(ordered)
@@ -42,6 +46,7 @@ class HashSlots:
             except BaseException:
                 os.close(descriptor)
                 raise
+        metrics.hash_slot_waited(time.perf_counter() - asked)
         try:
             yield
         finally:

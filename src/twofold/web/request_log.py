@@ -8,7 +8,8 @@ the request runs carries the id (config/logs.py).
 
 The line names the route (the URL pattern), never the path's values or the query string: links
 carry keys (email confirmation, password reset) and callbacks carry codes. It is on the hot
-path: no logger lookup, no field built while ``twofold.access`` is below INFO.
+path: no logger lookup, no field built while ``twofold.access`` is below INFO. The same route,
+status and duration feed the request metrics (metrics.py).
 """
 
 from __future__ import annotations
@@ -25,10 +26,12 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils.functional import empty
 from django.utils.log import log_response
 
+from twofold import metrics
 from twofold.audit.context import through_trusted_proxy
 from twofold.config import logs
 from twofold.organizations.models import membership_loaded, membership_of
 from twofold.web.health import PROBES
+from twofold.web.metrics import METRICS_PATH
 
 HEADER = "X-Request-ID"
 logger = logging.getLogger("twofold.access")
@@ -69,7 +72,7 @@ class RequestLogMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         # Answered before URL resolution: their routes, worked out once.
-        early = (*PROBES, reverse("api_me"), reverse("forward_auth"))
+        early = (*PROBES, METRICS_PATH, reverse("api_me"), reverse("forward_auth"))
         self.early_routes = {path: _route_of(path) for path in early}
         self.static = settings.STATIC_URL or "/static/"
 
@@ -81,22 +84,26 @@ class RequestLogMiddleware:
             response = self.get_response(request)
             seconds = time.perf_counter() - started
             response.headers[HEADER] = rid
+            route = self.route(request)
+            metrics.request_done(route, request.method, response.status_code, seconds)
             if response.status_code >= 400 and not getattr(response, "_has_been_logged", False):
-                self.log_refusal(request, response)
+                self.log_refusal(request, response, route)
             if logger.isEnabledFor(logging.INFO):
-                self.log(request, response, seconds)
+                self.log(request, response, seconds, route)
             return response
         finally:
             logs.unbind_request_id(token)
 
-    def log_refusal(self, request: HttpRequest, response: HttpResponse) -> None:
+    def log_refusal(self, request: HttpRequest, response: HttpResponse, route: str | None) -> None:
         """Django's "Not Found: <path>" warning, written here (inside the request, so with its
         id) and with the route: Django's names the path, keys of links included."""
-        route = self.route(request) or "-"
-        log_response("%s: %s", response.reason_phrase, route, response=response, request=request)
+        log_response(
+            "%s: %s", response.reason_phrase, route or "-", response=response, request=request
+        )
 
-    def log(self, request: HttpRequest, response: HttpResponse, seconds: float) -> None:
-        route = self.route(request)
+    def log(
+        self, request: HttpRequest, response: HttpResponse, seconds: float, route: str | None
+    ) -> None:
         duration_ms = round(seconds * 1000, 2)
         fields = {
             "route": route,
