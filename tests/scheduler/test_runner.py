@@ -127,8 +127,11 @@ def test_a_job_runs_again_only_once_its_interval_has_passed() -> None:
 
 
 def test_a_failing_job_is_logged_as_an_error_and_the_others_still_run(
-    caplog: pytest.LogCaptureFixture,
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    counted: list[tuple[str, str, int]] = []
+    monkeypatch.setattr("twofold.metrics.cleanup_ran", lambda *run: counted.append(run))
+
     def broken(now: datetime) -> int:
         raise RuntimeError("the table is gone")
 
@@ -147,6 +150,7 @@ def test_a_failing_job_is_logged_as_an_error_and_the_others_still_run(
     ]
     assert lines[0].exc_info is not None
     assert "the table is gone" in caplog.text
+    assert counted == [("purge-audit", "failure", 0), ("purge-devices", "success", 2)]
     failed = ScheduledJob.objects.get(name="purge-audit")
     assert (failed.last_outcome, failed.due_at, failed.holder) == (
         "error",

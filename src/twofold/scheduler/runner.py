@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 
 from django.db import connections
 
-from twofold import clock
+from twofold import clock, metrics
 from twofold.scheduler import claims
 from twofold.scheduler.jobs import JOBS, Job
 
 log = logging.getLogger("twofold.scheduler")
 
 RETRY_AFTER_ERROR = timedelta(minutes=15)
+_METRIC_OUTCOMES = {"ok": "success", "error": "failure"}  # the metric's words (metrics.py)
 Clock = Callable[[], datetime]
 
 
@@ -82,7 +83,7 @@ def _run(job: Job, runner: str, now: Clock) -> Run:
 
 def record_run(run: Run, failure: BaseException | None = None) -> None:
     """The one place a run is recorded: one log line (logger ``twofold.scheduler``) and the
-    clean-up metric."""
+    clean-up metric (``twofold_cleanup_runs``, ``twofold_cleanup_deleted``)."""
     seconds = round(run.seconds, 3)
     fields = {"job": run.job, "outcome": run.outcome, "affected": run.affected, "seconds": seconds}
     line = f"{run.job}: {run.outcome}, {run.affected} affected in {run.seconds:.3f} s"
@@ -90,7 +91,7 @@ def record_run(run: Run, failure: BaseException | None = None) -> None:
         log.info(line, extra=fields)
     else:
         log.error(line, extra=fields, exc_info=failure)
-    # The clean-up metric, once twofold/metrics.py is in: its one call goes here.
+    metrics.cleanup_ran(run.job, _METRIC_OUTCOMES[run.outcome], run.deleted)
 
 
 @contextmanager
