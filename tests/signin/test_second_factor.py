@@ -266,3 +266,30 @@ def test_the_code_step_offers_no_sign_in_or_sign_up_links(client, member_with_sm
     password_step(client, member_with_sms.user.email)
     page = client.get("/accounts/2fa/")
     assert b'aria-label="Sign in or sign up"' not in page.content
+
+
+def test_signing_in_again_within_the_cooldown_says_so_and_counts_down(
+    member_with_sms, sms_outbox, monkeypatch
+):
+    """Issue 19: the earlier sign-in's code stays bound to it; this one waits, then texts."""
+    first, second = Client(), Client()
+    password_step(first, member_with_sms.user.email)
+    code_of_first = sms_outbox.last_code()
+    password_step(second, member_with_sms.user.email)
+    assert len(sms_outbox.messages()) == 1  # the send limits hold
+
+    page = second.get("/accounts/2fa/").content.decode()
+    assert "earlier sign-in" in page
+    assert "when the countdown ends" in page
+    assert 'class="secondary waiting"' in page
+    assert "(in " in page
+
+    refused = second.post("/accounts/2fa/", {"code": code_of_first}).content.decode()
+    assert "There is no code to enter for this step" in refused
+    assert second.get("/").status_code == 302
+
+    later = clock.now() + timedelta(seconds=settings.TWOFOLD.sms_resend_cooldown + 1)
+    monkeypatch.setattr(clock, "now", lambda: later)
+    second.post("/accounts/2fa/resend/")
+    assert len(sms_outbox.messages()) == 2
+    assert second.post("/accounts/2fa/", {"code": sms_outbox.last_code()}).status_code == 302

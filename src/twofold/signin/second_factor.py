@@ -107,11 +107,27 @@ def _attempt(request: HttpRequest, user: User, state: SecondFactorState) -> Atte
     )
 
 
+# Said when a sign-in starts within the cooldown of another one's text (issue 19).
+EARLIER_SIGN_IN = (
+    "A code was sent for an earlier sign-in a moment ago. It works only there. "
+    "You can get a code for this sign-in in {wait} seconds."
+)
+
+
 def start(request: HttpRequest, user: User, state: SecondFactorState) -> None:
-    """A new binding for this login, and the preferred factor asked for (a texted one is sent)."""
+    """A new binding for this login, and the preferred factor asked for (a texted one is sent).
+
+    Within the resend cooldown of an earlier sign-in's text, nothing is sent: that code stays
+    bound to its own login (ASVS 6.6.2), and this one waits for the cooldown to end."""
     state["binding"] = new_binding()
     state["method"] = member_factors.preferred(user, accepted_methods(user))
-    _deliver(request, user, state, new=True)  # a new binding: no code of it can be open
+    try:
+        _deliver(request, user, state, new=True)  # a new binding: no code of it can be open
+    except TooManyRequests as error:
+        if error.code != "sms_resend_cooldown":
+            raise
+        message = EARLIER_SIGN_IN.format(wait=error.retry_after)
+        raise TooManyRequests(message, retry_after=error.retry_after, code=error.code) from error
 
 
 def method(user: User, state: SecondFactorState) -> str | None:

@@ -173,7 +173,9 @@ def verify_code(
     had_failures = lockout.check_not_locked(user.pk, now)
     latest = _latest(user, purpose, binding)
     if latest is None or latest.superseded or latest.used_at is not None:
-        raise FlowError("Ask for a new code: there is no open code.", code="code_missing")
+        raise FlowError(
+            "There is no code to enter for this step. Ask for a new one.", code="code_missing"
+        )
     if latest.expires_at <= now:
         raise FlowError("This code has expired. Ask for a new one.", code="code_expired")
     # The try is spent BEFORE comparing, by one conditional UPDATE: requests arriving at the same

@@ -1,5 +1,6 @@
 // Counts down a button's wait (data-countdown seconds) and enables it at zero. No inline script:
-// the Content-Security-Policy allows only files from this origin.
+// the Content-Security-Policy allows only files from this origin. Without script the server's
+// count and the "waiting" look stay, and the button still works (the server says how long).
 "use strict";
 document.querySelectorAll("[data-countdown]").forEach((button) => {
   let left = parseInt(button.dataset.countdown, 10) || 0;
@@ -7,6 +8,7 @@ document.querySelectorAll("[data-countdown]").forEach((button) => {
   const tick = () => {
     if (left <= 0) {
       button.disabled = false;
+      button.classList.remove("waiting");
       button.textContent = label;
       return;
     }
