@@ -301,6 +301,37 @@ def test_gunicorn_gives_stopping_workers_the_graceful_timeout():
     assert "--timeout=70" in arguments  # a silent worker is never killed sooner
 
 
+def _messages_lines(tmp_path: Path, **variables: str) -> list[str]:
+    from twofold.cli import where_messages_go
+
+    environ = {
+        "TWOFOLD_DATA_DIR": str(tmp_path),
+        **{f"TWOFOLD_{k}": v for k, v in variables.items()},
+    }
+    return where_messages_go(env.load(environ))
+
+
+def test_serve_says_where_emails_and_texts_go_by_default(tmp_path):
+    assert _messages_lines(tmp_path) == [
+        f"Emails: one .eml file each under {tmp_path / 'mail'}/",
+        f"Texts (SMS): appended to {tmp_path / 'sms-outbox.jsonl'}",
+    ]
+
+
+def test_serve_names_the_smtp_server_and_each_gateway_in_failover_order(tmp_path):
+    lines = _messages_lines(
+        tmp_path,
+        EMAIL_BACKEND="smtp",
+        SMTP_HOST="mail.example.com",
+        SMS_GATEWAYS="webhook,console",
+        SMS_WEBHOOK_URL="https://relay.example.com/sms",
+    )
+    assert lines == [
+        "Emails: sent through the SMTP server mail.example.com:587",
+        "Texts (SMS): sent through webhook, then printed on this output",
+    ]
+
+
 def test_serve_refuses_a_graceful_timeout_shorter_than_the_sms_failover(tmp_path):
     result = twofold(
         "serve",

@@ -12,6 +12,10 @@ import sys
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from twofold.config.env import TwofoldSettings
 
 THREADS_PER_WORKER = 4
 
@@ -128,7 +132,25 @@ def serve(args: argparse.Namespace) -> int:
         f"({twofold.workers} workers, {THREADS_PER_WORKER} threads each)",
         flush=True,
     )
+    print("\n".join(where_messages_go(twofold)), flush=True)
     os.execv(argv[0], argv)  # noqa: S606  (replace this process with gunicorn)
+
+
+def where_messages_go(twofold: TwofoldSettings) -> list[str]:
+    """The start-up lines that tell the operator where emails and texts end up, so that the
+    first sign-up's code is found without reading the docs."""
+    if twofold.email_backend == "file":
+        mail = f"Emails: one .eml file each under {twofold.mail_dir}/"
+    elif twofold.email_backend == "console":
+        mail = "Emails: printed on this output"
+    elif twofold.smtp is not None:
+        mail = f"Emails: sent through the SMTP server {twofold.smtp.host}:{twofold.smtp.port}"
+    else:
+        mail = "Emails: not sent (no SMTP server)"
+    sms = twofold.sms
+    where = {"outbox": f"appended to {sms.outbox}", "console": "printed on this output"}
+    gateways = ", then ".join(where.get(name, f"sent through {name}") for name in sms.gateways)
+    return [mail, f"Texts (SMS): {gateways}"]
 
 
 def _metrics_directory(*, enabled: bool) -> None:

@@ -49,8 +49,6 @@ CSP_MARKERS = ("content security policy", "content-security-policy", "refused to
 
 SERVER_START_TIMEOUT = 30.0
 MAIL_TIMEOUT = 10.0
-# Django's file email backend ends every message with a line of 79 dashes.
-MAIL_SEPARATOR = b"\n" + b"-" * 79 + b"\n"
 
 # urllib without proxies: the health probe must reach 127.0.0.1 directly.
 _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
@@ -188,25 +186,24 @@ def twofold_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Twofold
 
 @dataclass(frozen=True)
 class Mailbox:
-    """The messages the server wrote under ``mail_dir`` (Django's file email backend)."""
+    """The messages the server wrote under ``mail_dir`` (config/mail.py: one ``.eml`` each,
+    complete once it has its name)."""
 
     mail_dir: Path
 
     def messages(self) -> list[EmailMessage]:
-        """Every complete message, oldest first."""
-        found: list[tuple[int, str, int, EmailMessage]] = []
-        for path in self.mail_dir.glob("*.log") if self.mail_dir.exists() else ():
+        """Every message, oldest first."""
+        found: list[tuple[int, str, EmailMessage]] = []
+        for path in self.mail_dir.glob("*.eml") if self.mail_dir.exists() else ():
             try:
                 data = path.read_bytes()
                 mtime = path.stat().st_mtime_ns
             except FileNotFoundError:
                 continue
-            # The text after the last separator is a message still being written: skip it.
-            for index, raw in enumerate(data.split(MAIL_SEPARATOR)[:-1]):
-                message = email.message_from_bytes(raw, policy=email.policy.default)
-                assert isinstance(message, EmailMessage)
-                found.append((mtime, path.name, index, message))
-        found.sort(key=lambda item: item[:3])
+            message = email.message_from_bytes(data, policy=email.policy.default)
+            assert isinstance(message, EmailMessage)
+            found.append((mtime, path.name, message))
+        found.sort(key=lambda item: item[:2])
         return [message for *_, message in found]
 
     def to(self, address: str) -> list[EmailMessage]:

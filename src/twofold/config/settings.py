@@ -346,7 +346,8 @@ AUTHENTICATION_BACKENDS = ["allauth.account.auth_backends.AuthenticationBackend"
 DEFAULT_FROM_EMAIL = TWOFOLD.email_from
 SERVER_EMAIL = TWOFOLD.email_from
 if TWOFOLD.email_backend == "file":
-    EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    # One readable .eml per message (config/mail.py), not Django's .log per connection.
+    EMAIL_BACKEND = "twofold.config.mail.EmailBackend"
     EMAIL_FILE_PATH = TWOFOLD.mail_dir
 elif TWOFOLD.email_backend == "console":
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
