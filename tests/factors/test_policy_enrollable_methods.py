@@ -18,7 +18,9 @@ from twofold.signin import forced_enrollment
 
 POLICY_API = "/api/v1/organization/security"
 POLICY_PAGE = "/account/security/"
-METHODS_PAGE = "/account/security/methods"
+METHODS_PAGE = "/account/security/"
+# The page's one form sends the rule with the methods (issue 19): the rule as the account has it.
+KEEP_RULE = {"two_factor_grace_days": "0", "method_policy": "1"}
 
 
 def saved(organization: Organization) -> Organization:
@@ -117,7 +119,10 @@ def test_api_requires_2fa_and_an_app_at_once(administrator_with_sms):
 def test_page_explains_why_only_security_keys_are_refused(administrator_with_sms):
     require_two_factor(administrator_with_sms.organization)
     client = freshly_signed_in(Client(), administrator_with_sms)
-    refused = client.post(METHODS_PAGE, {"allowed_two_factor_methods": ["webauthn"]})
+    refused = client.post(
+        METHODS_PAGE,
+        {**KEEP_RULE, "require_two_factor": "on", "allowed_two_factor_methods": ["webauthn"]},
+    )
     assert refused.status_code == 200
     assert "allow an authenticator app or SMS too" in refused.content.decode()
     assert policy.allowed_methods_of(saved(administrator_with_sms.organization)) == (

@@ -28,7 +28,9 @@ from twofold.organizations.models import Organization
 
 POLICY_API = "/api/v1/organization/security"
 ACCOUNT = "/account/"
-METHODS_PAGE = "/account/security/methods"
+METHODS_PAGE = "/account/security/"
+# The page's one form sends the rule with the methods (issue 19): the rule as the account has it.
+KEEP_RULE = {"two_factor_grace_days": "0", "method_policy": "1"}
 SECOND_STEP = "/accounts/2fa/"
 ENROLL_APP = "/accounts/2fa/enroll/app/"
 ENROLL_NUMBER = "/accounts/2fa/enroll/number/"
@@ -151,7 +153,7 @@ def test_page_shows_and_saves_the_allowed_methods(administrator):
     assert "Two-factor methods members may use" in page
     assert 'name="allowed_two_factor_methods" value="sms"' in page
 
-    saved = client.post(METHODS_PAGE, {"allowed_two_factor_methods": ["totp"]})
+    saved = client.post(METHODS_PAGE, {**KEEP_RULE, "allowed_two_factor_methods": ["totp"]})
 
     assert saved["Location"] == ACCOUNT
     assert saved_methods(administrator.organization) == ("totp",)
@@ -160,7 +162,7 @@ def test_page_shows_and_saves_the_allowed_methods(administrator):
 
 def test_page_refuses_no_method_with_a_clear_message(administrator):
     client = freshly_signed_in(Client(), administrator)
-    refused = client.post(METHODS_PAGE, {})
+    refused = client.post(METHODS_PAGE, KEEP_RULE)
     assert refused.status_code == 200
     assert "Allow at least one two-factor method." in refused.content.decode()
     assert saved_methods(administrator.organization) == METHODS

@@ -174,7 +174,15 @@ def the_accounts_allowed_methods(administrator: Membership, member: Membership) 
     return Change(
         administrator,
         None,
-        Request("POST", "/account/security/methods", {"allowed_two_factor_methods": ["totp"]}),
+        Request(
+            "POST",
+            "/account/security/",
+            {
+                "two_factor_grace_days": "0",
+                "method_policy": "1",
+                "allowed_two_factor_methods": ["totp"],
+            },
+        ),
         Request("PATCH", "/api/v1/organization/security", {"allowed_two_factor_methods": ["totp"]}),
         lambda client: policy.allowed_methods_of(
             Organization.objects.get(pk=administrator.organization_id)

@@ -9,6 +9,7 @@ from django.test import Client
 from tests.conftest import MOBILE, PASSWORD, freshly_signed_in, require_two_factor, signed_in
 from twofold.audit.events import Event
 from twofold.audit.models import AuditEvent
+from twofold.factors import policy
 from twofold.factors.sms.models import SmsFactor
 from twofold.organizations.models import Organization
 
@@ -159,3 +160,45 @@ def test_asvs_7_5_1_security_policy_changes_require_recent_authentication(admini
     resumed = stale.post(f"/accounts/reauthenticate/?next={POLICY}", {"password": PASSWORD})
     assert resumed["Location"] == ACCOUNT
     assert policy_of(administrator_with_sms.organization) == (True, 7)
+
+
+def test_the_policy_and_the_methods_are_one_form_with_one_button(administrator_client):
+    page = text(administrator_client.get(ACCOUNT))
+    panel = page[page.index('id="mandatory-heading"') : page.index('id="sso-heading"')]
+    form = panel[panel.index("<form") : panel.index("</form>")]
+    assert 'name="require_two_factor"' in form
+    assert 'name="allowed_two_factor_methods" value="sms"' in form
+    assert 'name="allow_remembered_devices"' in form
+    assert form.count('type="submit"') == 1
+    assert "Save the methods" not in page
+
+
+def test_ticking_the_box_and_unticking_sms_saves_both(
+    administrator_with_sms, administrator_with_sms_client
+):
+    response = administrator_with_sms_client.post(
+        POLICY,
+        {
+            **TICKED,
+            "method_policy": "1",
+            "allowed_two_factor_methods": ["totp", "webauthn"],
+            "allow_remembered_devices": "on",
+        },
+    )
+
+    assert response["Location"] == ACCOUNT
+    assert policy_of(administrator_with_sms.organization) == (True, 0)
+    saved = Organization.objects.get(pk=administrator_with_sms.organization_id)
+    assert "sms" not in policy.allowed_methods_of(saved)
+
+
+def test_a_refused_method_policy_saves_nothing(
+    administrator_with_sms, administrator_with_sms_client
+):
+    refused = administrator_with_sms_client.post(
+        POLICY, {**TICKED, "method_policy": "1", "allowed_two_factor_methods": ["webauthn"]}
+    )
+
+    assert refused.status_code == 200
+    assert "allow an authenticator app or SMS too" in text(refused)
+    assert policy_of(administrator_with_sms.organization) == (False, 0)

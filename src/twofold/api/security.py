@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db import transaction
 from django.http import HttpResponse
 
 from twofold import clock
@@ -58,32 +57,14 @@ def security_policy(call: Call) -> HttpResponse:
             method_policy = call.validated(MethodPolicyForm, method_defaults)
         data = call.validated(SecurityPolicyForm, defaults)
 
-        def change_rule() -> None:
-            policy.change_policy(
-                actor,
-                require_two_factor=data["require_two_factor"],
-                grace_days=data["two_factor_grace_days"],
-            )
-
-        def change_methods() -> None:
-            if method_policy is not None:
-                policy.change_method_policy(
-                    actor,
-                    methods=method_policy["allowed_two_factor_methods"],
-                    allow_remembered_devices=method_policy["allow_remembered_devices"],
-                )
-
-        # Checked against each other (``no_enrollable_method``): the new methods before a rule
-        # that requires 2FA, the rule before methods that no longer need to be enrollable; a
-        # refusal of the second leaves the first unsaved.
-        steps = (
-            (change_methods, change_rule)
-            if data["require_two_factor"]
-            else (change_rule, change_methods)
+        methods = method_policy or {}
+        policy.change_security_policy(
+            actor,
+            require_two_factor=data["require_two_factor"],
+            grace_days=data["two_factor_grace_days"],
+            methods=methods.get("allowed_two_factor_methods"),
+            allow_remembered_devices=methods.get("allow_remembered_devices"),
         )
-        with transaction.atomic():
-            for step in steps:
-                step()
     return responses.ok(_policy(actor.organization))
 
 

@@ -296,3 +296,35 @@ def change_method_policy(
         record(Event.POLICY_CHANGED, actor=actor.user, organization=organization, detail=changes)
     actor.organization = organization
     return organization
+
+
+def change_security_policy(
+    actor: Membership,
+    *,
+    require_two_factor: bool,
+    grace_days: int,
+    methods: Sequence[str] | None = None,
+    allow_remembered_devices: bool | None = None,
+) -> Organization:
+    """Save the mandatory-2FA rule and the method policy together, or neither: what
+    "Account & Security" and ``PATCH /api/v1/organization/security`` both save.
+
+    Checked against each other (``no_enrollable_method``): the new methods before a rule that
+    requires 2FA, the rule before methods that no longer need to be enrollable; a refusal of
+    either leaves both unsaved. ``None`` leaves that part of the method policy as is.
+    """
+
+    def change_rule() -> None:
+        change_policy(actor, require_two_factor=require_two_factor, grace_days=grace_days)
+
+    def change_methods() -> None:
+        if methods is not None or allow_remembered_devices is not None:
+            change_method_policy(
+                actor, methods=methods, allow_remembered_devices=allow_remembered_devices
+            )
+
+    steps = (change_methods, change_rule) if require_two_factor else (change_rule, change_methods)
+    with transaction.atomic():
+        for step in steps:
+            step()
+    return actor.organization

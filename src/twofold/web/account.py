@@ -1,7 +1,8 @@
 """ "Account & Security", for administrators: the account's name and its mandatory-2FA policy.
 
 Thin skins over ``organizations/flows.py`` (renaming) and ``factors/policy.py`` (the
-policy, signing out members without 2FA), with the same forms as the JSON API.
+policy and its methods, saved by one form through ``change_security_policy``; signing out
+members without 2FA), with the same forms and flow as the JSON API.
 
 An administrator without 2FA who ticks "Mandatory Two-Factor-Authentication" is led through her
 own set-up first (``two_factor_required_first``); her intent is kept in the session
@@ -44,6 +45,8 @@ INTENT = "twofold_policy_intent"
 # Applied for her only this long after she asked (an enrollment's 15 minutes): later, the page
 # offers it again ticked, and she saves it herself.
 INTENT_LIFETIME = 15 * 60
+# A hidden field of the page's form: the methods were on it (an unticked box is not sent).
+METHODS_SENT = "method_policy"
 
 
 class PolicyIntent(TypedDict):
@@ -51,6 +54,8 @@ class PolicyIntent(TypedDict):
     organization: int
     require_two_factor: bool
     grace_days: int
+    allowed_two_factor_methods: list[str] | None
+    allow_remembered_devices: bool | None
     at: float  # time.time() when she asked
 
 
@@ -79,7 +84,7 @@ def _render(
         "enroll_url": _enroll_url(),
         "form": name_form or OrganizationForm(initial={"name": organization.name}),
         "policy_form": policy_form or SecurityPolicyForm(initial=initial),
-        "methods_form": methods_form or _methods_form(organization),
+        "methods_form": methods_form or _methods_form(organization, intent),
         "rule": rule,
         "days_left": rule.days_left(clock.now()),
         "without_two_factor": policy.members_without_two_factor(organization).count(),
@@ -102,24 +107,36 @@ def account_settings(request: HttpRequest) -> HttpResponse:
 @fresh  # changes how members authenticate (ASVS 7.5.1)
 @require_POST
 def security_policy(request: HttpRequest) -> HttpResponse:
+    """The panel's one form: the mandatory-2FA rule and the methods, saved together or not at
+    all (a person who ticks one and unticks the other presses one button)."""
     form = SecurityPolicyForm(request.POST)
-    if not form.is_valid():
-        return _render(request, policy_form=form)
+    # The page's form always carries the methods; a POST of the rule alone leaves them as they are.
+    methods_form = MethodPolicyForm(request.POST) if METHODS_SENT in request.POST else None
+    if not form.is_valid() or (methods_form is not None and not methods_form.is_valid()):
+        return _render(request, policy_form=form, methods_form=methods_form)
+    cleaned = {**form.cleaned_data, **(methods_form.cleaned_data if methods_form else {})}
     try:
-        policy.change_policy(
-            signed_in_membership(request),
-            require_two_factor=form.cleaned_data["require_two_factor"],
-            grace_days=form.cleaned_data["two_factor_grace_days"],
-        )
+        _save(signed_in_membership(request), cleaned)
     except FlowError as error:
         if error.code == "two_factor_required_first":
-            _keep_intent(request, form.cleaned_data)
+            _keep_intent(request, cleaned)
             return _enroll_first(request, error)
-        form.add_error(error.param if error.param in form.fields else None, error.message)
-        return _render(request, policy_form=form)
+        target = methods_form if methods_form and error.param in methods_form.fields else form
+        target.add_error(error.param if error.param in target.fields else None, error.message)
+        return _render(request, policy_form=form, methods_form=methods_form)
     request.session.pop(INTENT, None)  # saved: nothing is left to apply
     messages.success(request, "The security policy was saved.")
     return redirect("account_settings")
+
+
+def _save(actor: Membership, cleaned: dict[str, Any]) -> None:
+    policy.change_security_policy(
+        actor,
+        require_two_factor=bool(cleaned["require_two_factor"]),
+        grace_days=int(cleaned["two_factor_grace_days"]),
+        methods=cleaned.get("allowed_two_factor_methods"),
+        allow_remembered_devices=cleaned.get("allow_remembered_devices"),
+    )
 
 
 def _keep_intent(request: HttpRequest, cleaned: dict[str, Any]) -> None:
@@ -129,6 +146,8 @@ def _keep_intent(request: HttpRequest, cleaned: dict[str, Any]) -> None:
         organization=actor.organization_id,
         require_two_factor=bool(cleaned["require_two_factor"]),
         grace_days=int(cleaned["two_factor_grace_days"]),
+        allowed_two_factor_methods=cleaned.get("allowed_two_factor_methods"),
+        allow_remembered_devices=cleaned.get("allow_remembered_devices"),
         at=time.time(),
     )
 
@@ -173,13 +192,25 @@ def apply_kept_policy(request: HttpRequest) -> bool:
 
 
 def _save_intent(actor: Membership, intent: PolicyIntent) -> None:
-    policy.change_policy(
-        actor, require_two_factor=intent["require_two_factor"], grace_days=intent["grace_days"]
+    _save(
+        actor,
+        {
+            "require_two_factor": intent["require_two_factor"],
+            "two_factor_grace_days": intent["grace_days"],
+            "allowed_two_factor_methods": intent.get("allowed_two_factor_methods"),
+            "allow_remembered_devices": intent.get("allow_remembered_devices"),
+        },
     )
 
 
-def _methods_form(organization: Organization) -> MethodPolicyForm:
-    return MethodPolicyForm(initial=_method_policy(organization))
+def _methods_form(organization: Organization, intent: PolicyIntent | None) -> MethodPolicyForm:
+    initial = _method_policy(organization)
+    if intent is not None and intent.get("allowed_two_factor_methods") is not None:
+        initial = {
+            "allowed_two_factor_methods": intent["allowed_two_factor_methods"],
+            "allow_remembered_devices": intent.get("allow_remembered_devices"),
+        }
+    return MethodPolicyForm(initial=initial)
 
 
 def _method_policy(organization: Organization) -> dict[str, Any]:
@@ -187,27 +218,6 @@ def _method_policy(organization: Organization) -> dict[str, Any]:
         "allowed_two_factor_methods": list(policy.allowed_methods_of(organization)),
         "allow_remembered_devices": organization.allow_remembered_devices,
     }
-
-
-@administrator_required
-@fresh  # changes how members authenticate (ASVS 7.5.1)
-@require_POST
-def allowed_methods(request: HttpRequest) -> HttpResponse:
-    """Which second factors members may use, and whether browsers may be remembered."""
-    form = MethodPolicyForm(request.POST)
-    if form.is_valid():
-        try:
-            policy.change_method_policy(
-                signed_in_membership(request),
-                methods=form.cleaned_data["allowed_two_factor_methods"],
-                allow_remembered_devices=form.cleaned_data["allow_remembered_devices"],
-            )
-        except FlowError as error:
-            form.add_error(error.param if error.param in form.fields else None, error.message)
-    if not form.is_valid():
-        return _render(request, methods_form=form)
-    messages.success(request, "The two-factor methods were saved.")
-    return redirect("account_settings")
 
 
 def _enroll_first(request: HttpRequest, error: FlowError) -> HttpResponse:

@@ -47,7 +47,6 @@ urlpatterns = [
     ),
     path("account/", account.account_settings, name="account_settings"),
     path("account/security/", account.security_policy, name="account_security_policy"),
-    path("account/security/methods", account.allowed_methods, name="account_allowed_methods"),
     path(
         "account/security/sign-out-members-without-2fa",
         account.sign_out_members_without_two_factor,
