@@ -32,6 +32,7 @@ METHODS_PAGE = "/account/security/"
 # The page's one form sends the rule with the methods (issue 19): the rule as the account has it.
 KEEP_RULE = {"two_factor_grace_days": "0", "method_policy": "1"}
 SECOND_STEP = "/accounts/2fa/"
+BACKUP_CODE_STEP = "/accounts/2fa/backup-code/"
 ENROLL_APP = "/accounts/2fa/enroll/app/"
 ENROLL_NUMBER = "/accounts/2fa/enroll/number/"
 ENROLL_STAGE = {"id": "twofold_two_factor_enrollment", "is_pending": True}
@@ -260,20 +261,33 @@ def test_api_refuses_a_code_of_a_factor_no_longer_allowed(member, sms_outbox):
 
 
 def test_member_whose_only_factor_is_no_longer_allowed_adds_an_allowed_one(member, sms_outbox):
+    """Issue 19: not texted (the account no longer trusts texts), told why, no "remember this
+    device"; a backup code, then an allowed factor."""
+    from twofold.factors.backup_codes import flows as backup_codes
+
     give_sms_factor(member)
+    shown = backup_codes.create_pending(member.user)
+    backup_codes.activate_pending(member.user)
     codes_before = set(BackupCode.objects.filter(user=member.user).values_list("pk", flat=True))
     allow(member.organization, "totp")
     client = Client()
 
     assert password_step(client, member.user.email)["Location"] == SECOND_STEP
-    assert client.post(SECOND_STEP, {"code": sms_outbox.last_code()})["Location"] == (
-        "/accounts/2fa/enroll/"
-    )
+    assert sms_outbox.messages() == []
+    assert client.get(SECOND_STEP)["Location"] == BACKUP_CODE_STEP
+    step = client.get(BACKUP_CODE_STEP).content.decode()
+    assert "no longer allows your two-factor method (Text message (SMS))" in step
+    assert "remember_device" not in step
+    assert client.post(SECOND_STEP, {"code": "123456"})["Location"] == BACKUP_CODE_STEP
+    used = client.post(BACKUP_CODE_STEP, {"code": shown[0], "remember_device": "on"})
+    assert used["Location"] == "/accounts/2fa/enroll/"
+    assert "twofold-device" not in used.cookies
     assert client.get("/api/v1/me").status_code == 401  # no session before an allowed factor
     assert client.get("/accounts/2fa/enroll/")["Location"] == ENROLL_NUMBER  # no "Later"
     assert client.get(ENROLL_NUMBER)["Location"] == ENROLL_APP
     page = client.get(ENROLL_APP).content.decode()
     assert "no longer allows the two-factor method you use" in page
+    assert "Step 1 of 2" not in page  # no second step: the backup codes stay
     assert client.post("/accounts/2fa/enroll/later/")["Location"] == ENROLL_NUMBER
 
     secret = client.get(ENROLL_APP).context["setup"].secret
@@ -290,14 +304,19 @@ def test_member_whose_only_factor_is_no_longer_allowed_adds_an_allowed_one(membe
 
 
 def test_api_member_whose_only_factor_is_no_longer_allowed_adds_an_allowed_one(member, sms_outbox):
+    from twofold.factors.backup_codes import flows as backup_codes
+
     give_sms_factor(member)
+    shown = backup_codes.create_pending(member.user)
+    backup_codes.activate_pending(member.user)
     allow(member.organization, "totp")
     app = Client()
     login = app_api(app, "/auth/login", {"email": member.user.email, "password": PASSWORD})
     token = login.json()["meta"]["session_token"]
-    step = app_api(
-        app, "/auth/2fa/verify", {"method": "sms", "code": sms_outbox.last_code()}, token
-    )
+    assert sms_outbox.messages() == []  # the account no longer trusts texts
+    challenge = app.get("/_allauth/app/v1/auth/2fa/verify", HTTP_X_SESSION_TOKEN=token).json()
+    assert challenge["data"]["methods"] == ["backup_code"]
+    step = app_api(app, "/auth/2fa/verify", {"method": "backup_code", "code": shown[0]}, token)
     assert ENROLL_STAGE in step.json()["data"]["flows"]
     assert app_api(app, "/auth/2fa/enroll/postpone", {}, token).status_code == 409
     started = app_api(app, "/auth/2fa/enroll/totp", {}, token)

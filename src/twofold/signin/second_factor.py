@@ -27,7 +27,7 @@ from twofold.factors import member_factors, policy
 from twofold.factors.attempts import Attempt, Verified
 from twofold.factors.backup_codes.flows import remaining as remaining_backup_codes
 from twofold.factors.challenges import challenge
-from twofold.factors.methods import BACKUP_CODE, METHODS
+from twofold.factors.methods import BACKUP_CODE, LABELS, METHODS
 from twofold.factors.sms.codes import new_binding
 from twofold.signin.passkey import PASSKEY_STATE
 from twofold.signin.state import SecondFactorState
@@ -67,9 +67,24 @@ def masked_phone(user: User) -> str | None:
 
 
 def accepted_methods(user: User) -> list[str]:
-    """The member's factors this step accepts: those the account's method policy allows (all of
-    them when none is: the member then adds an allowed one in the enrollment stage)."""
-    return policy.usable_methods(user)
+    """The member's factors this step accepts: those the account's method policy allows.
+
+    None when it allows none of them (issue 19): the account no longer trusts them, so nothing is
+    texted and the member proves it is them with a backup code, then adds an allowed factor in
+    the enrollment stage."""
+    allowed = policy.allowed_methods_for(user)
+    return [found for found in member_factors.methods(user) if found in allowed]
+
+
+def replacing(user: User) -> bool:
+    """The account no longer allows any of the member's factors (a backup code, then a new one)."""
+    return policy.needs_allowed_factor(user)
+
+
+def labels_no_longer_allowed(user: User) -> list[str]:
+    """The member's factors the account no longer allows, as people name them."""
+    allowed = policy.allowed_methods_for(user)
+    return [LABELS[found] for found in member_factors.methods(user) if found not in allowed]
 
 
 def _require_usable(user: User, method: str) -> None:

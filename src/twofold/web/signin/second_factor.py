@@ -66,16 +66,21 @@ def _stage(request: HttpRequest) -> LoginStage:
 def _exit(request: HttpRequest, stage: LoginStage) -> HttpResponse:
     """The second factor was right: on with the login, remembering this browser when asked."""
     response = stage.exit()
-    if RememberDeviceForm(request.POST).wanted():
+    # Not while a factor no longer allowed is replaced: the next step adds one.
+    if RememberDeviceForm(request.POST).wanted() and _may_remember(stage.login.user):
         remembered.remember(request, stage.login.user, response)
     return response
+
+
+def _may_remember(user: User) -> bool:
+    return remembered_devices_allowed(user) and not second_factor.replacing(user)
 
 
 def _context(request: HttpRequest, stage: LoginStage, **extra: Any) -> dict[str, Any]:
     user = stage.login.user
     send_error = send_failure.take(request) or stage.state.get("send_error")
     return {
-        "may_remember": remembered_devices_allowed(user),
+        "may_remember": _may_remember(user),
         "other_ways": len(second_factor.accepted_methods(user)) > 1,
         "masked_phone": second_factor.masked_phone(user),
         "resend_in": second_factor.seconds_until_resend(request, user, stage.state),
@@ -98,6 +103,8 @@ def sms_code(request: HttpRequest) -> HttpResponse:
     """The code of the factor this login asks for: the preferred one, or the one chosen."""
     stage = _stage(request)
     current = second_factor.method(stage.login.user, stage.state)
+    if current is None:  # no factor the account still allows: a backup code, then a new one
+        return redirect("second_factor_backup_code")
     if current not in _CODE_PAGES:  # a security key answers through the browser
         return webauthn_views.key_step(request, stage)
     template, form_class = _CODE_PAGES[current]
@@ -173,7 +180,13 @@ def backup_code(request: HttpRequest) -> HttpResponse:
                     "Create new ones in Password and Two-Factor Authentication.",
                 )
             return _exit(request, stage)
-    context = {"form": form, "may_remember": remembered_devices_allowed(stage.login.user)}
+    user = stage.login.user
+    context = {
+        "form": form,
+        "may_remember": _may_remember(user),
+        "no_longer_allowed": second_factor.labels_no_longer_allowed(user),
+        "replacing": second_factor.replacing(user),
+    }
     return render(request, "signin/backup_code.html", context)
 
 
