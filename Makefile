@@ -2,7 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# Two stamps: serving needs the package and its runtime dependencies only; the tests add the
+# `test` extra (Playwright, mypy, moto, ...). Both install the exact versions of the constraints.
 STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
 # The peers the tests start (tests/peers/): identity providers and a relying party, Node programs
 # installed from their lock files.
 PEERS := tests/peers/oidc tests/peers/saml tests/peers/rp
@@ -13,8 +17,14 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(BIN)/python pyproject.toml requirements/constraints.txt
-	$(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt -e '.[test]'
+	@echo "Installing Twofold and what serving needs into $(VENV)/ (about a minute the first time, 330 MB) ..."
+	$(PIP) -e .
 	touch $(STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	@echo "Adding the test tools to $(VENV)/ (one or two minutes the first time, 520 MB more) ..."
+	$(PIP) -e '.[test]'
+	touch $(TEST_STAMP)
 
 # Reinstalled when package-lock.json is newer than the stamp (which goes away with node_modules).
 # Without npm the peers' tests skip (fail under TWOFOLD_REQUIRE_SERVICES=1).
@@ -28,25 +38,25 @@ run: $(STAMP)
 	$(BIN)/twofold migrate --verbosity 0
 	$(BIN)/twofold serve
 
-test: $(STAMP) lint typecheck unit services-test
+test: $(TEST_STAMP) lint typecheck unit services-test
 
 # ruff, then the layout rule's import contracts (pyproject.toml [tool.importlinter]).
-lint: $(STAMP)
+lint: $(TEST_STAMP)
 	$(BIN)/ruff check src tests bench examples
 	$(BIN)/ruff format --check src tests bench examples
 	$(BIN)/lint-imports --no-cache
 
-typecheck: $(STAMP)
+typecheck: $(TEST_STAMP)
 	$(BIN)/mypy
 
 # The whole suite on SQLite (with the browser tests), then again on PostgreSQL + Redis.
-unit: $(STAMP) peers
+unit: $(TEST_STAMP) peers
 	$(BIN)/pytest --cov --cov-report= -p no:cacheprovider
-services-test: $(STAMP) peers
+services-test: $(TEST_STAMP) peers
 	$(BIN)/python -m tests.services --cov --cov-append --cov-report= -p no:cacheprovider -m "not browser"
 	$(BIN)/coverage report --fail-under=90
 
-lock: $(STAMP)
+lock: $(TEST_STAMP)
 	$(BIN)/pip freeze --exclude-editable | grep -v '^twofold' > requirements/constraints.txt.new
 	(sed -n 1,2p requirements/constraints.txt; cat requirements/constraints.txt.new) > requirements/constraints.txt.tmp
 	mv requirements/constraints.txt.tmp requirements/constraints.txt; rm requirements/constraints.txt.new
@@ -57,5 +67,5 @@ clean:
 # Sign-in throughput against the argon2id ceiling, and session checks (docs/performance.md).
 # Longer runs: make bench BENCH_ARGS="--members 100000 --duration 30"; PostgreSQL: BENCH_DATABASE_URL.
 .PHONY: bench
-bench: $(STAMP)
+bench: $(TEST_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
