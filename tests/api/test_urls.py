@@ -18,6 +18,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, resolve
 
 from tests.conftest import PASSWORD
 from twofold import clock
+from twofold.api.spec import concrete_paths
+from twofold.api.unserved import not_served
 from twofold.organizations import flows
 from twofold.organizations.flows import IssuedInvitation
 from twofold.organizations.models import Invitation, Membership, Organization, Role
@@ -794,3 +796,92 @@ def test_specification_documents_exactly_the_allowed_methods(
             response = send(Client(), method.upper(), concrete, {})
             documented = method in item
             assert (response.status_code != 405) == documented, f"{method.upper()} {path}"
+
+
+# --- Every served allauth-side address is in the spec, and every one in the spec is served ------
+
+ALLAUTH_CLIENT_PATH = re.compile(r"^/_allauth/(browser|app)/v1/")
+
+
+def served_allauth_paths() -> set[str]:
+    """The concrete ``/_allauth/browser|app/v1/…`` addresses that reach a view serving them (a
+    pattern matched earlier may shadow allauth's own)."""
+    return {
+        route
+        for route in _routes(get_resolver().url_patterns)
+        if ALLAUTH_CLIENT_PATH.match(route) and resolve(route).func is not not_served
+    }
+
+
+def documented_allauth_operations(spec: dict[str, Any]) -> list[tuple[str, str]]:
+    return [
+        (path, method)
+        for path, item in spec["paths"].items()
+        if path.startswith("/_allauth/")
+        for method in HTTP_METHODS
+        if method in item
+    ]
+
+
+@pytest.fixture
+def served_spec(db: Any) -> dict[str, Any]:
+    return dict(json.loads(Client().get("/_allauth/openapi.json").content))
+
+
+def test_every_served_allauth_path_is_in_the_specification(served_spec: dict[str, Any]) -> None:
+    documented = set(served_spec["paths"])
+
+    missing = [
+        route
+        for route in sorted(served_allauth_paths())
+        if route not in documented
+        and ALLAUTH_CLIENT_PATH.sub("/_allauth/{client}/v1/", route) not in documented
+    ]
+
+    assert missing == []
+
+
+def test_every_operation_of_the_specification_is_served_and_answers_json(
+    served_spec: dict[str, Any],
+) -> None:
+    """allauth's spec named its own 2FA (``…/auth/2fa/authenticate``, ``…/trust``) and phone
+    endpoints, which Twofold does not serve: what is documented must be routed to a view, and
+    answer JSON, never Django's HTML pages (CSRF failure, 404)."""
+    operations = documented_allauth_operations(served_spec)
+    assert ("/_allauth/{client}/v1/auth/2fa/sms", "post") in operations
+    wrong = []
+    for path, method in operations:
+        for concrete in concrete_paths(path):
+            if resolve(concrete).func is not_served:
+                wrong.append((method, concrete, "not served"))
+                continue
+            client = Client(enforce_csrf_checks=True)
+            response = send(client, method.upper(), concrete, {})
+            content_type = response.headers.get("Content-Type", "")
+            if response.status_code in (404, 405) or not content_type.startswith(
+                "application/json"
+            ):
+                wrong.append((method, concrete, f"{response.status_code} {content_type}"))
+
+    assert wrong == []
+
+
+@pytest.mark.parametrize("client", ["browser", "app"])
+@pytest.mark.parametrize(
+    ("method", "address"),
+    [
+        ("POST", "auth/2fa/authenticate"),
+        ("POST", "auth/2fa/trust"),
+        ("GET", "account/authenticators"),
+        ("GET", "account/phone"),
+    ],
+)
+def test_allauth_endpoints_twofold_does_not_serve_are_a_json_404_and_not_in_the_spec(
+    served_spec: dict[str, Any], client: str, method: str, address: str
+) -> None:
+    response = send(Client(enforce_csrf_checks=True), method, f"/_allauth/{client}/v1/{address}")
+
+    assert response.status_code == 404
+    assert error_codes(response) == [("not_found", None)]
+    assert f"/_allauth/{{client}}/v1/{address}" not in served_spec["paths"]
+    assert f"/_allauth/{client}/v1/{address}" not in served_spec["paths"]

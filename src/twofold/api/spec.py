@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
+
+from twofold.api.unserved import not_served
 
 OURS = Path(__file__).with_name("openapi.yaml")
 
@@ -27,6 +31,8 @@ def specification() -> dict[str, Any]:
     ours = _ours()
     spec["info"]["title"] = "Twofold API"
     spec["paths"].update(ours["paths"])
+    # allauth's spec describes endpoints Twofold does not serve (its own 2FA, phone numbers).
+    spec["paths"] = {p: item for p, item in spec["paths"].items() if is_served(p)}
     for section, entries in ours["components"].items():
         spec.setdefault("components", {}).setdefault(section, {}).update(entries)
     spec["components"]["securitySchemes"]["cookieAuth"]["name"] = settings.SESSION_COOKIE_NAME
@@ -34,6 +40,24 @@ def specification() -> dict[str, Any]:
     if "x-tagGroups" in spec:
         spec["x-tagGroups"].append({"name": "Twofold", "tags": [t["name"] for t in ours["tags"]]})
     return spec
+
+
+def concrete_paths(path: str) -> list[str]:
+    """``/_allauth/{client}/v1/…`` for each client, with ``1`` for every other parameter."""
+    clients = ("browser", "app") if "{client}" in path else ("",)
+    return [re.sub(r"\{[^}]+\}", "1", path.replace("{client}", c)) for c in clients]
+
+
+def is_served(path: str) -> bool:
+    """Whether every client's address of ``path`` reaches a view that serves it."""
+    for concrete in concrete_paths(path):
+        try:
+            match = resolve(concrete)
+        except Resolver404:
+            return False
+        if match.func is not_served:
+            return False
+    return True
 
 
 @cache

@@ -2,13 +2,13 @@
 they take their place, allauth's, then the rest of Twofold's pages; and the error pages."""
 
 from django.core.exceptions import DisallowedHost
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.template import loader
 from django.urls import include, path, re_path
 from django.views import csrf, defaults
 
-from twofold.api import responses
+from twofold.api import responses, unserved
 from twofold.api.headless import urls as headless_urls
 from twofold.api.idp import forward_auth as forward_auth_check
 from twofold.api.idp import urls as api_idp_urls
@@ -21,8 +21,8 @@ from twofold.web.idp import urls as web_idp_urls
 _IDP = (web_idp_urls.urlpatterns + api_idp_urls.urlpatterns, "oauth2_provider")
 
 
-def _not_mounted(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-    raise Http404
+# A 404 the served specification knows to leave out (api/spec.py).
+_not_mounted = unserved.not_served
 
 
 # allauth.mfa's own pages and endpoints would activate or remove an authenticator past Twofold's
@@ -38,6 +38,9 @@ _ALLAUTH_MFA_OWN = [
 _ALLAUTH_OFF = [
     re_path(r"^_allauth/(browser|app)/v1/account/phone$", _not_mounted),
     re_path(r"^_allauth/(browser|app)/v1/auth/phone/verify(/resend)?$", _not_mounted),
+    # A redirect to the identity provider ends in the browser's session: apps have none and use
+    # …/auth/provider/token (allauth's spec documents the redirect for the browser only).
+    re_path(r"^_allauth/app/v1/auth/provider/redirect$", _not_mounted),
 ]
 
 urlpatterns = [

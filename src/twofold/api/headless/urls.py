@@ -5,11 +5,13 @@ from allauth.headless.constants import Client
 from django.urls import include, path
 
 from twofold.api import spec
-from twofold.api.headless import second_factor, webauthn
+from twofold.api.headless import config, second_factor, webauthn
 
 urlpatterns = [
     path("openapi.yaml", spec.openapi_yaml, name="twofold_openapi_yaml"),
     path("openapi.json", spec.openapi_json, name="twofold_openapi_json"),
+    path("browser/v1/", include(config.urlpatterns_for(Client.BROWSER))),
+    path("app/v1/", include(config.urlpatterns_for(Client.APP))),
     path("browser/v1/", include(second_factor.urlpatterns_for(Client.BROWSER))),
     path("app/v1/", include(second_factor.urlpatterns_for(Client.APP))),
     path("browser/v1/", include(webauthn.urlpatterns_for(Client.BROWSER))),
