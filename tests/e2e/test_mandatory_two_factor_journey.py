@@ -156,7 +156,7 @@ def test_required_two_factor_enrolls_members_at_sign_in_and_administrator_resets
     open_user_menu(page, "Bob Builder").get_by_role(
         "link", name="Password and Two-Factor Authentication"
     ).click()
-    page.get_by_role("switch", name="Enable Two-Factor Authentication").click()
+    page.get_by_role("link", name="Set up text messages").click()
     confirm_password_if_asked(page, ENABLE)
     turn_on_two_factor(page, outbox, "078 222 33 44", "+41782223344")
     expect_message(page, "Two-factor authentication is on.")

@@ -128,12 +128,13 @@ def test_member_turns_on_sms_two_factor_and_signs_in_with_codes(
     menu.get_by_role("link", name="Password and Two-Factor Authentication").click()
     expect(page).to_have_url(SETTINGS)
     two_factor = page.get_by_role("region", name="Two-factor authentication")
-    switch = two_factor.get_by_role("switch", name="Enable Two-Factor Authentication")
-    expect(switch).to_have_attribute("aria-checked", "false")
+    expect(fact(page, "Status")).to_have_text("Off")
+    methods = two_factor.get_by_role("list", name="Your methods")
+    expect(methods.get_by_role("listitem")).to_have_count(3)  # SMS, app, security key: all off
     screens.shot("2fa-settings-off")
 
-    # 3. The slider; a stale sign-in first confirms the password.
-    switch.click()
+    # 3. "Set up text messages"; a stale sign-in first confirms the password.
+    methods.get_by_role("link", name="Set up text messages").click()
     page.wait_for_url(re.compile(r"/(settings/security/2fa/enable|accounts/reauthenticate)/"))
     if "/accounts/reauthenticate/" in page.url:
         screens.shot("2fa-reauthenticate")
@@ -187,7 +188,9 @@ def test_member_turns_on_sms_two_factor_and_signs_in_with_codes(
     expect(fact(page, "Status")).to_have_text("On")
     expect(fact(page, "Codes go to")).to_have_text(MASKED)
     expect(fact(page, "Backup codes")).to_have_text("10 left")
-    expect(two_factor.get_by_role("switch")).to_have_count(0)
+    sms_row = methods.get_by_role("listitem").filter(has_text="Text message (SMS)")
+    expect(sms_row).to_contain_text("On")
+    expect(sms_row.get_by_role("link", name="Change number")).to_be_visible()
     screens.shot("2fa-settings-on")
 
     # 7. Signing in now needs the code of a text message; there is no session before it.

@@ -318,3 +318,14 @@ def test_an_expired_sign_up_can_sign_up_again(squatter: User) -> None:
     sign_up(NEW_HIRE, PASSWORD, "Real Inc.")
 
     assert Membership.objects.get(user__email=NEW_HIRE).organization.name == "Real Inc."
+
+
+def test_a_new_sign_up_is_fresh_for_its_first_security_change(db, settings):
+    """Issue 19: no password asked again right after the email-code sign-up."""
+    browser = sign_up("founder@new.test")
+    assert enter_the_code(browser, "founder@new.test").status_code == 302
+
+    page = browser.get("/settings/security/2fa/enable/")
+
+    assert page.status_code == 200  # not the re-authentication page
+    assert browser.get("/api/v1/me").json()["data"]["amr"] == ["pwd"]

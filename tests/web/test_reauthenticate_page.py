@@ -42,3 +42,29 @@ def test_asvs_3_5_3_the_code_is_texted_when_the_member_presses_send(
     done = client.post(PAGE, {"method": "sms", "code": sms_outbox.last_code()})
     assert done.status_code == 302
     assert done["Location"] == "/settings/security/2fa/change-number/"
+
+
+def test_confirm_access_speaks_twofolds_words_and_offers_the_second_factor_only_to_who_has_one(
+    member_with_totp: Membership,
+) -> None:
+    """Issue 19: allauth's generic "Confirm Access" page, in Twofold's words."""
+    with_app = Client()
+    with_app.force_login(member_with_totp.user)
+    shown = with_app.get("/accounts/reauthenticate/?next=/settings/security/").content.decode()
+    assert "Confirm it is you" in shown
+    assert "Confirm Access" not in shown
+    assert "reauthenticate to safeguard" not in shown
+    assert (
+        '/accounts/2fa/reauthenticate/?next=/settings/security/">Use your two-factor method'
+        in shown
+    )
+
+
+def test_confirm_access_offers_no_second_factor_to_a_member_without_one(
+    member: Membership,
+) -> None:
+    client = Client()
+    client.force_login(member.user)
+    shown = client.get("/accounts/reauthenticate/?next=/settings/security/").content.decode()
+    assert "Confirm it is you" in shown
+    assert "Use your two-factor method" not in shown

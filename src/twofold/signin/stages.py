@@ -6,6 +6,7 @@ Each stage decides for itself whether it applies; the controller never names a m
 
 from __future__ import annotations
 
+from allauth.account.internal.flows.login import record_authentication
 from allauth.account.internal.stagekit import clear_login
 from allauth.account.stages import LoginStage
 from allauth.core.exceptions import ImmediateHttpResponse
@@ -39,6 +40,10 @@ class SignUpCostStage(LoginStage):
         if self.login.user is None and self.login.signup:
             # The hash, the rows and the reads of a new sign-up, rolled back (ASVS 6.3.8).
             sign_up.imitate(self.request, api=_is_headless(self.request))
+        elif self.login.signup:
+            # The member just chose their password: a sign-in as fresh as one with it (issue 19),
+            # so the first security change does not ask for it again (sessions/freshness.py).
+            record_authentication(self.request, self.login.user, "password", signup=True)
         return None, True
 
 

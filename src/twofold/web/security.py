@@ -36,6 +36,7 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         "two_factor": status,
         "totp": totp_flows.authenticator(user),
         "factor_choices": [(m, methods.LABELS[m]) for m in status.methods],
+        "method_rows": method_rows(status, allowed_methods_for(user)),
         "allowed_methods": allowed_methods_for(user),  # the account's method policy
         "remembered_devices": [
             (device, remembered.is_current(request, device)) for device in remembered.listed(user)
@@ -48,6 +49,21 @@ def security_settings(request: HttpRequest) -> HttpResponse:
         "offer": sessions.pending_offer(user, request.session),  # ASVS 7.4.3
     }
     return render(request, "twofold/security_settings.html", context)
+
+
+def method_rows(status: factor_status.Status, allowed: tuple[str, ...]) -> list[dict[str, object]]:
+    """Every method the member has or may set up, strongest first, with whether it is on and
+    whether it can be removed (not the last one: "Turn off" says what that means)."""
+    return [
+        {
+            "method": method,
+            "label": methods.LABELS[method],
+            "on": method in status.methods,
+            "removable": method in status.methods and len(status.methods) > 1,
+        }
+        for method in methods.METHODS
+        if method in status.methods or method in allowed
+    ]
 
 
 @fresh

@@ -85,11 +85,14 @@ def enroll(client: Client, sms_outbox) -> list[str]:
 # --- The settings page ---------------------------------------------------------------------------
 
 
-def test_settings_page_offers_the_switch_and_explains_sms_risks(member_client):
+def test_settings_page_lists_every_method_with_its_status_and_explains_sms_risks(member_client):
+    """Issue 19: no switch that means SMS only; each method, off, with "set up"."""
     page = text(member_client.get(SETTINGS))
-    assert 'role="switch"' in page
-    assert 'aria-checked="false"' in page
-    assert "Enable Two-Factor Authentication" in page
+    assert 'role="switch"' not in page
+    assert "Enable Two-Factor Authentication" not in page
+    assert page.count('<span class="badge">Off</span>') == 4  # the status, and three methods
+    for action in ("Set up text messages", "Set up an authenticator app", "Add a security key"):
+        assert action in page
     assert "SIM swap" in page
     assert "Stronger methods" in page
 
@@ -102,7 +105,9 @@ def test_settings_page_shows_an_active_factor(member_with_sms):
     assert "never" in page  # last used
     for button in ("Change number", "New backup codes", "Turn off"):
         assert button in page
-    assert 'role="switch"' not in page
+    assert "Set up text messages" not in page
+    assert "Set up an authenticator app" in page  # the other methods stay listed, off
+    assert "Remove text message" not in page  # the last method: "Turn off" says what it means
 
 
 def test_settings_page_warns_when_few_backup_codes_are_left(member_with_sms):
@@ -163,7 +168,7 @@ def test_abandoned_enrollment_leaves_no_active_factor(
     assert no_active_factor(member.user)
     assert not factor_status.status(member.user).enabled
     page = text(fresh_member_client.get(SETTINGS))
-    assert 'role="switch"' in page
+    assert "Set up text messages" in page
     assert "It is not on yet." in page
 
 
