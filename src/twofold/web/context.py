@@ -7,6 +7,9 @@ from typing import Any
 from allauth.account.internal.stagekit import LOGIN_SESSION_KEY
 from django.http import HttpRequest
 
+from twofold import clock
+from twofold.factors.member_factors import has_second_factor
+from twofold.factors.policy import rule_of
 from twofold.organizations.models import membership_with_organization
 
 
@@ -20,4 +23,16 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
     return {
         "membership": membership,
         "is_administrator": bool(membership and membership.is_administrator),
+        "grace_ends_at": grace_ends_at(user, membership),
     }
+
+
+def grace_ends_at(user: Any, membership: Any) -> Any:
+    """Until when a member who chose "Later" may go without 2FA; None when it does not apply
+    (no mandatory 2FA, a factor set up, or the grace period over: sign-in then enforces it)."""
+    if membership is None or not membership.organization.require_two_factor:
+        return None  # the common case: no query
+    ends = rule_of(membership.organization).grace_ends_at
+    if ends is None or ends <= clock.now() or has_second_factor(user):
+        return None
+    return ends
