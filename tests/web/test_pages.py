@@ -95,7 +95,7 @@ def test_members_page_lists_members_and_pending_invitations(
     assert "ada@acme.test" in page
     assert INVITEE in page
     assert f'action="/account/invitations/{invitation.invitation.pk}/revoke"' in page
-    assert f'action="/account/members/{member.pk}/deactivate"' in page
+    assert f'href="/account/members/{member.pk}/deactivate"' in page  # a confirmation first
 
 
 MEMBER_REFUSALS = [
@@ -162,7 +162,6 @@ def test_anonymous_visitor_is_sent_to_sign_in(db: Any, method: str, url: str) ->
     "url",
     [
         "/account/members/1/role",
-        "/account/members/1/deactivate",
         "/account/members/1/reactivate",
         "/account/invitations/1/revoke",
     ],
@@ -306,6 +305,37 @@ def test_deactivating_and_reactivating_show_messages(
 
     assert messages_of(response) == ["bob@acme.test can sign in again."]
     assert User.objects.get(pk=member.user.pk).is_active
+
+
+def test_deactivating_asks_to_confirm_first(
+    member: Membership, administrator_client: Client
+) -> None:
+    """Issue 19: the members page's button opens a confirmation; only its POST deactivates."""
+    before = database_state()
+
+    page = administrator_client.get(f"/account/members/{member.pk}/deactivate")
+
+    assert page.status_code == 200
+    shown = page.content.decode()
+    assert "Deactivate bob@acme.test?" in shown
+    assert 'method="post"' in shown
+    assert database_state() == before
+    assert User.objects.get(pk=member.user.pk).is_active
+
+
+def test_a_deactivated_member_signing_in_is_told_what_happened_and_whom_to_ask(
+    member: Membership, administrator_client: Client
+) -> None:
+    administrator_client.post(f"/account/members/{member.pk}/deactivate")
+    browser = Client()
+
+    page = browser.post(
+        "/accounts/login/", {"login": member.user.email, "password": PASSWORD}, follow=True
+    ).content.decode()
+
+    assert "Your account is deactivated" in page
+    assert "ask an administrator of your account" in page
+    assert "This account is inactive." not in page
 
 
 def test_deactivating_yourself_shows_an_error(

@@ -75,8 +75,21 @@ def change_role(actor: Membership, membership_id: int, request: HttpRequest) -> 
     return f"{target.user.email} is now {target.get_role_display().lower()}."
 
 
+@administrator_required
+def deactivate_member(request: HttpRequest, pk: int) -> HttpResponse:
+    """GET asks for confirmation (not one click: issue 19); POST deactivates."""
+    if request.method == "POST":
+        return _deactivate(request, pk)
+    try:
+        target = flows.get_member(signed_in_membership(request), pk)
+    except FlowError as error:
+        messages.error(request, error.message)
+        return redirect("members")
+    return render(request, "twofold/member_deactivate.html", {"member": target})
+
+
 @_member_action
-def deactivate_member(actor: Membership, membership_id: int, request: HttpRequest) -> str:
+def _deactivate(actor: Membership, membership_id: int, request: HttpRequest) -> str:
     target = flows.deactivate_member(actor, membership_id)
     return f"{target.user.email} was deactivated and signed out everywhere."
 
