@@ -450,6 +450,28 @@ def test_accepting_on_the_invitation_page_creates_the_member_and_sends_to_sign_i
     assert browser.get("/").status_code == 200
 
 
+def test_after_accepting_the_sign_in_page_has_the_invited_address_and_no_sign_up_first(
+    invitation: IssuedInvitation,
+) -> None:
+    """Issue 19: the new member signs in, not up."""
+    browser = Client()
+    browser.post(f"/invitations/{invitation.token}/", {"name": "Carol", "password": NEW_PASSWORD})
+
+    page = browser.get("/accounts/login/").content.decode()
+
+    assert f'value="{INVITEE}"' in page
+    assert "sign up</a> first" not in page
+    browser.post("/accounts/login/", {"login": INVITEE, "password": "not it"})
+    assert f'value="{INVITEE}"' not in Client().get("/accounts/login/").content.decode()
+    assert "sign up</a> first" in browser.get("/accounts/login/").content.decode()  # once only
+
+
+def test_sign_in_page_says_what_remember_me_does(db: Any) -> None:
+    page = Client().get("/accounts/login/").content.decode()
+    assert "Keep me signed in on this browser" in page
+    assert "Remember Me" not in page
+
+
 @pytest.mark.parametrize(
     ("password", "error"),
     [("short", "too short"), ("qwertyuiop", "too common"), ("Twofold2024", "too easy to guess")],

@@ -276,6 +276,7 @@ ACCOUNT_ADAPTER = "twofold.signin.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*"]
 ACCOUNT_SIGNUP_FORM_CLASS = "twofold.organizations.forms.AccountSignupForm"
+ACCOUNT_FORMS = {"login": "twofold.signin.login_form.LoginForm"}
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = TWOFOLD.email_verification

@@ -21,6 +21,7 @@ from twofold.organizations.forms import (
     RoleForm,
 )
 from twofold.organizations.models import Membership
+from twofold.signin.login_form import INVITED_EMAIL
 from twofold.web.decorators import administrator_required, fresh, signed_in_membership
 
 View = Callable[..., HttpResponse]
@@ -142,6 +143,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
             form.add_error("password" if error.param == "password" else None, error.message)
         else:
             messages.success(request, "Welcome! Your password is set: sign in to continue.")
+            request.session[INVITED_EMAIL] = invitation.email  # the sign-in page fills it in
             return redirect("account_login")
     return render(
         request, "twofold/invitation_accept.html", {"form": form, "invitation": invitation}
