@@ -9,7 +9,7 @@ TEST_STAMP := $(VENV)/.installed-test
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check -c requirements/constraints.txt
 # The peers the tests start (tests/peers/): identity providers and a relying party, Node programs
 # installed from their lock files.
-PEERS := tests/peers/oidc tests/peers/saml tests/peers/rp
+PEERS := tests/peers/oidc tests/peers/saml tests/peers/rp tests/a11y
 
 .PHONY: run test lint typecheck unit services-test lock clean peers
 
