@@ -17,7 +17,7 @@ from twofold.factors.totp import codes
 
 APP = "/accounts/2fa/enroll/app/"
 BACKUP_CODES = "/accounts/2fa/enroll/backup-codes/"
-KEY = re.compile(r'<code class="totp-key">([A-Z2-7 ]+)</code>')
+KEY = re.compile(r'<code class="totp-key" id="totp-key" data-copy-value="([A-Z2-7]+)">')
 CODE = re.compile(r"<code>([0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{5})</code>")
 
 

@@ -70,11 +70,16 @@ def get_connection(actor: Membership, connection_id: int) -> SamlConnection:
         raise NotFound(NO_SUCH_CONNECTION) from None
 
 
-def create_connection(actor: Membership, fields: Mapping[str, Any]) -> SamlConnection:
+def create_connection(
+    actor: Membership, fields: Mapping[str, Any], *, slug: str | None = None
+) -> SamlConnection:
+    """A new connection; at ``slug`` (its addresses, shown before it existed) when still free."""
     require_administrator(actor)
     connection = SamlConnection(
         organization=actor.organization, **{field: fields[field] for field in CONNECTION_FIELDS}
     )
+    if slug and not SamlConnection.objects.filter(slug=slug).exists():
+        connection.slug = slug
     _save(connection)
     detail = {
         "connection": connection.name,

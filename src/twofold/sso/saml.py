@@ -72,8 +72,15 @@ class ServiceProvider:
 
 
 def service_provider(request: HttpRequest, connection: SamlConnection) -> ServiceProvider:
+    return service_provider_at(request, connection.slug)
+
+
+def service_provider_at(request: HttpRequest, slug: str) -> ServiceProvider:
+    """The addresses of the connection ``slug``, also before it exists (the page that creates it
+    shows them, so the identity provider can be set up first)."""
+
     def address(urlname: str) -> str:
-        return request.build_absolute_uri(reverse(urlname, args=[connection.slug]))
+        return request.build_absolute_uri(reverse(urlname, args=[slug]))
 
     metadata = address("saml_metadata")
     return ServiceProvider(entity_id=metadata, acs_url=address("saml_acs"), metadata_url=metadata)

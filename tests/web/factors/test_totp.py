@@ -24,7 +24,7 @@ SETTINGS = "/settings/security/"
 ENABLE = "/settings/security/2fa/totp/"
 BACKUP_CODES = "/settings/security/2fa/totp/backup-codes/"
 PREFERRED = "/settings/security/2fa/preferred/"
-KEY = re.compile(r'<code class="totp-key">([A-Z2-7 ]+)</code>')
+KEY = re.compile(r'<code class="totp-key" id="totp-key" data-copy-value="([A-Z2-7]+)">')
 
 
 def key_on(page: bytes) -> str:
@@ -178,3 +178,13 @@ def test_asvs_7_4_3_removing_an_app_offers_it_in_the_page_and_api(member_with_to
     assert OFFER in done.content.decode()
     removed = api(client, "DELETE", "/two-factor/sms")
     assert removed.json()["data"]["other_sessions"] == 1
+
+
+def test_the_key_is_shown_in_groups_of_four_with_a_copy_button(member):
+    page = signed_in(member.user.email).get(ENABLE).content.decode()
+    secret = key_on(page.encode())
+    shown = re.search(r'<code class="totp-key"[^>]*>(.*?)</code>', page).group(1)
+    groups = re.findall(r"<span>([A-Z2-7]+)</span>", shown)
+    assert "".join(groups) == secret
+    assert all(len(group) == 4 for group in groups[:-1])
+    assert 'data-copy="totp-key"' in page  # copies data-copy-value: the key without spaces

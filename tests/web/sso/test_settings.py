@@ -4,6 +4,7 @@ of web/sso/settings.py)."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 from urllib.parse import quote
@@ -281,7 +282,8 @@ def test_connection_page_shows_twofolds_values_for_the_identity_provider(
     page = text(administrator_client.get(f"{CONNECTIONS}{connection.pk}/"))
 
     metadata = f"http://testserver/accounts/saml/{connection.slug}/metadata/"
-    assert f"<code>{metadata}</code>" in page
+    assert f'<code id="sp-entity">{metadata}</code>' in page
+    assert f'<code id="sp-metadata">{metadata}</code>' in page
     assert f"http://testserver/accounts/saml/{connection.slug}/acs/" in page
     assert f'href="{metadata}"' in page
     assert "Run a test sign-in" in page
@@ -615,3 +617,25 @@ def test_connection_made_from_the_peers_metadata_signs_a_linked_member_in(
     assert answer.status_code == 302, text(answer)[:800]
     assert answer["Location"] == "/"
     assert browser_of_member.session["_auth_user_id"] == str(member.user.pk)
+
+
+def test_the_addresses_are_shown_before_any_connection_and_the_new_one_gets_them(
+    administrator_client: Client,
+) -> None:
+    page = text(administrator_client.get(SSO))
+    assert SamlConnection.objects.count() == 0
+    found = re.search(
+        r'<code id="next-sp-acs">http://testserver/accounts/saml/(\w+)/acs/</code>', page
+    )
+    assert found, "no ACS URL on the page before any connection exists"
+    slug = found.group(1)
+    assert f'<code id="next-sp-entity">http://testserver/accounts/saml/{slug}/metadata/' in page
+    assert f'<code id="next-sp-metadata">http://testserver/accounts/saml/{slug}/metadata/' in page
+    assert page.count('data-copy="next-sp-') == 3  # a copy button each (page.js shows them)
+    assert slug in text(administrator_client.get(SSO))  # the same until it is used
+
+    answer = administrator_client.post(CONNECTIONS, pasted())
+
+    assert SamlConnection.objects.get().slug == slug
+    assert f"/accounts/saml/{slug}/acs/" in text(administrator_client.get(answer["Location"]))
+    assert slug not in text(administrator_client.get(SSO))  # the next connection: new addresses

@@ -51,9 +51,14 @@ class Setup:
     used_step: int | None = None  # the step of the confirming code, spent when the app is created
 
     @property
+    def secret_groups(self) -> list[str]:
+        """``["ABCD", "EFGH", ...]``: easier to read and type into an app by hand."""
+        return [self.secret[i : i + 4] for i in range(0, len(self.secret), 4)]
+
+    @property
     def grouped_secret(self) -> str:
         """``ABCD EFGH ...``: easier to type into an app by hand."""
-        return " ".join(self.secret[i : i + 4] for i in range(0, len(self.secret), 4))
+        return " ".join(self.secret_groups)
 
     @property
     def qr_data_uri(self) -> str:

@@ -28,13 +28,16 @@ from twofold.sso.forms import (
     SsoSettingsForm,
 )
 from twofold.sso.idp_metadata import describe_pem
-from twofold.sso.models import AccountSso, EmailDomain, SamlConnection
+from twofold.sso.models import AccountSso, EmailDomain, SamlConnection, new_slug
 from twofold.web.decorators import administrator_required, fresh, signed_in_membership
 
 INVALID = 400
 # The page holds two 2FA-policy forms: their fields need ids of their own.
 SETTINGS_IDS = "settings_%s"
 NEW_CONNECTION_IDS = "new_%s"
+# The next connection's slug, drawn when the page is shown: its addresses are shown before it
+# exists, so the identity provider can be set up first; as random as SamlConnection's own.
+NEXT_SLUG = "twofold_sso_next_slug"
 
 
 def settings_initial(sso: AccountSso) -> dict[str, Any]:
@@ -71,8 +74,14 @@ def _render(
         "domain_form": domain_form or EmailDomainForm(connections=connections),
         "connections": [(c, describe_pem(c.idp_certificate)) for c in connections],
         "domains": [(d, _domain_form(d, connections)) for d in settings_flows.list_domains(actor)],
+        "next_service_provider": saml.service_provider_at(request, _next_slug(request)),
     }
     return render(request, "twofold/sso.html", context, status=status)
+
+
+def _next_slug(request: HttpRequest) -> str:
+    slug: str = request.session.setdefault(NEXT_SLUG, new_slug())
+    return slug
 
 
 def _add_error(form: forms.Form, error: FlowError) -> None:
@@ -107,11 +116,14 @@ def add_connection(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         try:
             connection = connection_flows.create_connection(
-                signed_in_membership(request), form.cleaned_data
+                signed_in_membership(request),
+                form.cleaned_data,
+                slug=request.session.get(NEXT_SLUG),
             )
         except FlowError as error:
             _add_error(form, error)
         else:
+            request.session.pop(NEXT_SLUG, None)  # the next connection gets addresses of its own
             messages.success(
                 request,
                 f"The connection {connection.name} was created. Enter Twofold's values below at "
