@@ -11,6 +11,7 @@ the focus ring's contrast on white (WCAG 1.4.11), the user menu closing with Esc
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -84,7 +85,10 @@ def seeded(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Seeded]:
         environ = {
             **server.environ,
             "DJANGO_SETTINGS_MODULE": "twofold.config.settings",
-            "PYTHONPATH": str(REPO_ROOT),
+            # ``tests`` importable from the data directory, before what the caller's path has.
+            "PYTHONPATH": os.pathsep.join(
+                filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+            ),
         }
         done = subprocess.run(
             [sys.executable, "-c", SEED],
