@@ -24,7 +24,9 @@ def load(tmp_path: Path, **variables: str) -> env.TwofoldSettings:
 def test_defaults_serve_locally_with_sqlite_and_file_email(tmp_path):
     settings = load(tmp_path)
     assert settings.mode == "development"
-    assert settings.public_url == "http://127.0.0.1:8000"
+    assert settings.public_url == "http://localhost:8000"  # a passkey's RP id: not an IP
+    assert settings.host == "127.0.0.1"
+    assert {"localhost", "127.0.0.1"} <= set(settings.allowed_hosts)  # both names answer
     assert settings.database_url is None
     assert settings.redis_url is None
     assert settings.email_backend == "file"
@@ -318,3 +320,11 @@ def test_cookie_domain_is_this_host_only_unless_configured(tmp_path):
 def test_cookie_domain_must_contain_the_public_host(tmp_path, domain, why):
     with pytest.raises(ConfigurationError, match=rf"TWOFOLD_COOKIE_DOMAIN=.*{why}"):
         load(tmp_path, PUBLIC_URL="https://login.example.com", COOKIE_DOMAIN=domain)
+
+
+def test_a_host_set_is_the_default_public_url_and_loopback_answers_to_both_names(tmp_path):
+    settings = load(tmp_path, HOST="127.0.0.1", PORT="8123")
+    assert settings.public_url == "http://127.0.0.1:8123"
+    assert {"localhost", "127.0.0.1"} <= set(settings.allowed_hosts)
+    public = load(tmp_path, HOST="0.0.0.0", PUBLIC_URL="https://login.example.com")
+    assert "localhost" not in public.allowed_hosts

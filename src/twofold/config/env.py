@@ -40,6 +40,10 @@ SmtpSecurity = Literal["starttls", "tls", "none"]
 T = TypeVar("T")
 
 
+# The names of this machine's loopback address a person types (``make run``).
+LOOPBACK_NAMES = ("localhost", "127.0.0.1")
+
+
 class ConfigurationError(Exception):
     """A setting is missing, malformed or contradicts another one."""
 
@@ -129,7 +133,10 @@ KNOWN_VARIABLES: dict[str, str] = {
     "in the JWKS after `twofold rotate-signing-key`, never signing; only with OIDC_PRIVATE_KEY",
     "HOST": "address to listen on; default `127.0.0.1`",
     "PORT": "port to listen on; default `8000`",
-    "PUBLIC_URL": "the URL people use, e.g. `https://login.example.com`; default `http://HOST:PORT`",
+    "PUBLIC_URL": (
+        "the URL people use, e.g. `https://login.example.com`; default `http://localhost:PORT` "
+        "(`http://HOST:PORT` with `TWOFOLD_HOST`)"
+    ),
     "ALLOWED_HOSTS": "comma-separated extra host names accepted besides the public URL's",
     "FORWARD_AUTH_HOSTS": "comma-separated hosts forward-auth's sign-in may return to "
     "(`app.example.com`, `app.example.com:8443`, `.example.com` for every subdomain); default none",
@@ -234,7 +241,10 @@ class _Reader:
         data_dir = Path(self.env.get("DATA_DIR") or cwd / "var").resolve()
         host = self.env.get("HOST") or "127.0.0.1"
         port = self.integer("PORT", 8000, minimum=1, maximum=65535)
-        public_url = (self.env.get("PUBLIC_URL") or f"http://{host}:{port}").rstrip("/")
+        # localhost, not 127.0.0.1, by default: browsers refuse an IP address as a passkey's
+        # relying party id (WebAuthn: a domain), and localhost is a secure context over http.
+        served = "localhost" if "HOST" not in self.env else host
+        public_url = (self.env.get("PUBLIC_URL") or f"http://{served}:{port}").rstrip("/")
         smtp = self._smtp()
         email_backend = cast(
             EmailBackend, self.choice("EMAIL_BACKEND", ("file", "console", "smtp"), "file")
@@ -463,7 +473,9 @@ class _Reader:
             )
             return (host,)
         extra = [h.strip() for h in self.env.get("ALLOWED_HOSTS", "").split(",") if h.strip()]
-        return tuple(dict.fromkeys([parts.hostname, host, *extra]))
+        # On this machine only: both names of the loopback address work in the address bar.
+        loopback = [*LOOPBACK_NAMES] if host in LOOPBACK_NAMES else []
+        return tuple(dict.fromkeys([parts.hostname, host, *loopback, *extra]))
 
     def _forward_auth_hosts(self) -> tuple[str, ...]:
         hosts = [h.strip().lower() for h in self.env.get("FORWARD_AUTH_HOSTS", "").split(",")]
