@@ -69,3 +69,18 @@ clean:
 .PHONY: bench
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench $(BENCH_ARGS)
+
+# Languages (docs/languages.md). `make messages` collects the marked strings into the .po files after
+# a change (then translate what it added); the build compiles them to .mo files, never committed.
+# Compiling needs gettext's msgfmt: without it Twofold serves English only.
+LOCALE := src/twofold/locale
+CATALOGUES := $(patsubst %.po,%.mo,$(wildcard $(LOCALE)/*/LC_MESSAGES/django.po))
+.PHONY: messages catalogues
+messages: $(STAMP)
+	cd src/twofold && DJANGO_SETTINGS_MODULE=twofold.config.settings ../../$(BIN)/django-admin makemessages \
+	  --no-location --no-obsolete --ignore 'locale/*' -l de -l fr
+catalogues: $(CATALOGUES)
+$(LOCALE)/%/LC_MESSAGES/django.mo: $(LOCALE)/%/LC_MESSAGES/django.po
+	@if command -v msgfmt >/dev/null; then msgfmt --check-format -o $@ $<; \
+	else echo "msgfmt (gettext) not found: $< is not compiled, pages stay in English"; fi
+run unit services-test: catalogues

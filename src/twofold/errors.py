@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+from django.utils.functional import Promise
+
+StrOrPromise = str | Promise
+
 
 class FlowError(Exception):
     status = 400
     code = "invalid"
 
-    def __init__(self, message: str, *, code: str | None = None, param: str | None = None) -> None:
+    def __init__(
+        self, message: StrOrPromise, *, code: str | None = None, param: str | None = None
+    ) -> None:
+        message = str(message)  # a lazy translation, in the language of this request
         super().__init__(message)
         self.message = message
         self.param = param
@@ -23,7 +30,7 @@ class ReauthenticationRequired(FlowError):
     status = 401
     code = "reauthentication_required"
 
-    def __init__(self, message: str, *, second_factor: bool = False) -> None:
+    def __init__(self, message: StrOrPromise, *, second_factor: bool = False) -> None:
         super().__init__(message)
         self.second_factor = second_factor
 
@@ -55,7 +62,12 @@ class TooManyRequests(FlowError):
     code = "too_many_requests"
 
     def __init__(
-        self, message: str, *, retry_after: int, code: str | None = None, param: str | None = None
+        self,
+        message: StrOrPromise,
+        *,
+        retry_after: int,
+        code: str | None = None,
+        param: str | None = None,
     ) -> None:
         super().__init__(message, code=code, param=param)
         self.retry_after = max(1, int(retry_after))

@@ -141,6 +141,7 @@ def test_organization_is_readable_by_every_member(
         "id": administrator.organization.pk,
         "name": "acme.test Inc.",
         "default_country": "CH",
+        "default_language": None,
     }
 
 

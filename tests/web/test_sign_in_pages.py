@@ -52,7 +52,7 @@ def test_sign_in_page_draws_the_form_its_links_and_the_passkey(db: Any) -> None:
     assert '<a href="/accounts/signup/?next=%2Faccount%2F">sign up</a>' in page
     assert '<button class="button wide" type="submit">Sign In</button>' in page
     assert page.count('<input type="hidden" name="next" value="/account/">') == 2  # and passkey
-    assert page.count('name="csrfmiddlewaretoken"') == 2
+    assert page.count('name="csrfmiddlewaretoken"') == 3  # and the language switch
     assert 'action="/accounts/2fa/passkey/"' in page
     assert 'id="sign-in-with-passkey">Use a passkey</button>' in page
     assert 'class="sso"' not in page  # no identity provider, no SSO: no heading either
@@ -93,7 +93,7 @@ def test_sign_in_page_offers_identity_providers_and_sso(
         assert f'action="/accounts/oidc/{provider}/login/?process=login"' in page
         assert f'data-provider="{provider}">Sign in with {name}</button>' in page
     assert '<a class="button secondary" href="/accounts/sso/" id="sign-in-with-sso">' in page
-    assert page.count('name="csrfmiddlewaretoken"') == 4  # sign-in, two providers, passkey
+    assert page.count('name="csrfmiddlewaretoken"') == 5  # sign-in, 2 providers, passkey, language
 
 
 def test_sign_in_page_shows_a_wrong_password_and_keeps_the_email(member: Membership) -> None:

@@ -7,10 +7,8 @@ from django.http import HttpResponse
 
 from twofold.api import responses, serializers
 from twofold.api.endpoint import Call, endpoint
-from twofold.organizations import flows
-from twofold.organizations.forms import (
-    OrganizationForm,
-)
+from twofold.organizations import flows, language
+from twofold.organizations.forms import MemberLanguageForm, OrganizationForm
 from twofold.organizations.models import require_administrator
 
 
@@ -23,9 +21,24 @@ def me(call: Call) -> HttpResponse:
 
 
 @endpoint("GET", "PATCH")
+def preferences(call: Call) -> HttpResponse:
+    """The member's language: their own choice (null: the account's default, else the browser's)."""
+    if call.request.method == "PATCH":
+        data = call.validated(MemberLanguageForm, defaults={"language": call.user.language})
+        language.choose_language(call.user, data["language"])
+    return responses.ok(serializers.preferences(call.user))
+
+
+@endpoint("GET", "PATCH")
 def organization(call: Call) -> HttpResponse:
     actor = call.membership
     if call.request.method == "PATCH":
         require_administrator(actor)  # a member hears 403, whatever the body
-        flows.rename_organization(actor, call.validated(OrganizationForm)["name"])
+        current = actor.organization
+        data = call.validated(
+            OrganizationForm,
+            defaults={"name": current.name, "default_language": current.default_language},
+        )
+        flows.rename_organization(actor, data["name"])
+        flows.set_default_language(actor, data["default_language"])
     return responses.ok(serializers.organization(actor.organization))

@@ -16,6 +16,7 @@ from django.contrib.sessions.backends.base import SessionBase
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
+from django.utils.translation import gettext
 from django.views.decorators.csrf import csrf_exempt
 
 from twofold.api import auth, body, responses
@@ -72,7 +73,9 @@ class Call(PublicCall):
         ``not_authenticated``: they are signed in, and signing in again would not help."""
         membership = membership_of(self.user)
         if membership is None:
-            raise NotAllowed("You are not a member of any account.", code="membership_missing")
+            raise NotAllowed(
+                gettext("You are not a member of any account."), code="membership_missing"
+            )
         return membership
 
     def require_fresh(self) -> None:

@@ -6,15 +6,32 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils import translation
 
 from twofold.audit.models import AuditEvent
 from twofold.factors.member_factors import FactorSummary
+from twofold.organizations import language
 from twofold.organizations.models import Invitation, Membership, Organization
 from twofold.sessions import assurance
+from twofold.users.models import User
 
 
 def organization(org: Organization) -> dict[str, Any]:
-    return {"id": org.pk, "name": org.name, "default_country": org.default_country}
+    return {
+        "id": org.pk,
+        "name": org.name,
+        "default_country": org.default_country,
+        "default_language": org.default_language or None,
+    }
+
+
+def preferences(user: User) -> dict[str, Any]:
+    """``/api/v1/me/preferences``: the member's choice, and the language Twofold speaks to them."""
+    chosen = language.chosen_language(user)
+    return {
+        "language": user.language or None,
+        "effective_language": chosen or translation.get_language(),
+    }
 
 
 def signed_in_as(m: Membership, session: SessionBase | Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from twofold.api.sso import sign_in as sso_sign_in
 
 urlpatterns = [
     path("me", account.me, name="api_me"),
+    path("me/preferences", account.preferences, name="api_me_preferences"),
     path("auth/sso", sso_sign_in.discover, name="api_sso_discover"),
     path("organization", account.organization, name="api_organization"),
     path("organization/security", security.security_policy, name="api_security_policy"),

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold.audit.events import Event
 from twofold.audit.flows import Cursor, Filters
@@ -19,28 +20,28 @@ class AuditFilterForm(forms.Form):
     """Every field is optional: no filter shows every event of the account."""
 
     member = forms.EmailField(
-        label="Member",
+        label=gettext_lazy("Member"),
         required=False,
-        help_text="Events this person did or underwent.",
+        help_text=gettext_lazy("Events this person did or underwent."),
         widget=forms.EmailInput(attrs={"list": "audit-members", "autocomplete": "off"}),
     )
     event = forms.ChoiceField(
-        label="Event", required=False, choices=[("", "All events"), *Event.choices]
+        label=gettext_lazy("Event"), required=False, choices=[("", "All events"), *Event.choices]
     )
     since = forms.DateField(
-        label="From",
+        label=gettext_lazy("From"),
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
+        error_messages={"invalid": gettext_lazy("Enter a date as YYYY-MM-DD.")},
     )
     until = forms.DateField(
-        label="To",
+        label=gettext_lazy("To"),
         required=False,
         input_formats=["%Y-%m-%d"],
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": "Enter a date as YYYY-MM-DD."},
-        help_text="Dates are UTC days, both included.",
+        error_messages={"invalid": gettext_lazy("Enter a date as YYYY-MM-DD.")},
+        help_text=gettext_lazy("Dates are UTC days, both included."),
     )
 
     def clean(self) -> dict[str, Any]:
@@ -50,7 +51,7 @@ class AuditFilterForm(forms.Form):
             self.add_error(
                 "until",
                 forms.ValidationError(
-                    "The end date must be on or after the start date.", code="date_order"
+                    gettext("The end date must be on or after the start date."), code="date_order"
                 ),
             )
         return cleaned
@@ -79,7 +80,7 @@ class AuditPageForm(AuditFilterForm):
             return decode_cursor(raw)
         except ValueError:
             raise forms.ValidationError(
-                "This cursor is not one the API gave out.", code="invalid"
+                gettext("This cursor is not one the API gave out."), code="invalid"
             ) from None
 
 

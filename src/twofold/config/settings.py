@@ -65,9 +65,14 @@ MIDDLEWARE = [
     "twofold.api.idp.forward_auth.ForwardAuthMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # The browser's language (the switch's cookie, else Accept-Language); after the session, before
+    # CommonMiddleware, as Django asks. The member's own choice is applied once they are known.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # The member's language, else their account's default (docs/languages.md).
+    "twofold.web.language.MemberLanguageMiddleware",
     "twofold.audit.context.AuditOriginMiddleware",
     "twofold.sessions.timeouts.SessionTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -375,6 +380,9 @@ STORAGES = {
 }
 
 LANGUAGE_CODE = "en"
+# Twofold's languages (docs/languages.md); allauth's own catalogues serve its strings.
+LANGUAGES = [("en", "English"), ("de", "Deutsch"), ("fr", "Français")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

@@ -20,6 +20,7 @@ from typing import Protocol, TypeVar
 
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
@@ -52,7 +53,7 @@ class SessionSetup(Protocol):
 
 Pending = TypeVar("Pending")
 Created = TypeVar("Created")
-ANOTHER_FACTOR_ON = (
+ANOTHER_FACTOR_ON = gettext_lazy(
     "Two-factor authentication was turned on meanwhile, with its own backup codes. "
     "Start again to add this method beside it."
 )
@@ -123,7 +124,7 @@ def activate(
     authenticator from it; ``session_key`` holds the set-up and is cleared afterwards."""
     if not saved_backup_codes:
         raise FlowError(
-            "Confirm that you have saved your backup codes.",
+            gettext("Confirm that you have saved your backup codes."),
             code="backup_codes_not_saved",
             param="saved_backup_codes",
         )

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils.translation import gettext
 
 from twofold.errors import FlowError
 from twofold.users.models import User
@@ -58,5 +59,5 @@ def code_of(answer: Any) -> str:
     """A typed code; a browser's answer (an object) where a code was expected is refused as a
     missing field (``required``; ``code_missing`` is a texted code not open)."""
     if not isinstance(answer, str):
-        raise FlowError("Enter the code.", code="required", param="code")
+        raise FlowError(gettext("Enter the code."), code="required", param="code")
     return answer

@@ -10,6 +10,8 @@ options), how an answer is checked, and what the session records for assurance
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from twofold.errors import FlowError
 from twofold.factors.attempts import Challenge
 from twofold.factors.backup_codes.challenge import BackupCodeChallenge
@@ -30,5 +32,5 @@ TABLE: dict[str, Challenge] = {
 def challenge(method: str) -> Challenge:
     found = TABLE.get(method)
     if found is None:
-        raise FlowError("There is no such method.", code="invalid_choice", param="method")
+        raise FlowError(gettext("There is no such method."), code="invalid_choice", param="method")
     return found

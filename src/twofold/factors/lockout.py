@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db import models, transaction
 from django.db.models import F
+from django.utils.translation import gettext, ngettext
 
 from twofold import metrics
 from twofold.audit.events import Event
@@ -51,8 +52,11 @@ def check_not_locked(user_id: int, now: datetime) -> bool:
     if locked_until is not None and locked_until > now:
         wait = int((locked_until - now).total_seconds()) + 1
         raise TooManyRequests(
-            "Too many wrong codes. For your safety, two-factor sign-in is paused. "
-            f"Try again in {_in_words(wait)}.",
+            gettext(
+                "Too many wrong codes. For your safety, two-factor sign-in is paused. "
+                "Try again in %(wait)s."
+            )
+            % {"wait": _in_words(wait)},
             retry_after=wait,
             code="second_factor_locked",
         )
@@ -99,7 +103,9 @@ def clear(user_id: int) -> None:
 
 def _in_words(seconds: int) -> str:
     if seconds < 90:
-        return f"{seconds} seconds"
+        return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
     if seconds < 5400:
-        return f"{round(seconds / 60)} minutes"
-    return f"{round(seconds / 3600)} hours"
+        minutes = round(seconds / 60)
+        return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
+    hours = round(seconds / 3600)
+    return ngettext("%(n)s hour", "%(n)s hours", hours) % {"n": hours}

@@ -6,6 +6,8 @@ at sign-in and re-authentication is ``factors/challenges.py``.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext_lazy
+
 WEBAUTHN = "webauthn"
 TOTP = "totp"
 SMS = "sms"
@@ -13,9 +15,9 @@ SMS = "sms"
 # "restricted" authenticator (3.1.3.3).
 METHODS = (WEBAUTHN, TOTP, SMS)
 LABELS = {
-    WEBAUTHN: "Security key or passkey",
-    TOTP: "Authenticator app",
-    SMS: "Text message (SMS)",
+    WEBAUTHN: gettext_lazy("Security key or passkey"),
+    TOTP: gettext_lazy("Authenticator app"),
+    SMS: gettext_lazy("Text message (SMS)"),
 }
 
 # Not a method one sets up, but a way to pass the second-factor step and re-authenticate.

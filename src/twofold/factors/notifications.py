@@ -7,16 +7,20 @@ from typing import Any
 from allauth.account.adapter import get_adapter
 from django.conf import settings
 
+from twofold.errors import StrOrPromise
+from twofold.organizations.language import in_language_of
 from twofold.users.models import User
 
 
 def _send(user: User, template: str, **context: Any) -> None:
     # render_mail, not send_mail: flows run without a request.
-    get_adapter().render_mail(
-        f"factors/email/{template}",
-        user.email,
-        {"user": user, "public_url": settings.TWOFOLD.public_url, **context},
-    ).send()
+    with in_language_of(user):  # the recipient's, not the language of whoever caused it
+        message = get_adapter().render_mail(
+            f"factors/email/{template}",
+            user.email,
+            {"user": user, "public_url": settings.TWOFOLD.public_url, **context},
+        )
+    message.send()
 
 
 def send_two_factor_enabled(user: User, masked_phone: str | None) -> None:
@@ -24,12 +28,12 @@ def send_two_factor_enabled(user: User, masked_phone: str | None) -> None:
     _send(user, "enabled", masked_phone=masked_phone)
 
 
-def send_factor_added(user: User, factor: str) -> None:
+def send_factor_added(user: User, factor: StrOrPromise) -> None:
     """``factor``: what the member reads, e.g. "Authenticator app"."""
     _send(user, "factor_added", factor=factor)
 
 
-def send_factor_removed(user: User, factor: str) -> None:
+def send_factor_removed(user: User, factor: StrOrPromise) -> None:
     _send(user, "factor_removed", factor=factor)
 
 

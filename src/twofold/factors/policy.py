@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -135,8 +136,10 @@ def _require_own_second_factor(actor: Membership) -> None:
     # having never tried what they impose on everyone.
     if not has_second_factor(actor.user):
         raise Conflict(
-            "Turn on two-factor authentication for yourself first; "
-            "then you can require it for everyone in the account.",
+            gettext(
+                "Turn on two-factor authentication for yourself first; "
+                "then you can require it for everyone in the account."
+            ),
             code="two_factor_required_first",
             param="require_two_factor",
         )
@@ -164,7 +167,7 @@ def sign_out_members_without_two_factor(actor: Membership) -> SignedOut:
     organization = Organization.objects.get(pk=actor.organization_id)
     if not rule_of(organization).required:
         raise Conflict(
-            "The account does not require two-factor authentication: tick the box first.",
+            gettext("The account does not require two-factor authentication: tick the box first."),
             code="two_factor_not_required",
         )
     targets = members_without_two_factor(organization).exclude(pk=actor.pk).select_related("user")
@@ -177,12 +180,12 @@ def sign_out_members_without_two_factor(actor: Membership) -> SignedOut:
 
 # --- Method policy: which second factors members may use ----------------------------------------
 
-METHODS_MESSAGE = "Allow at least one two-factor method."
+METHODS_MESSAGE = gettext_lazy("Allow at least one two-factor method.")
 
 # The methods a member can set up at sign-in (``signin/forced_enrollment.py``),
 # strongest first. Security keys are set up only from the settings page, once signed in.
 ENROLLABLE = (TOTP, SMS)
-NO_ENROLLABLE_MESSAGE = (
+NO_ENROLLABLE_MESSAGE = gettext_lazy(
     "While two-factor authentication is mandatory, allow an authenticator app or SMS too: "
     "members without a second factor set one of them up at sign-in (security keys are added "
     "from the settings page, once signed in)."
@@ -229,8 +232,11 @@ def require_allowed(user: User, method: str) -> None:
     if not method_allowed(user, method):
         label = LABELS.get(method, method)
         raise NotAllowed(
-            f"Your account does not allow {label} for two-factor authentication. "
-            "Choose another method.",
+            gettext(
+                "Your account does not allow %(label)s for two-factor authentication. "
+                "Choose another method."
+            )
+            % {"label": label},
             code="two_factor_method_not_allowed",
             param="method",
         )

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict
@@ -15,7 +17,7 @@ def set_preferred(user: User, method: str) -> str:
     """The factor asked for first at sign-in; one the member has."""
     if method not in member_factors.methods(user):
         raise Conflict(
-            "Choose one of the two-factor methods you have set up.",
+            gettext("Choose one of the two-factor methods you have set up."),
             code="factor_missing",
             param="method",
         )

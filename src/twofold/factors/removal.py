@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from allauth.mfa.models import Authenticator
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
@@ -28,7 +29,7 @@ from twofold.factors.models import PreferredFactor
 from twofold.factors.sms.models import PendingSmsEnrollment, SmsFactor
 from twofold.users.models import User
 
-REQUIRED = (
+REQUIRED = gettext_lazy(
     "Your account requires two-factor authentication, so it cannot be turned off. "
     "You can change your number instead."
 )
@@ -81,12 +82,16 @@ def remove_locked(user: User, method: str) -> Removed:
     delete."""
     available = member_factors.methods(user)
     if method not in available:
-        raise Conflict(f"{_label(method)} is not set up.", code="factor_missing")
+        raise Conflict(
+            gettext("%(_label)s is not set up.") % {"_label": _label(method)}, code="factor_missing"
+        )
     if available == [method]:
         if policy.two_factor_required(user):
             raise NotAllowed(
-                "Your account requires two-factor authentication, and this is your only "
-                "method: add another one first.",
+                gettext(
+                    "Your account requires two-factor authentication, and this is your only "
+                    "method: add another one first."
+                ),
                 code="two_factor_required",
             )
         return _turn_off_locked(user, available)
@@ -130,4 +135,4 @@ def _delete(user: User, method: str) -> int:
 
 
 def _label(method: str) -> str:
-    return methods.LABELS.get(method, method)
+    return str(methods.LABELS.get(method, method))

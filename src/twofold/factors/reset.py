@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
@@ -45,8 +46,10 @@ def resettable(actor: Membership, membership_id: int) -> Resettable:
     target = get_member(actor, membership_id)
     if target.pk == actor.pk:
         raise Conflict(
-            "You cannot reset your own two-factor authentication. To turn it off or change "
-            "your number, use your Password and Two-Factor Authentication page.",
+            gettext(
+                "You cannot reset your own two-factor authentication. To turn it off or change "
+                "your number, use your Password and Two-Factor Authentication page."
+            ),
             code="cannot_reset_self",
         )
     factors = member_factors.summary(target)
@@ -73,7 +76,8 @@ def reset_two_factor(actor: Membership, membership_id: int) -> Membership:
 
 def _no_factor(user: User) -> Conflict:
     return Conflict(
-        f"{user.email} has no two-factor authentication to reset.", code="two_factor_off"
+        gettext("%(email)s has no two-factor authentication to reset.") % {"email": user.email},
+        code="two_factor_off",
     )
 
 

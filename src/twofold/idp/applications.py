@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.contrib.auth.hashers import check_password
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -38,7 +39,7 @@ NAME_LENGTH = 100
 _LOOPBACK_NAMES = {"localhost"}
 # How long the secret before a rotation still authenticates the application.
 SECRET_GRACE = timedelta(hours=24)
-NO_SUCH_APPLICATION = "There is no such application in your account."
+NO_SUCH_APPLICATION = gettext_lazy("There is no such application in your account.")
 # What an administrator may change after registering (the client type is fixed: a public
 # client given a secret, or the reverse, would be another application).
 CHANGEABLE = (
@@ -76,7 +77,9 @@ def register(
     logout_uri = checked_logout_uri(backchannel_logout_uri)
     if subject_type not in subject.SUBJECT_TYPES:
         raise FlowError(
-            "Choose public or pairwise subjects.", code="invalid_choice", param="subject_type"
+            gettext("Choose public or pairwise subjects."),
+            code="invalid_choice",
+            param="subject_type",
         )
     secret = secrets.token_urlsafe(32) if confidential else None
     with transaction.atomic():
@@ -183,7 +186,9 @@ def rotate_secret(
     with transaction.atomic():
         application = _locked(actor, application_id)
         if application.client_type != Application.CLIENT_CONFIDENTIAL:
-            raise FlowError("A public application has no secret to rotate.", code="public_client")
+            raise FlowError(
+                gettext("A public application has no secret to rotate."), code="public_client"
+            )
         secret = secrets.token_urlsafe(32)
         application.previous_client_secret = application.client_secret  # already hashed
         application.previous_secret_expires_at = now + SECRET_GRACE
@@ -277,7 +282,8 @@ def _checked_name(name: str) -> str:
     name = name.strip()
     if not name or len(name) > NAME_LENGTH:
         raise FlowError(
-            f"Give the application a name of 1 to {NAME_LENGTH} characters.",
+            gettext("Give the application a name of 1 to %(NAME_LENGTH)s characters.")
+            % {"NAME_LENGTH": NAME_LENGTH},
             code="invalid",
             param="name",
         )
@@ -287,7 +293,7 @@ def _checked_name(name: str) -> str:
 def checked_uris(uris: Sequence[str], *, param: str, required: bool = False) -> list[str]:
     found = [uri.strip() for uri in uris if uri.strip()]
     if required and not found:
-        raise FlowError("Give at least one redirect URI.", code="required", param=param)
+        raise FlowError(gettext("Give at least one redirect URI."), code="required", param=param)
     for uri in found:
         problem = _problem(uri)
         if problem:
@@ -337,7 +343,7 @@ def checked_scopes(scopes: Sequence[str] | None) -> list[str]:
         )
     if "openid" not in chosen:
         raise FlowError(
-            "An application signs people in: it needs the openid scope.",
+            gettext("An application signs people in: it needs the openid scope."),
             code="invalid",
             param="scopes",
         )

@@ -5,6 +5,7 @@ flows (``idp/applications.py``), for the operator's command too."""
 from __future__ import annotations
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from twofold.idp import subject
 from twofold.idp.applications import NAME_LENGTH, SCOPES
@@ -37,37 +38,43 @@ class ApplicationChangeForm(forms.Form):
     name = forms.CharField(max_length=NAME_LENGTH)
     redirect_uris = LinesField(
         item=_stripped,
-        label="Redirect URIs",
-        help_text="One per line, matched exactly: https://app.example.com/oidc/callback",
+        label=gettext_lazy("Redirect URIs"),
+        help_text=gettext_lazy(
+            "One per line, matched exactly: https://app.example.com/oidc/callback"
+        ),
     )
     post_logout_redirect_uris = LinesField(
         item=_stripped,
-        label="Post-logout redirect URIs",
-        help_text="Where the application may send people after signing them out (optional).",
+        label=gettext_lazy("Post-logout redirect URIs"),
+        help_text=gettext_lazy(
+            "Where the application may send people after signing them out (optional)."
+        ),
     )
     scopes = forms.MultipleChoiceField(
         choices=SCOPE_CHOICES,
         widget=forms.CheckboxSelectMultiple,
-        help_text="What the application may ask for. openid is required.",
+        help_text=gettext_lazy("What the application may ask for. openid is required."),
     )
     backchannel_logout_uri = forms.CharField(
         required=False,
         max_length=500,
-        label="Back-channel logout URI",
-        help_text="Twofold POSTs a signed logout token here when a session signed in to the "
-        "application ends (optional; OpenID Connect Back-Channel Logout).",
+        label=gettext_lazy("Back-channel logout URI"),
+        help_text=gettext_lazy(
+            "Twofold POSTs a signed logout token here when a session signed in to the "
+            "application ends (optional; OpenID Connect Back-Channel Logout)."
+        ),
     )
 
 
 class ApplicationForm(ApplicationChangeForm):
     client_type = forms.ChoiceField(
-        choices=CLIENT_TYPES, widget=forms.RadioSelect, label="Kind of application"
+        choices=CLIENT_TYPES, widget=forms.RadioSelect, label=gettext_lazy("Kind of application")
     )
 
     subject_type = forms.ChoiceField(
         choices=SUBJECT_CHOICES,
         widget=forms.RadioSelect,
-        label="Member identifiers (sub)",
+        label=gettext_lazy("Member identifiers (sub)"),
         required=False,
     )
 

@@ -15,12 +15,13 @@ from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from twofold import clock
 from twofold.audit.events import Event
 from twofold.audit.record import record
 from twofold.errors import Conflict, FlowError, Gone, NotFound
-from twofold.organizations import notifications, unverified
+from twofold.organizations import language, notifications, unverified
 from twofold.organizations.models import (
     Invitation,
     Membership,
@@ -50,7 +51,7 @@ def get_member(actor: Membership, membership_id: int) -> Membership:
             .get(pk=membership_id)
         )
     except Membership.DoesNotExist:
-        raise NotFound("There is no such member in this account.") from None
+        raise NotFound(gettext("There is no such member in this account.")) from None
 
 
 # --- Invitations --------------------------------------------------------------------------------
@@ -74,11 +75,11 @@ def invite_member(
     now = now or clock.now()
     email = email.strip().lower()
     if role not in Role.values:
-        raise FlowError("Choose a role: administrator or member.", param="role")
+        raise FlowError(gettext("Choose a role: administrator or member."), param="role")
     # A sign-up that never proved the address does not hold it (organizations/unverified.py).
     if unverified.address_taken(email):
         raise Conflict(
-            "This email address already has a Twofold account and cannot be invited.",
+            gettext("This email address already has a Twofold account and cannot be invited."),
             code="email_taken",
             param="email",
         )
@@ -115,7 +116,7 @@ def revoke_invitation(
     pending = Invitation.objects.of(actor.organization).pending().filter(pk=invitation_id)
     invitation = pending.first()
     if invitation is None or not pending.update(revoked_at=now or clock.now()):
-        raise NotFound("There is no such pending invitation in this account.")
+        raise NotFound(gettext("There is no such pending invitation in this account."))
     detail = {"email": invitation.email}
     record(
         Event.INVITATION_REVOKED, actor=actor.user, organization=actor.organization, detail=detail
@@ -131,11 +132,13 @@ def find_invitation(token: str, *, now: datetime | None = None) -> Invitation:
         .first()
     )
     if invitation is None:
-        raise NotFound("This invitation link is not valid.", code="invitation_invalid")
+        raise NotFound(gettext("This invitation link is not valid."), code="invitation_invalid")
     if invitation.accepted_at or invitation.revoked_at or invitation.expires_at <= now:
         raise Gone(
-            "This invitation has expired or was already used. "
-            "Ask your administrator for a new one.",
+            gettext(
+                "This invitation has expired or was already used. "
+                "Ask your administrator for a new one."
+            ),
             code="invitation_expired",
         )
     return invitation
@@ -166,7 +169,7 @@ def accept_invitation(
             pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True
         ).update(accepted_at=now)
         if not claimed:
-            raise Gone("This invitation was already used.", code="invitation_expired")
+            raise Gone(gettext("This invitation was already used."), code="invitation_expired")
         replaced = unverified.release_address(invitation.email)
         user = _create_invited_user(invitation, password, name)
     detail: dict[str, object] = {"email": invitation.email, "role": invitation.role}
@@ -183,7 +186,9 @@ def _create_invited_user(invitation: Invitation, password: str, name: str) -> Us
     """The invited user, their membership and their verified address; 409 ``email_taken`` when
     the address has an account, also one created at this moment by a racing request (the
     unique email refuses it: the caller's transaction, claim included, is rolled back)."""
-    taken = Conflict("This email address already has a Twofold account.", code="email_taken")
+    taken = Conflict(
+        gettext("This email address already has a Twofold account."), code="email_taken"
+    )
     if User.objects.filter(email__iexact=invitation.email).exists():
         raise taken
     try:
@@ -205,8 +210,10 @@ def _ensure_another_administrator(target: Membership) -> None:
     others = Membership.objects.of(target.organization).administrators().exclude(pk=target.pk)
     if not others.exists():
         raise Conflict(
-            "An account needs at least one administrator. "
-            "Make another member an administrator first.",
+            gettext(
+                "An account needs at least one administrator. "
+                "Make another member an administrator first."
+            ),
             code="last_administrator",
         )
 
@@ -226,7 +233,7 @@ def _lock_as_administrator(actor: Membership) -> None:
 def change_role(actor: Membership, membership_id: int, role: str) -> Membership:
     require_administrator(actor)
     if role not in Role.values:
-        raise FlowError("Choose a role: administrator or member.", param="role")
+        raise FlowError(gettext("Choose a role: administrator or member."), param="role")
     with transaction.atomic():
         _lock_as_administrator(actor)
         target = get_member(actor, membership_id)
@@ -248,7 +255,9 @@ def deactivate_member(actor: Membership, membership_id: int) -> Membership:
         _lock_as_administrator(actor)
         target = get_member(actor, membership_id)
         if target.pk == actor.pk:
-            raise Conflict("You cannot deactivate yourself.", code="cannot_deactivate_self")
+            raise Conflict(
+                gettext("You cannot deactivate yourself."), code="cannot_deactivate_self"
+            )
         _ensure_another_administrator(target)
         was_active, target.user.is_active = target.user.is_active, False
         target.user.save(update_fields=["is_active"])
@@ -274,8 +283,19 @@ def rename_organization(actor: Membership, name: str) -> Organization:
     require_administrator(actor)
     name = name.strip()
     if not name:
-        raise FlowError("Enter a name for the account.", param="name")
+        raise FlowError(gettext("Enter a name for the account."), param="name")
     organization = actor.organization
     organization.name = name[:100]
     organization.save(update_fields=["name"])
+    return organization
+
+
+def set_default_language(actor: Membership, default_language: str) -> Organization:
+    """The language of members who chose none; "" leaves it to each browser."""
+    require_administrator(actor)
+    if default_language and default_language not in language.codes():
+        raise FlowError(gettext("Choose one of the languages offered."), param="default_language")
+    organization = actor.organization
+    organization.default_language = default_language
+    organization.save(update_fields=["default_language"])
     return organization

@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
+from twofold.errors import StrOrPromise
+from twofold.organizations import language
 from twofold.organizations.models import Role
 from twofold.users.models import User
 from twofold.users.passwords import check_context_words
@@ -15,15 +18,17 @@ class AccountSignupForm(forms.Form):
     """Extra sign-up field: the name of the new account (organization)."""
 
     organization_name = forms.CharField(
-        label="Company or account name",
+        label=gettext_lazy("Company or account name"),
         max_length=100,
-        widget=forms.TextInput(attrs={"autocomplete": "organization", "placeholder": "Acme Inc."}),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "organization", "placeholder": gettext_lazy("Acme Inc.")}
+        ),
     )
 
     def clean_organization_name(self) -> str:
         name = str(self.cleaned_data["organization_name"]).strip()
         if not name:
-            raise forms.ValidationError("Enter the name of your company or account.")
+            raise forms.ValidationError(gettext("Enter the name of your company or account."))
         return name
 
     def clean(self) -> dict[str, Any]:
@@ -44,7 +49,7 @@ class AccountSignupForm(forms.Form):
 
 class InviteForm(forms.Form):
     email = forms.EmailField(
-        label="Email address", widget=forms.EmailInput(attrs={"autocomplete": "off"})
+        label=gettext_lazy("Email address"), widget=forms.EmailInput(attrs={"autocomplete": "off"})
     )
     role = forms.ChoiceField(choices=Role.choices, initial=Role.MEMBER, required=False)
 
@@ -61,7 +66,7 @@ class MemberFilterForm(forms.Form):
     """The members list's filter: ``?two_factor=off`` on the page and in the API."""
 
     two_factor = forms.ChoiceField(
-        label="Show",
+        label=gettext_lazy("Show"),
         choices=[("", "Everyone"), ("off", "Without two-factor authentication")],
         required=False,
     )
@@ -70,20 +75,40 @@ class MemberFilterForm(forms.Form):
         return self.is_valid() and self.cleaned_data["two_factor"] == "off"
 
 
+def _default_language_choices() -> list[tuple[str, StrOrPromise]]:
+    return [("", gettext_lazy("The browser's language")), *language.choices()]
+
+
 class OrganizationForm(forms.Form):
-    name = forms.CharField(label="Account name", max_length=100)
+    name = forms.CharField(label=gettext_lazy("Account name"), max_length=100)
+    default_language = forms.ChoiceField(
+        label=gettext_lazy("Members' language"),
+        choices=_default_language_choices,
+        required=False,
+        help_text=gettext_lazy(
+            "Twofold speaks this language to members who have not chosen one themselves."
+        ),
+    )
+
+
+class MemberLanguageForm(forms.Form):
+    """The member's language (``PATCH /api/v1/me/preferences``, the language switch)."""
+
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language"), choices=_default_language_choices, required=False
+    )
 
 
 class AcceptInvitationForm(forms.Form):
     name = forms.CharField(
-        label="Your name",
+        label=gettext_lazy("Your name"),
         max_length=150,
         required=False,
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     password = forms.CharField(
-        label="Choose a password",
+        label=gettext_lazy("Choose a password"),
         strip=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
-        help_text="At least 8 characters. Long passphrases are welcome.",
+        help_text=gettext_lazy("At least 8 characters. Long passphrases are welcome."),
     )

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold.errors import NotAllowed
 
@@ -22,8 +23,8 @@ MAX_GRACE_DAYS = 90
 
 
 class Role(models.TextChoices):
-    ADMINISTRATOR = "administrator", "Administrator"
-    MEMBER = "member", "Member"
+    ADMINISTRATOR = "administrator", gettext_lazy("Administrator")
+    MEMBER = "member", gettext_lazy("Member")
 
 
 class Organization(models.Model):
@@ -52,6 +53,12 @@ class Organization(models.Model):
     # "Remember this device for 30 days" on the second-factor step (signin/remembered.py).
     allow_remembered_devices = models.BooleanField(
         default=True, help_text="members may skip the second step on a remembered browser"
+    )
+    default_language = models.CharField(
+        max_length=8,
+        blank=True,
+        default="",
+        help_text="members' language unless they chose one; empty: the browser's",
     )
 
     def __str__(self) -> str:
@@ -164,4 +171,4 @@ def _keep(user: User, membership: Membership | None) -> None:
 
 def require_administrator(actor: Membership) -> None:
     if not actor.is_administrator or not actor.user.is_active:
-        raise NotAllowed("Only administrators of this account can do this.")
+        raise NotAllowed(gettext("Only administrators of this account can do this."))

@@ -15,6 +15,7 @@ import time
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
+from django.utils.translation import gettext
 
 from twofold.errors import ReauthenticationRequired
 from twofold.sessions import assurance
@@ -46,6 +47,6 @@ def require_fresh(
         return
     if second_factor:
         raise ReauthenticationRequired(
-            "Confirm it is you with your second factor first.", second_factor=True
+            gettext("Confirm it is you with your second factor first."), second_factor=True
         )
-    raise ReauthenticationRequired("Confirm it is you first.")
+    raise ReauthenticationRequired(gettext("Confirm it is you first."))

@@ -23,6 +23,7 @@ from django.contrib.auth import HASH_SESSION_KEY, SESSION_KEY
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.sessions.backends.base import SessionBase
 from django.utils.crypto import constant_time_compare
+from django.utils.translation import gettext
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
@@ -85,10 +86,11 @@ def end_session(user: AbstractBaseUser, session_id: int, current: SessionBase) -
     """End one of ``user``'s other sessions; someone else's is "not found", never revealed."""
     found = next((s for s in list_sessions(user, current) if s.id == session_id), None)
     if found is None:
-        raise NotFound("There is no such session among yours.", code="session_not_found")
+        raise NotFound(gettext("There is no such session among yours."), code="session_not_found")
     if found.current:
         raise FlowError(
-            "This is the session you are using now: sign out instead.", code="current_session"
+            gettext("This is the session you are using now: sign out instead."),
+            code="current_session",
         )
     _end(UserSession.objects.filter(user_id=user.pk, pk=session_id))
     return found

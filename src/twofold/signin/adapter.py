@@ -23,7 +23,9 @@ from twofold import metrics
 from twofold.audit import receivers
 from twofold.config.cache import DatabaseCache
 from twofold.organizations import flows as organization_flows
+from twofold.organizations.language import in_language_of
 from twofold.signin import account_key, ratelimit
+from twofold.users.models import User
 
 PASSWORD = "password"  # the sign-in's method in the metrics
 
@@ -105,7 +107,10 @@ class AccountAdapter(DefaultAccountAdapter):
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         context.setdefault("public_url", settings.TWOFOLD.public_url)
-        super().send_mail(template_prefix, email, context)
+        recipient = User.objects.filter(email__iexact=email).first()
+        # A member's mail in their language, whoever asked for it (a reset, a new address).
+        with in_language_of(recipient):
+            super().send_mail(template_prefix, email, context)
 
 
 def _reauthenticating(request: HttpRequest) -> bool:

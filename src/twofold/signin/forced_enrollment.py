@@ -24,6 +24,7 @@ from allauth.account.internal.flows.login import record_authentication
 from allauth.core.internal.httpkit import get_client_ip
 from django.contrib.sessions.backends.base import SessionBase
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -127,7 +128,9 @@ def totp_setup(request: HttpRequest, user: User, state: EnrollmentState) -> totp
 
 def confirm_totp(request: HttpRequest, user: User, state: EnrollmentState, code: str) -> None:
     if totp_setup(request, user, state) is None:
-        raise FlowError("Start again: scan the QR code with your app.", code="enrollment_missing")
+        raise FlowError(
+            gettext("Start again: scan the QR code with your app."), code="enrollment_missing"
+        )
     totp_flows.confirm(user, request.session, code)
 
 
@@ -169,7 +172,7 @@ def postpone(
     replacing = policy.needs_allowed_factor(user)  # "Later" only while a grace runs
     if ((rule.required or replacing) and left <= 0) or state.get(SSO_REQUIRES_OURS):
         raise Conflict(
-            "Your account requires two-factor authentication now: set it up to sign in.",
+            gettext("Your account requires two-factor authentication now: set it up to sign in."),
             code="postpone_not_allowed",
         )
     _cancel_in_progress(user, state, session)  # nothing half-done stays behind
@@ -198,7 +201,9 @@ def _cancel_in_progress(
 def _require_current(user: User, state: EnrollmentState) -> PendingSmsEnrollment:
     enrollment = current(user, state)
     if enrollment is None:
-        raise FlowError("Start again by entering your mobile number.", code="enrollment_missing")
+        raise FlowError(
+            gettext("Start again by entering your mobile number."), code="enrollment_missing"
+        )
     return enrollment
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext_lazy
 
 from twofold.factors import methods
 from twofold.factors.sms.forms import ConfirmCodeForm
@@ -32,7 +33,7 @@ class ChooseMethodForm(forms.Form):
 
 class BackupCodeForm(forms.Form):
     code = forms.CharField(
-        label="Backup code",
+        label=gettext_lazy("Backup code"),
         max_length=32,
         widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters"}),
     )

@@ -14,6 +14,7 @@ from typing import Any
 from allauth.account.internal.flows.login import perform_login, record_authentication
 from allauth.account.models import Login
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 
 from twofold import metrics
 from twofold.errors import FlowError, NotAllowed, TooManyRequests
@@ -50,7 +51,10 @@ def sign_in(
     require_active(user)
     if not policy.method_allowed(user, methods.WEBAUTHN):
         raise NotAllowed(
-            "Your account no longer accepts security keys or passkeys: sign in with your password.",
+            gettext(
+                "Your account no longer accepts security keys or passkeys: "
+                "sign in with your password."
+            ),
             code="two_factor_method_not_allowed",
         )
     record_authentication(request, user, "mfa", type="webauthn", id=found.pk, passwordless=True)

@@ -28,6 +28,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.http import HttpRequest, HttpResponseBase
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -146,7 +147,7 @@ def forget(user: User, device_id: int) -> None:
     """Forget one of the member's remembered browsers; another member's does not exist."""
     device = RememberedDevice.objects.filter(user=user, pk=device_id).first()
     if device is None or not RememberedDevice.objects.filter(pk=device.pk).delete()[0]:
-        raise NotFound("There is no such remembered device.", code="device_not_found")
+        raise NotFound(gettext("There is no such remembered device."), code="device_not_found")
     record(
         Event.DEVICE_FORGOTTEN, subject=user, detail={"device": device.device, "reason": "member"}
     )

@@ -20,6 +20,7 @@ from allauth.account.internal.flows.login import record_authentication
 from allauth.account.models import Login
 from allauth.core.internal.httpkit import get_client_ip
 from django.http import HttpRequest
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold import metrics
 from twofold.errors import Conflict, FlowError, NotAllowed, TooManyRequests
@@ -84,7 +85,7 @@ def replacing(user: User) -> bool:
 def labels_no_longer_allowed(user: User) -> list[str]:
     """The member's factors the account no longer allows, as people name them."""
     allowed = policy.allowed_methods_for(user)
-    return [LABELS[found] for found in member_factors.methods(user) if found not in allowed]
+    return [str(LABELS[found]) for found in member_factors.methods(user) if found not in allowed]
 
 
 def _require_usable(user: User, method: str) -> None:
@@ -94,7 +95,9 @@ def _require_usable(user: User, method: str) -> None:
         return  # the common case: no need to read the member's factors
     if method not in accepted_methods(user):
         raise NotAllowed(
-            "Your account no longer accepts this method: use another one, or a backup code.",
+            gettext(
+                "Your account no longer accepts this method: use another one, or a backup code."
+            ),
             code="two_factor_method_not_allowed",
             param="method",
         )
@@ -104,7 +107,9 @@ def _require_set_up(user: User, method: str) -> None:
     """409 ``factor_missing``: the member has no such factor (backup codes: checked when used)."""
     if method != BACKUP_CODE and method not in member_factors.methods(user):
         raise Conflict(
-            "This method is not set up for your account.", code="factor_missing", param="method"
+            gettext("This method is not set up for your account."),
+            code="factor_missing",
+            param="method",
         )
 
 
@@ -123,7 +128,7 @@ def _attempt(request: HttpRequest, user: User, state: SecondFactorState) -> Atte
 
 
 # Said when a sign-in starts within the cooldown of another one's text (issue 19).
-EARLIER_SIGN_IN = (
+EARLIER_SIGN_IN = gettext_lazy(
     "A code was sent for an earlier sign-in a moment ago. It works only there. "
     "You can get a code for this sign-in in {wait} seconds."
 )
@@ -175,7 +180,9 @@ def resend(request: HttpRequest, user: User, state: SecondFactorState, chosen: s
     """A new code of ``chosen`` for this login (the cooldown and send limits apply)."""
     state.pop("send_error", None)
     if not challenge(chosen).delivered:
-        raise Conflict("This method sends no code: enter the one you have.", code="no_code_sent")
+        raise Conflict(
+            gettext("This method sends no code: enter the one you have."), code="no_code_sent"
+        )
     _require_set_up(user, chosen)
     _require_usable(user, chosen)
     challenge(chosen).begin(_attempt(request, user, state), again=True)
@@ -262,9 +269,11 @@ def reauthentication_method(user: User, chosen: str | None = None) -> str | None
 
 def _reauthentication(request: HttpRequest, user: User, chosen: str) -> Attempt:
     if not member_factors.has_second_factor(user):
-        raise Conflict("Two-factor authentication is off for this account.", code="two_factor_off")
+        raise Conflict(
+            gettext("Two-factor authentication is off for this account."), code="two_factor_off"
+        )
     if chosen not in (*METHODS, BACKUP_CODE):
-        raise FlowError("There is no such method.", code="invalid_choice", param="method")
+        raise FlowError(gettext("There is no such method."), code="invalid_choice", param="method")
     _require_set_up(user, chosen)
     _require_usable(user, chosen)
     binding = request.session.get(REAUTH_BINDING) or new_binding()
@@ -293,7 +302,7 @@ def send_reauthentication_code(request: HttpRequest, user: User, chosen: str) ->
     for its code instead: ``code`` is then ``required``, as for any field left out."""
     if not challenge(chosen).delivered:
         raise FlowError(
-            "Enter the code of your authenticator app or a backup code.",
+            gettext("Enter the code of your authenticator app or a backup code."),
             code="required",
             param="code",
         )

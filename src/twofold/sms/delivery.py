@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.utils.translation import gettext_lazy
 
 from twofold import clock, metrics
 from twofold.audit.events import Event
@@ -45,8 +46,12 @@ logger = logging.getLogger("twofold.sms")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 # Any run of 7+ digits in an error text might be a phone number: never store one.
 DIGIT_RUN = re.compile(r"\+?\d[\d\s().-]{5,}\d")
-CANNOT_RECEIVE = "This number cannot receive text messages. Enter a mobile number that can."
-UNAVAILABLE = "We could not send the text message right now. Please try again in a minute."
+CANNOT_RECEIVE = gettext_lazy(
+    "This number cannot receive text messages. Enter a mobile number that can."
+)
+UNAVAILABLE = gettext_lazy(
+    "We could not send the text message right now. Please try again in a minute."
+)
 
 
 def send_sms(

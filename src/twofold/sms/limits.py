@@ -20,6 +20,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db.models import Aggregate, Count, Max, Q, QuerySet
+from django.utils.translation import gettext
 
 from twofold import metrics
 from twofold.errors import TooManyRequests
@@ -102,7 +103,8 @@ def _check(limit: Limit, scope: Q, used: int, now: datetime) -> None:
     retry_after = math.ceil((frees_a_slot + WINDOW - now).total_seconds())
     metrics.rate_limited(f"sms_{limit.setting.removeprefix('limit_')}")
     raise TooManyRequests(
-        f"{limit.message} Try again {in_words(retry_after)}.",
+        gettext("%(message)s Try again %(in_words)s.")
+        % {"message": limit.message, "in_words": in_words(retry_after)},
         retry_after=retry_after,
         code="sms_limit",
     )
@@ -145,7 +147,8 @@ def _check_cooldown(cooldown: Cooldown, last: datetime | None, now: datetime) ->
     if wait:
         metrics.rate_limited("sms_resend_cooldown")
         raise TooManyRequests(
-            f"A code was just sent. You can ask for a new one in {wait} seconds.",
+            gettext("A code was just sent. You can ask for a new one in %(wait)s seconds.")
+            % {"wait": wait},
             retry_after=wait,
             code="sms_resend_cooldown",
         )
@@ -155,8 +158,10 @@ def in_words(seconds: int) -> str:
     """``in a minute``, ``in 25 minutes``, ``in an hour``, ``in 3 hours`` (rounded up)."""
     minutes = math.ceil(seconds / 60)
     if minutes <= 1:
-        return "in a minute"
+        return gettext("in a minute")
     if minutes < 60:
-        return f"in {minutes} minutes"
+        return gettext("in %(minutes)s minutes") % {"minutes": minutes}
     hours = math.ceil(seconds / 3600)
-    return "in an hour" if hours == 1 else f"in {hours} hours"
+    if hours == 1:
+        return gettext("in an hour")
+    return gettext("in %(hours)s hours") % {"hours": hours}

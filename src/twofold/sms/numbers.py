@@ -13,7 +13,7 @@ import phonenumbers
 from django.conf import settings
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType, geocoder
 
-from twofold.errors import FlowError
+from twofold.errors import FlowError, StrOrPromise
 
 RECEIVES_SMS = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 KIND_WORDS = {
@@ -32,7 +32,7 @@ class InvalidPhoneNumber(FlowError):
 
     code = "phone_invalid"
 
-    def __init__(self, message: str, *, code: str | None = None) -> None:
+    def __init__(self, message: StrOrPromise, *, code: str | None = None) -> None:
         super().__init__(message, code=code, param="phone")
 
 

@@ -21,31 +21,34 @@ from allauth.socialaccount.providers.base import AuthProcess
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.saml.provider import SAMLProvider
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy
 
 from twofold import metrics
 from twofold.audit.events import Event
 from twofold.audit.record import record
-from twofold.errors import FlowError
+from twofold.errors import FlowError, StrOrPromise
 from twofold.organizations.models import Organization, membership_of
 from twofold.sso import jit, linking, oidc, refusal, saml, tenants
 from twofold.sso import policy as sso_policy
 from twofold.users.models import User
 
-NOT_LINKED = (
+NOT_LINKED = gettext_lazy(
     "This {provider} account is not linked to a Twofold member. "
     "Sign in with your password and link it from your settings."
 )
-EMAIL_TAKEN = (
+EMAIL_TAKEN = gettext_lazy(
     "A member with this email address already exists. Sign in with your password and link "
     "{provider} from your settings."
 )
-INVALID_CONNECTION = "This single sign-on connection belongs to another account."
-NOT_YOUR_EMAIL = (
+INVALID_CONNECTION = gettext_lazy("This single sign-on connection belongs to another account.")
+NOT_YOUR_EMAIL = gettext_lazy(
     "Your identity provider signed in another email address than your Twofold account's. Sign in "
     "there as yourself, then link again."
 )
-ALREADY_LINKED = "Your Twofold account is already linked to this connection. Sign in with SSO."
-TENANT_NOT_ALLOWED = (
+ALREADY_LINKED = gettext_lazy(
+    "Your Twofold account is already linked to this connection. Sign in with SSO."
+)
+TENANT_NOT_ALLOWED = gettext_lazy(
     "Your account does not accept sign-ins from this Microsoft organization (Entra tenant). "
     "Ask an administrator to allow it."
 )
@@ -170,14 +173,14 @@ class SocialAccountAdapter(DefaultSocialAccountAdapter):
         metrics.sign_in(refusal.SSO, metrics.FAILURE)
 
     def _refuse(
-        self, request: HttpRequest, sociallogin: SocialLogin, message: str, *, reason: str
+        self, request: HttpRequest, sociallogin: SocialLogin, message: StrOrPromise, *, reason: str
     ) -> None:
         provider = sociallogin.account.get_provider()
         connection = saml.connection_of_provider(sociallogin.account.provider)
         page = refusal.refuse(
             request,
             provider,
-            message=message,
+            message=str(message),
             reason=reason,
             state=sociallogin.state,
             subject=sociallogin.user if sociallogin.is_existing else None,

@@ -12,6 +12,7 @@ from typing import Any
 
 from allauth.socialaccount.models import SocialAccount
 from django.db import IntegrityError, models, transaction
+from django.utils.translation import gettext_lazy
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
@@ -30,8 +31,10 @@ CONNECTION_FIELDS = (
     "mfa_contexts",
     "when_mfa_missing",
 )
-NO_SUCH_CONNECTION = "There is no such connection in this account."
-SAME_IDP = "This account already has a connection to this identity provider (same entity id)."
+NO_SUCH_CONNECTION = gettext_lazy("There is no such connection in this account.")
+SAME_IDP = gettext_lazy(
+    "This account already has a connection to this identity provider (same entity id)."
+)
 
 
 def values_of(instance: models.Model, fields: tuple[str, ...]) -> dict[str, Any]:

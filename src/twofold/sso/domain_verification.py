@@ -24,6 +24,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.db.models import F
+from django.utils.translation import gettext_lazy
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -37,11 +38,13 @@ from twofold.sso.models import EmailDomain, VerifiedBy
 # daily check, so that a DNS change gone wrong can be put right before people are locked out.
 LAPSE_AFTER = 3
 
-RECORD_MISSING = (
+RECORD_MISSING = gettext_lazy(
     "The TXT record was not found at {domain}. Add a TXT record with the value {value} at "
     "{domain}, wait until it is published, then verify again."
 )
-DNS_UNAVAILABLE = "The domain's DNS could not be asked just now. Try again in a few minutes."
+DNS_UNAVAILABLE = gettext_lazy(
+    "The domain's DNS could not be asked just now. Try again in a few minutes."
+)
 
 
 def record_published(claimed: EmailDomain) -> bool:

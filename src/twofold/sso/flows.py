@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from allauth.socialaccount.models import SocialAccount
 from django.conf import settings
+from django.utils.translation import gettext_lazy
 
 from twofold.errors import NotFound
 from twofold.sso.domains import domain_of_email
@@ -33,7 +34,7 @@ def identity_providers(user: User) -> list[IdentityProvider]:
     return [IdentityProvider(pid, name, linked.get(pid)) for pid, name in configured()]
 
 
-NO_SSO_FOR_DOMAIN = (
+NO_SSO_FOR_DOMAIN = gettext_lazy(
     "No single sign-on is set up for this email address. Sign in with your password, or with "
     "Google or Microsoft."
 )

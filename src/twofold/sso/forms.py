@@ -11,6 +11,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold import clock
 from twofold.sso import idp_metadata
@@ -21,7 +22,7 @@ from twofold.sso.models import SamlConnection, TrustPolicy, WhenMfaMissing
 MAX_LIST_ITEMS = 20
 MAX_CONTEXT_CHARS = 1024
 LABEL = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
-DOMAIN_MESSAGE = "Enter a domain name such as acme.com."
+DOMAIN_MESSAGE = gettext_lazy("Enter a domain name such as acme.com.")
 
 
 class LinesField(forms.Field):
@@ -42,10 +43,14 @@ class LinesField(forms.Field):
         elif isinstance(value, list) and all(isinstance(line, str) for line in value):
             lines = value
         else:
-            raise ValidationError("Enter one value per line.", code="invalid")
+            raise ValidationError(gettext("Enter one value per line."), code="invalid")
         values = list(dict.fromkeys(self.item(line.strip()) for line in lines if line.strip()))
         if len(values) > MAX_LIST_ITEMS:
-            raise ValidationError(f"Enter at most {MAX_LIST_ITEMS} values.", code="too_many")
+            raise ValidationError(
+                gettext("Enter at most %(MAX_LIST_ITEMS)s values.")
+                % {"MAX_LIST_ITEMS": MAX_LIST_ITEMS},
+                code="too_many",
+            )
         return values
 
     def prepare_value(self, value: Any) -> Any:
@@ -54,7 +59,10 @@ class LinesField(forms.Field):
 
 def mfa_context(value: str) -> str:
     if len(value) > MAX_CONTEXT_CHARS or any(c.isspace() for c in value):
-        raise ValidationError(f"“{value[:80]}” is not an acr / AuthnContextClassRef value.")
+        raise ValidationError(
+            gettext("“%(value)s” is not an acr / AuthnContextClassRef value.")
+            % {"value": value[:80]}
+        )
     return value
 
 
@@ -64,8 +72,11 @@ def tenant_id(value: str) -> str:
         return str(uuid.UUID(value))
     except ValueError:
         raise ValidationError(
-            f"“{value[:80]}” is not a tenant id (a UUID such as "
-            "9188040d-6c67-4c5b-b112-36a304b66dad).",
+            gettext(
+                "“%(value)s” is not a tenant id "
+                "(a UUID such as 9188040d-6c67-4c5b-b112-36a304b66dad)."
+            )
+            % {"value": value[:80]},
             code="invalid_tenant",
         ) from None
 
@@ -92,16 +103,20 @@ class TrustPolicyForm(forms.Form):
     contexts_required = False
 
     trust = forms.ChoiceField(
-        label="Two-factor authentication", choices=TrustPolicy.choices, widget=forms.RadioSelect
+        label=gettext_lazy("Two-factor authentication"),
+        choices=TrustPolicy.choices,
+        widget=forms.RadioSelect,
     )
     mfa_contexts = LinesField(
-        label="Values that count as MFA",
+        label=gettext_lazy("Values that count as MFA"),
         item=mfa_context,
-        help_text="acr / AuthnContextClassRef values, one per line, for example "
-        "https://refeds.org/profile/mfa",
+        help_text=gettext_lazy(
+            "acr / AuthnContextClassRef values, one per line, for example "
+            "https://refeds.org/profile/mfa"
+        ),
     )
     when_mfa_missing = forms.ChoiceField(
-        label="When the identity provider does not assert MFA",
+        label=gettext_lazy("When the identity provider does not assert MFA"),
         choices=WhenMfaMissing.choices,
         widget=forms.RadioSelect,
     )
@@ -118,16 +133,20 @@ class SsoSettingsForm(TrustPolicyForm):
     """ "Sign in with Google / Microsoft" and "Require SSO"."""
 
     microsoft_tenants = LinesField(
-        label="Entra tenant ids allowed for Microsoft sign-ins",
+        label=gettext_lazy("Entra tenant ids allowed for Microsoft sign-ins"),
         item=tenant_id,
-        help_text="One per line. Microsoft sign-ins from any other tenant are refused.",
+        help_text=gettext_lazy(
+            "One per line. Microsoft sign-ins from any other tenant are refused."
+        ),
     )
     require_sso = forms.BooleanField(
-        label="Require SSO",
+        label=gettext_lazy("Require SSO"),
         required=False,
-        help_text="Members sign in only through single sign-on (Google, Microsoft or your SAML "
-        "identity provider): their password sign-in is refused. Administrators keep their "
-        "password as a way in when the identity provider is down.",
+        help_text=gettext_lazy(
+            "Members sign in only through single sign-on (Google, Microsoft or your SAML "
+            "identity provider): their password sign-in is refused. Administrators keep their "
+            "password as a way in when the identity provider is down."
+        ),
     )
 
 
@@ -137,31 +156,35 @@ class ConnectionForm(TrustPolicyForm):
 
     contexts_required = True  # SAML has no ``amr``: only listed values count
 
-    name = forms.CharField(label="Name", max_length=100)
-    metadata_file = forms.FileField(label="Metadata file (XML)", required=False)
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=100)
+    metadata_file = forms.FileField(label=gettext_lazy("Metadata file (XML)"), required=False)
     metadata = forms.CharField(
-        label="Or paste the metadata XML",
+        label=gettext_lazy("Or paste the metadata XML"),
         required=False,
         strip=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
-    idp_entity_id = forms.CharField(label="Identity provider entity id", required=False)
+    idp_entity_id = forms.CharField(
+        label=gettext_lazy("Identity provider entity id"), required=False
+    )
     idp_sso_url = forms.CharField(
-        label="SSO URL (HTTP-Redirect binding)",
+        label=gettext_lazy("SSO URL (HTTP-Redirect binding)"),
         required=False,
-        help_text="https:// (http only for 127.0.0.1 or localhost)",
+        help_text=gettext_lazy("https:// (http only for 127.0.0.1 or localhost)"),
     )
     idp_certificate = forms.CharField(
-        label="Signing certificate (PEM)",
+        label=gettext_lazy("Signing certificate (PEM)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     allow_idp_initiated = forms.BooleanField(
-        label="Allow sign-ins started at the identity provider (IdP-initiated)",
+        label=gettext_lazy("Allow sign-ins started at the identity provider (IdP-initiated)"),
         required=False,
-        help_text="Leave this off unless your identity provider's portal needs it: a response "
-        "Twofold did not ask for cannot be tied to a sign-in started in this browser, so "
-        "someone could sign a person into an account they do not expect (login CSRF).",
+        help_text=gettext_lazy(
+            "Leave this off unless your identity provider's portal needs it: a response "
+            "Twofold did not ask for cannot be tied to a sign-in started in this browser, so "
+            "someone could sign a person into an account they do not expect (login CSRF)."
+        ),
     )
 
     field_order = [
@@ -184,7 +207,8 @@ class ConnectionForm(TrustPolicyForm):
         if (upload.size or 0) > idp_metadata.MAX_METADATA_BYTES:
             # Not ``too_large``: that is the API's 413 for a request body.
             raise ValidationError(
-                f"The file is larger than {idp_metadata.MAX_METADATA_BYTES // 1024} kB.",
+                gettext("The file is larger than %(size)s kB.")
+                % {"size": idp_metadata.MAX_METADATA_BYTES // 1024},
                 code="file_too_large",
             )
         return upload.read(idp_metadata.MAX_METADATA_BYTES + 1)
@@ -228,12 +252,16 @@ class ConnectionForm(TrustPolicyForm):
 
 
 class EmailDomainChangeForm(forms.Form):
-    connection = forms.IntegerField(label='Connection for "Sign in with SSO"', required=False)
+    connection = forms.IntegerField(
+        label=gettext_lazy('Connection for "Sign in with SSO"'), required=False
+    )
     just_in_time = forms.BooleanField(
-        label="Members join just in time",
+        label=gettext_lazy("Members join just in time"),
         required=False,
-        help_text="People of this domain signing in through your identity providers become "
-        "members of this account.",
+        help_text=gettext_lazy(
+            "People of this domain signing in through your identity providers become "
+            "members of this account."
+        ),
     )
 
     def __init__(
@@ -251,7 +279,9 @@ class EmailDomainChangeForm(forms.Form):
 
 
 class EmailDomainForm(EmailDomainChangeForm):
-    domain = forms.CharField(label="Domain", max_length=253, help_text="For example acme.com")
+    domain = forms.CharField(
+        label=gettext_lazy("Domain"), max_length=253, help_text=gettext_lazy("For example acme.com")
+    )
 
     field_order = ["domain", "connection", "just_in_time"]
 
@@ -261,8 +291,11 @@ class EmailDomainForm(EmailDomainChangeForm):
 
 class SsoEmailForm(forms.Form):
     email = forms.EmailField(
-        label="Work email",
+        label=gettext_lazy("Work email"),
         max_length=254,
-        error_messages={"required": "Enter your work email.", "invalid": "Enter a valid email."},
+        error_messages={
+            "required": gettext_lazy("Enter your work email."),
+            "invalid": gettext_lazy("Enter a valid email."),
+        },
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
     )

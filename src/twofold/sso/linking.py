@@ -24,6 +24,7 @@ from typing import Any
 
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from django.db import transaction
+from django.utils.translation import gettext_lazy
 
 from twofold.errors import NotFound
 from twofold.organizations.models import membership_of
@@ -35,7 +36,7 @@ from twofold.users.models import User
 TICKET = "twofold_sso_link"
 # Long enough for a sign-in at the identity provider, short enough to be of no use later.
 TICKET_LIFETIME = 600
-NO_SUCH_CONNECTION = "There is no such single sign-on connection in your account."
+NO_SUCH_CONNECTION = gettext_lazy("There is no such single sign-on connection in your account.")
 
 
 # --- Which connection -----------------------------------------------------------------------------

@@ -39,6 +39,7 @@ from allauth.socialaccount.providers.oauth2.client import OAuth2Error
 from allauth.socialaccount.providers.openid_connect.provider import OpenIDConnectProvider
 from allauth.socialaccount.providers.openid_connect.views import OpenIDConnectOAuth2Adapter
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext
 
 from twofold.errors import FlowError
 
@@ -91,10 +92,14 @@ def check_callback(request: HttpRequest, sociallogin: SocialLogin) -> None:
     expected = sociallogin.state.get(NONCE)
     nonce = claims.get("nonce")
     if not expected or not isinstance(nonce, str) or not secrets.compare_digest(nonce, expected):
-        raise FlowError("The identity provider's answer was not for this sign-in.", code="nonce")
+        raise FlowError(
+            gettext("The identity provider's answer was not for this sign-in."), code="nonce"
+        )
     issuer = request.GET.get("iss")
     if issuer is not None and issuer != claims.get("iss"):
-        raise FlowError("The identity provider's answer came from another issuer.", code="issuer")
+        raise FlowError(
+            gettext("The identity provider's answer came from another issuer."), code="issuer"
+        )
 
 
 # --- The ID token, verified by Twofold (DESIGN.md: allauth skips the signature on the back channel)

@@ -21,6 +21,7 @@ from typing import Any
 
 from allauth.account.models import Login
 from allauth.socialaccount.models import SocialLogin
+from django.utils.translation import gettext_lazy
 
 from twofold.organizations.models import Membership, Organization, membership_of
 from twofold.sso.models import (
@@ -51,7 +52,7 @@ class Verdict:
         return self.outcome is Outcome.TRUSTED
 
 
-MFA_NOT_ASSERTED = (
+MFA_NOT_ASSERTED = gettext_lazy(
     "Your identity provider did not confirm a second factor for this sign-in, and your "
     "account requires it. Sign in again with your identity provider's two-step verification."
 )
@@ -122,7 +123,7 @@ def requires_our_two_factor(login: Login) -> bool:
     return found is not None and found.outcome is Outcome.OUR_TWO_FACTOR
 
 
-SSO_REQUIRED = (
+SSO_REQUIRED = gettext_lazy(
     "Your account signs in through single sign-on only. Use “Sign in with SSO” (or Google or "
     "Microsoft) on the sign-in page."
 )

@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext_lazy
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
@@ -22,9 +23,9 @@ from twofold.sso.connections import changes, values_of
 from twofold.sso.models import AccountSso, EmailDomain, SamlConnection
 
 SETTINGS_FIELDS = ("trust", "mfa_contexts", "when_mfa_missing", "microsoft_tenants", "require_sso")
-NO_SUCH_DOMAIN = "There is no such domain in this account."
-DOMAIN_TAKEN = "This domain is already claimed by another account."
-ALREADY_CLAIMED = "This account already claims this domain."
+NO_SUCH_DOMAIN = gettext_lazy("There is no such domain in this account.")
+DOMAIN_TAKEN = gettext_lazy("This domain is already claimed by another account.")
+ALREADY_CLAIMED = gettext_lazy("This account already claims this domain.")
 
 
 # --- Google / Microsoft, and "Require SSO" -------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any
 from allauth.socialaccount.models import SocialAccount, SocialLogin
 from allauth.socialaccount.providers.base.constants import AuthProcess
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy
 
 from twofold.audit.events import Event
 from twofold.audit.record import record
@@ -24,7 +25,7 @@ from twofold.sso.models import SamlConnection
 from twofold.users.models import User
 
 TEST_SIGN_IN = "twofold_test_sign_in"
-NOT_YOURS = "Only an administrator of this account can run its test sign-in."
+NOT_YOURS = gettext_lazy("Only an administrator of this account can run its test sign-in.")
 
 
 def start(request: HttpRequest, connection: SamlConnection) -> HttpResponse:

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 # Product and role words; the organization's name and the member's own email and name join them.
 CONTEXT_WORDS = ("twofold", "password", "administrator", "admin", "member", "account", "login")
@@ -43,8 +44,10 @@ def check_context_words(password: str, user: Any, extra: Iterable[str] = ()) -> 
     for word in context_words(user, extra):
         if word in candidate and len(candidate) - len(word) <= MAX_EXTRA_CHARACTERS:
             raise ValidationError(
-                "This password is too easy to guess: it is mostly a word from this service, "
-                "your account or your email address.",
+                gettext(
+                    "This password is too easy to guess: it is mostly a word from this service, "
+                    "your account or your email address."
+                ),
                 code="password_context_word",
             )
 
@@ -63,7 +66,9 @@ class MaximumLengthValidator:
     def validate(self, password: str, user: Any = None) -> None:
         if len(password) > MAX_LENGTH:
             raise ValidationError(
-                f"This password is longer than {MAX_LENGTH} characters.", code="password_too_long"
+                gettext("This password is longer than %(MAX_LENGTH)s characters.")
+                % {"MAX_LENGTH": MAX_LENGTH},
+                code="password_too_long",
             )
 
     def get_help_text(self) -> str:

@@ -22,6 +22,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import urlencode
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from twofold import clock
@@ -82,7 +83,7 @@ def _render(
         "intent": intent,
         "own_two_factor": has_second_factor(signed_in_user(request)),
         "enroll_url": _enroll_url(),
-        "form": name_form or OrganizationForm(initial={"name": organization.name}),
+        "form": name_form or OrganizationForm(initial=_account_initial(organization)),
         "policy_form": policy_form or SecurityPolicyForm(initial=initial),
         "methods_form": methods_form or _methods_form(organization, intent),
         "rule": rule,
@@ -92,13 +93,18 @@ def _render(
     return render(request, "twofold/account_settings.html", context)
 
 
+def _account_initial(organization: Organization) -> dict[str, str]:
+    return {"name": organization.name, "default_language": organization.default_language}
+
+
 @administrator_required
 def account_settings(request: HttpRequest) -> HttpResponse:
     actor = signed_in_membership(request)
-    form = OrganizationForm(request.POST or None, initial={"name": actor.organization.name})
+    form = OrganizationForm(request.POST or None, initial=_account_initial(actor.organization))
     if request.method == "POST" and form.is_valid():
         flows.rename_organization(actor, form.cleaned_data["name"])
-        messages.success(request, "The account name was saved.")
+        flows.set_default_language(actor, form.cleaned_data["default_language"])
+        messages.success(request, gettext("The account name was saved."))
         return redirect("account_settings")
     return _render(request, name_form=form)
 
@@ -125,7 +131,7 @@ def security_policy(request: HttpRequest) -> HttpResponse:
         target.add_error(error.param if error.param in target.fields else None, error.message)
         return _render(request, policy_form=form, methods_form=methods_form)
     request.session.pop(INTENT, None)  # saved: nothing is left to apply
-    messages.success(request, "The security policy was saved.")
+    messages.success(request, gettext("The security policy was saved."))
     return redirect("account_settings")
 
 
@@ -185,8 +191,10 @@ def apply_kept_policy(request: HttpRequest) -> bool:
     request.session.pop(INTENT, None)
     messages.success(
         request,
-        "The mandatory two-factor authentication you asked for is on: the security policy "
-        "was saved.",
+        gettext(
+            "The mandatory two-factor authentication you asked for is on: the security policy "
+            "was saved."
+        ),
     )
     return True
 

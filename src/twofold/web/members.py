@@ -9,6 +9,7 @@ from functools import wraps
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
@@ -39,7 +40,11 @@ def members(request: HttpRequest) -> HttpResponse:
         except FlowError as error:
             form.add_error(error.param, error.message)
         else:
-            messages.success(request, f"An invitation was sent to {issued.invitation.email}.")
+            messages.success(
+                request,
+                gettext("An invitation was sent to %(email)s.")
+                % {"email": issued.invitation.email},
+            )
             return redirect("members")
     filters = MemberFilterForm(request.GET)
     listed = member_list.list_members(actor, without_two_factor=filters.without_two_factor())
@@ -71,7 +76,7 @@ def _member_action(action: Callable[[Membership, int, HttpRequest], str]) -> Vie
 def change_role(actor: Membership, membership_id: int, request: HttpRequest) -> str:
     form = RoleForm(request.POST)
     if not form.is_valid():
-        raise FlowError("Choose a role: administrator or member.")
+        raise FlowError(gettext("Choose a role: administrator or member."))
     target = flows.change_role(actor, membership_id, form.cleaned_data["role"])
     return f"{target.user.email} is now {target.get_role_display().lower()}."
 
@@ -110,8 +115,11 @@ def reset_two_factor(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("members")
     messages.success(
         request,
-        f"Two-factor authentication of {target.user.email} was reset. "
-        "They were signed out everywhere and told by email.",
+        gettext(
+            "Two-factor authentication of %(email)s was reset. "
+            "They were signed out everywhere and told by email."
+        )
+        % {"email": target.user.email},
     )
     return redirect("members")
 
@@ -142,7 +150,9 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         except FlowError as error:
             form.add_error("password" if error.param == "password" else None, error.message)
         else:
-            messages.success(request, "Welcome! Your password is set: sign in to continue.")
+            messages.success(
+                request, gettext("Welcome! Your password is set: sign in to continue.")
+            )
             request.session[INVITED_EMAIL] = invitation.email  # the sign-in page fills it in
             return redirect("account_login")
     return render(

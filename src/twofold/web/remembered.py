@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
 from twofold.errors import FlowError
 from twofold.signin import remembered
@@ -25,7 +26,9 @@ def forget(request: HttpRequest, pk: int) -> HttpResponse:
     except FlowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The device was forgotten: it asks for your second factor again.")
+        messages.success(
+            request, gettext("The device was forgotten: it asks for your second factor again.")
+        )
     return redirect(SETTINGS)
 
 
@@ -35,7 +38,11 @@ def forget_all(request: HttpRequest) -> HttpResponse:
     forgotten = remembered.forget_all(signed_in_user(request))
     if forgotten:
         devices = "1 device was" if forgotten == 1 else f"{forgotten} devices were"
-        messages.success(request, f"{devices} forgotten: each asks for your second factor again.")
+        messages.success(
+            request,
+            gettext("%(devices)s forgotten: each asks for your second factor again.")
+            % {"devices": devices},
+        )
     else:
-        messages.info(request, "No device was remembered.")
+        messages.info(request, gettext("No device was remembered."))
     return redirect(SETTINGS)

@@ -11,6 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
@@ -50,7 +51,11 @@ def end_session(request: HttpRequest, pk: int) -> HttpResponse:
     except FlowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{ended.device} ({ended.ip}) was signed out.")
+        messages.success(
+            request,
+            gettext("%(device)s (%(ip)s) was signed out.")
+            % {"device": ended.device, "ip": ended.ip},
+        )
     return _back(request)
 
 
@@ -59,9 +64,15 @@ def end_session(request: HttpRequest, pk: int) -> HttpResponse:
 def end_other_sessions(request: HttpRequest) -> HttpResponse:
     ended = sessions.end_other_sessions(signed_in_user(request), request.session)
     if ended:
-        messages.success(request, f"{ended} other session{'s' if ended > 1 else ''} signed out.")
+        messages.success(
+            request,
+            ngettext(
+                "%(ended)s other session signed out.", "%(ended)s other sessions signed out.", ended
+            )
+            % {"ended": ended},
+        )
     else:
-        messages.info(request, "You had no other sessions.")
+        messages.info(request, gettext("You had no other sessions."))
     return _back(request)
 
 
@@ -69,5 +80,5 @@ def end_other_sessions(request: HttpRequest) -> HttpResponse:
 @post_only(LIST)
 def keep_other_sessions(request: HttpRequest) -> HttpResponse:
     sessions.decline_offer(request.session)
-    messages.info(request, "Your other sessions stay signed in.")
+    messages.info(request, gettext("Your other sessions stay signed in."))
     return _back(request)

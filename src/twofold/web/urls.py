@@ -4,7 +4,7 @@ after them."""
 
 from django.urls import URLPattern, URLResolver, include, path
 
-from twofold.web import account, audit, home, members, remembered, security, sessions
+from twofold.web import account, audit, home, language, members, remembered, security, sessions
 from twofold.web.idp import applications
 from twofold.web.sso import urls as sso_urls
 
@@ -23,6 +23,7 @@ urlpatterns = [
     path("account/audit/", audit.audit_log, name="audit_log"),
     path("account/audit/export.csv", audit.audit_export, name="audit_export"),
     path("", home.home, name="home"),
+    path("language", language.switch, name="choose_language"),
     path("settings/security/", security.security_settings, name="security_settings"),
     path(
         "settings/security/sso/<int:pk>/link",

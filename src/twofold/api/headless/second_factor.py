@@ -21,6 +21,7 @@ from allauth.headless.constants import Client
 from allauth.headless.internal.restkit.inputs import Input
 from django.http import HttpRequest, HttpResponse
 from django.urls import URLPattern, path
+from django.utils.translation import gettext
 
 from twofold.api import responses
 from twofold.api.headless import forced_enrollment
@@ -204,7 +205,8 @@ class ReauthenticateView(AuthenticatedAPIView):
         try:
             if method is None:
                 raise Conflict(
-                    "Two-factor authentication is off for this account.", code="two_factor_off"
+                    gettext("Two-factor authentication is off for this account."),
+                    code="two_factor_off",
                 )
             if data["code"]:
                 second_factor.reauthenticate(request, user, method, data["code"])

@@ -18,6 +18,7 @@ from datetime import datetime
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils.translation import gettext
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -102,7 +103,7 @@ def activate_pending(user: User, enrollment: str = "") -> None:
     """Replace the active set by the pending one of ``enrollment`` (inside the caller's
     transaction): only the codes that set-up showed can become active."""
     if not has_pending(user, enrollment):
-        raise FlowError("Show your backup codes first.", code="backup_codes_missing")
+        raise FlowError(gettext("Show your backup codes first."), code="backup_codes_missing")
     BackupCode.objects.filter(user=user, active=True).delete()
     # The encrypted copies go: an active code exists only as its hash (ASVS 6.5.2).
     BackupCode.objects.filter(user=user, active=False, enrollment=enrollment).update(
@@ -140,7 +141,7 @@ def consume_backup_code(user: User, typed: str, *, now: datetime | None = None) 
         if lockout.record_failure(user.pk, now):
             notifications.send_second_factor_locked(user)
         raise FlowError(
-            "That backup code is not right, or was already used.",
+            gettext("That backup code is not right, or was already used."),
             code="backup_code_invalid",
             param="code",
         )

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from twofold import clock
 from twofold.errors import Conflict
 from twofold.factors import member_factors
@@ -51,5 +53,7 @@ def _phone(attempt: Attempt) -> str:
     """The number of the member's SMS factor (``two_factor_off`` without one)."""
     phone = member_factors.sms_phone(attempt.user)
     if phone is None:
-        raise Conflict("Two-factor authentication is off for this account.", code="two_factor_off")
+        raise Conflict(
+            gettext("Two-factor authentication is off for this account."), code="two_factor_off"
+        )
     return phone

@@ -20,6 +20,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F
+from django.utils.translation import gettext, gettext_lazy, ngettext
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -27,17 +28,20 @@ from twofold.audit.record import record_surviving_rollback
 from twofold.errors import FlowError
 from twofold.factors import lockout, notifications
 from twofold.factors.sms.models import SmsCode
+from twofold.organizations.language import in_language_of
 from twofold.sms.delivery import send_sms
 from twofold.sms.limits import Cooldown, cooldown_wait
 from twofold.users.active import require_active
 from twofold.users.models import User
 
 MAX_TRIES_PER_CODE = 5
-PURPOSE_WORDS = {
-    "sign_in": "sign-in",
-    "enroll": "confirmation",
-    "change_number": "confirmation",
-    "reauthenticate": "verification",
+# One whole sentence per purpose, for translators. Their German and French keep to the GSM 7-bit
+# alphabet (no ç, ê, â, î, ô, û), so a text stays one 160-character part (3GPP TS 23.038).
+TEXTS = {
+    "sign_in": gettext_lazy("Your Twofold sign-in code is %(code)s."),
+    "enroll": gettext_lazy("Your Twofold confirmation code is %(code)s."),
+    "change_number": gettext_lazy("Your Twofold confirmation code is %(code)s."),
+    "reauthenticate": gettext_lazy("Your Twofold verification code is %(code)s."),
 }
 # Codes that confirm a number: their cooldown is per number, so fixing a typo needs no wait.
 NUMBER_PURPOSES = frozenset({"enroll", "change_number"})
@@ -63,21 +67,22 @@ def new_binding() -> str:
 
 
 def message(code: str, purpose: str) -> str:
-    """Short, names the service and the expiry, ends with the WebOTP line (origin-bound)."""
+    """Short, names the service and the expiry, ends with the WebOTP line (origin-bound), in the
+    active language (:func:`issue_code` activates the recipient's)."""
     expiry = expiry_in_words(settings.TWOFOLD.sms_code_lifetime)
     host = urlsplit(settings.TWOFOLD.public_url).hostname
-    return (
-        f"Your Twofold {PURPOSE_WORDS.get(purpose, 'verification')} code is {code}. "
-        f"It expires in {expiry}.\n\n@{host} #{code}"
-    )
+    sentence = TEXTS.get(purpose, TEXTS["reauthenticate"]) % {"code": code}
+    expires = gettext("It expires in %(expiry)s.") % {"expiry": expiry}
+    # The WebOTP line is never translated: browsers read it (WICG sms-one-time-codes).
+    return f"{sentence} {expires}\n\n@{host} #{code}"
 
 
 def expiry_in_words(seconds: int) -> str:
     """``1 minute``, ``5 minutes``, ``90 seconds``: rounded down, never more time than there is."""
     minutes, rest = divmod(seconds, 60)
     if rest and minutes < 2:
-        return f"{seconds} seconds"
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+        return ngettext("%(n)s second", "%(n)s seconds", seconds) % {"n": seconds}
+    return ngettext("%(n)s minute", "%(n)s minutes", minutes) % {"n": minutes}
 
 
 def issue_code(
@@ -99,9 +104,11 @@ def issue_code(
     _check_may_send(user, now)
     code = f"{secrets.randbelow(10**6):06d}"  # CSPRNG, 6 digits (ASVS 6.5.3, 6.5.4)
     membership = getattr(user, "membership", None)
+    with in_language_of(user):  # the recipient's language, whoever asked for the code
+        body = message(code, purpose)
     send_sms(
         phone,
-        message(code, purpose),
+        body,
         purpose=purpose,
         user=user,
         organization=membership.organization if membership else None,
@@ -174,10 +181,11 @@ def verify_code(
     latest = _latest(user, purpose, binding)
     if latest is None or latest.superseded or latest.used_at is not None:
         raise FlowError(
-            "There is no code to enter for this step. Ask for a new one.", code="code_missing"
+            gettext("There is no code to enter for this step. Ask for a new one."),
+            code="code_missing",
         )
     if latest.expires_at <= now:
-        raise FlowError("This code has expired. Ask for a new one.", code="code_expired")
+        raise FlowError(gettext("This code has expired. Ask for a new one."), code="code_expired")
     # The try is spent BEFORE comparing, by one conditional UPDATE: requests arriving at the same
     # moment cannot share more than 5 tries between them.
     spent = SmsCode.objects.filter(pk=latest.pk, attempts__lt=MAX_TRIES_PER_CODE).update(
@@ -185,7 +193,7 @@ def verify_code(
     )
     if not spent:
         raise FlowError(
-            "Too many wrong tries for this code. Ask for a new one.", code="code_exhausted"
+            gettext("Too many wrong tries for this code. Ask for a new one."), code="code_exhausted"
         )
     candidate = "".join(ch for ch in code if ch.isdigit())
     # Constant-time compare of HMACs: the stored value reveals nothing, timing neither.
@@ -195,13 +203,13 @@ def verify_code(
         )
         _count_failure(user, now)
         raise FlowError(
-            "That code is not right. Check the text message and try again.",
+            gettext("That code is not right. Check the text message and try again."),
             code="code_invalid",
             param="code",
         )
     # The conditional update makes the code single use, even for two requests at once.
     if not SmsCode.objects.filter(pk=latest.pk, used_at__isnull=True).update(used_at=now):
-        raise FlowError("This code was already used. Ask for a new one.", code="code_used")
+        raise FlowError(gettext("This code was already used. Ask for a new one."), code="code_used")
     lockout.record_success(user.pk, had_failures=had_failures)
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from django.db import transaction
+from django.utils.translation import gettext
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -70,7 +71,9 @@ def start(
     if factor is None:
         policy.require_allowed(user, SMS)  # the account's method policy
     if factor is not None and factor.phone == phone:
-        raise FlowError("This is already your number.", code="phone_unchanged", param="phone")
+        raise FlowError(
+            gettext("This is already your number."), code="phone_unchanged", param="phone"
+        )
     purpose = Purpose.CHANGE_NUMBER if factor else Purpose.ENROLL
     binding = codes.new_binding()
     # The code is sent before anything is stored: a failed send leaves no trace to clean up.
@@ -136,7 +139,9 @@ def show_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
     every later one (a reload) until activation, on any page or endpoint."""
     enrollment = _require_first_factor(user)
     if enrollment.verified_at is None:
-        raise FlowError("Confirm your number with the code first.", code="phone_not_confirmed")
+        raise FlowError(
+            gettext("Confirm your number with the code first."), code="phone_not_confirmed"
+        )
     return backup_codes.codes_of_enrollment(user, enrollment.backup_codes_label, now=now)
 
 
@@ -145,13 +150,15 @@ def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = Non
     now = now or clock.now()
     if not saved_backup_codes:
         raise FlowError(
-            "Confirm that you have saved your backup codes.",
+            gettext("Confirm that you have saved your backup codes."),
             code="backup_codes_not_saved",
             param="saved_backup_codes",
         )
     enrollment = _require_first_factor(user)
     if enrollment.purpose != Purpose.ENROLL or enrollment.verified_at is None:
-        raise FlowError("Confirm your number with the code first.", code="phone_not_confirmed")
+        raise FlowError(
+            gettext("Confirm your number with the code first."), code="phone_not_confirmed"
+        )
     with transaction.atomic():
         backup_codes.activate_pending(user, enrollment.backup_codes_label)
         factor = SmsFactor.objects.create(user=user, phone=enrollment.phone, enabled_at=now)
@@ -164,7 +171,7 @@ def activate(user: User, *, saved_backup_codes: bool, now: datetime | None = Non
 def regenerate_backup_codes(user: User, *, now: datetime | None = None) -> list[str]:
     """A new set replaces the whole old one at once."""
     if not member_factors.has_second_factor(user):
-        raise Conflict("Turn on two-factor authentication first.", code="two_factor_off")
+        raise Conflict(gettext("Turn on two-factor authentication first."), code="two_factor_off")
     with transaction.atomic():
         shown = backup_codes.create_pending(user, now=now)
         backup_codes.activate_pending(user)
@@ -192,7 +199,9 @@ def _masked(phone: str) -> dict[str, str]:
 def _require_pending(user: User) -> PendingSmsEnrollment:
     enrollment = pending(user)
     if enrollment is None:
-        raise FlowError("Start again by entering your mobile number.", code="enrollment_missing")
+        raise FlowError(
+            gettext("Start again by entering your mobile number."), code="enrollment_missing"
+        )
     return enrollment
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 import phonenumbers
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold.sms.numbers import MAX_INPUT
 
@@ -85,11 +86,13 @@ class PhoneForm(forms.Form):
     Without ``country`` (the API may omit it) the account's default country applies.
     """
 
-    country = forms.ChoiceField(label="Country", choices=COUNTRY_CHOICES, required=False)
+    country = forms.ChoiceField(
+        label=gettext_lazy("Country"), choices=COUNTRY_CHOICES, required=False
+    )
     # No length or format rule here: ``parse_mobile`` is the one validator of the number.
     phone = forms.CharField(
-        label="Mobile number",
-        help_text="The number of the phone that receives the text messages.",
+        label=gettext_lazy("Mobile number"),
+        help_text=gettext_lazy("The number of the phone that receives the text messages."),
         widget=forms.TextInput(
             attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel", "autofocus": True}
         ),
@@ -117,7 +120,7 @@ class ConfirmCodeForm(forms.Form):
     """The 6-digit code of the text message (spaces allowed, as people copy them)."""
 
     code = forms.CharField(
-        label="Verification code",
+        label=gettext_lazy("Verification code"),
         max_length=12,
         widget=forms.TextInput(
             attrs={
@@ -132,5 +135,7 @@ class ConfirmCodeForm(forms.Form):
     def clean_code(self) -> str:
         digits = "".join(ch for ch in self.cleaned_data["code"] if ch.isdigit())
         if len(digits) != 6:
-            raise forms.ValidationError("Enter the 6 digits of the code.", code="code_format")
+            raise forms.ValidationError(
+                gettext("Enter the 6 digits of the code."), code="code_format"
+            )
         return digits

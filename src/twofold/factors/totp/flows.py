@@ -17,6 +17,7 @@ from allauth.mfa.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext
 
 from twofold import clock
 from twofold.audit.events import Event
@@ -74,7 +75,9 @@ def start(user: User, session: SessionBase) -> Setup:
     """The set-up in progress, or a new one with a new secret."""
     if authenticator(user) is not None:
         raise Conflict(
-            "An authenticator app is already set up. Remove it first to set up another one.",
+            gettext(
+                "An authenticator app is already set up. Remove it first to set up another one."
+            ),
             code="totp_active",
         )
     policy.require_allowed(user, methods.TOTP)  # the account's method policy
@@ -116,8 +119,10 @@ def confirm(user: User, session: SessionBase, code: str, *, now: datetime | None
     step = codes.matching_step(setup.secret, code, now)
     if step is None:
         raise FlowError(
-            "That code is not right. Check that the time on your phone is set automatically, "
-            "and enter the code your app shows now.",
+            gettext(
+                "That code is not right. Check that the time on your phone is set automatically, "
+                "and enter the code your app shows now."
+            ),
             code="code_invalid",
             param="code",
         )
@@ -184,7 +189,7 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> None:
     had_failures = lockout.check_not_locked(user.pk, now)
     found = authenticator(user)
     if found is None:
-        raise Conflict("No authenticator app is set up for this account.", code="totp_off")
+        raise Conflict(gettext("No authenticator app is set up for this account."), code="totp_off")
     secret = get_adapter().decrypt(found.data["secret"])
     step = codes.matching_step(secret, code, now)
     # A code accepted once is refused again (RFC 6238 5.2), on every worker, whatever the cache.
@@ -196,7 +201,12 @@ def verify(user: User, code: str, *, now: datetime | None = None) -> None:
         if lockout.record_failure(user.pk, now):
             notifications.send_second_factor_locked(user)
         raise FlowError(
-            "That code is not right, or was already used. Enter the code your app shows now.",
+            # A replayed code is still on the app's screen: the next one is what works.
+            gettext(
+                "This code was already used. Wait for the next code in your app, then enter it."
+            )
+            if step is not None
+            else gettext("That code is not right. Enter the code your app shows now."),
             code="code_invalid",
             param="code",
         )
@@ -216,7 +226,9 @@ def _create(user: User, secret: str, now: datetime, *, used_step: int | None) ->
             activation.void_sms_enrollment(user)  # a half-done number must not replace codes
             return created
     except IntegrityError:  # one app per member (allauth's unique constraint); a double submit
-        raise Conflict("An authenticator app is already set up.", code="totp_active") from None
+        raise Conflict(
+            gettext("An authenticator app is already set up."), code="totp_active"
+        ) from None
 
 
 def _clear(session: SessionBase) -> None:
@@ -227,7 +239,7 @@ def _require_pending(user: User, session: SessionBase) -> Setup:
     setup = pending(user, session)
     if setup is None:
         raise FlowError(
-            "Start again: scan the new QR code with your app.", code="enrollment_missing"
+            gettext("Start again: scan the new QR code with your app."), code="enrollment_missing"
         )
     return setup
 
@@ -235,5 +247,5 @@ def _require_pending(user: User, session: SessionBase) -> Setup:
 def _require_confirmed(user: User, session: SessionBase) -> Setup:
     setup = _require_pending(user, session)
     if not setup.confirmed:
-        raise FlowError("Enter a code from your app first.", code="totp_not_confirmed")
+        raise FlowError(gettext("Enter a code from your app first."), code="totp_not_confirmed")
     return setup

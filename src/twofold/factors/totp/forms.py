@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext
+
 from twofold.factors.sms.forms import ConfirmCodeForm
 
 
@@ -10,4 +12,4 @@ class TotpCodeForm(ConfirmCodeForm):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.fields["code"].label = "Code from your authenticator app"
+        self.fields["code"].label = gettext("Code from your authenticator app")

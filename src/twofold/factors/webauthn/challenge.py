@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
+
 from twofold.errors import FlowError
 from twofold.factors.attempts import Attempt, Verified
 from twofold.factors.webauthn import flows
@@ -27,7 +29,7 @@ class KeyChallenge:
     def verify(self, attempt: Attempt, answer: Any) -> Verified:
         if not isinstance(answer, dict):  # a typed code: a key answers through the browser
             raise FlowError(
-                "Use your security key when your browser asks for it.",
+                gettext("Use your security key when your browser asks for it."),
                 code="credential_missing",
                 param="credential",
             )

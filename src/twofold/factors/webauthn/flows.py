@@ -26,6 +26,7 @@ from allauth.mfa.adapter import get_adapter
 from allauth.mfa.models import Authenticator
 from django.contrib.sessions.backends.base import SessionBase
 from django.db import transaction
+from django.utils.translation import gettext, gettext_lazy
 from fido2.server import Fido2Server
 from fido2.utils import websafe_decode
 from fido2.webauthn import (
@@ -59,7 +60,7 @@ PENDING_KEY = "twofold_webauthn_pending"  # a first key, checked, waiting for ba
 WEBAUTHN = Authenticator.Type.WEBAUTHN
 MAX_KEYS = 10
 NAME_MAX_LENGTH = 60
-INVALID = "The security key's answer could not be checked. Try again."
+INVALID = gettext_lazy("The security key's answer could not be checked. Try again.")
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,10 @@ def begin_registration(
     with user verification (signs in on its own); else a security key as second factor."""
     policy.require_allowed(user, methods.WEBAUTHN)  # the account's method policy
     if Authenticator.objects.filter(user=user, type=WEBAUTHN).count() >= MAX_KEYS:
-        raise Conflict(f"You can register at most {MAX_KEYS} keys.", code="webauthn_too_many")
+        raise Conflict(
+            gettext("You can register at most %(MAX_KEYS)s keys.") % {"MAX_KEYS": MAX_KEYS},
+            code="webauthn_too_many",
+        )
     entity = get_adapter().get_public_key_credential_user_entity(user)
     options, state = rp.server().register_begin(
         user=PublicKeyCredentialUserEntity(**entity),
@@ -343,7 +347,7 @@ def _take(session: SessionBase, purpose: str, user: User | None) -> dict[str, An
         or (user is not None and state.get("user") != user.pk)
     ):
         raise FlowError(
-            "Start again: ask your security key once more.",
+            gettext("Start again: ask your security key once more."),
             code="webauthn_missing",
             param="credential",
         )
@@ -379,7 +383,7 @@ def _create(user: User, data: dict[str, Any], now: datetime) -> Authenticator:
 def _own(user: User, key_id: int) -> Authenticator:
     found = Authenticator.objects.filter(user=user, type=WEBAUTHN, pk=key_id).first()
     if found is None:  # another member's key is not found either (no enumeration)
-        raise Conflict("There is no such key.", code="webauthn_key_missing")
+        raise Conflict(gettext("There is no such key."), code="webauthn_key_missing")
     return found
 
 
@@ -401,7 +405,7 @@ def _name(name: str) -> str:
 def _require_pending(user: User, session: SessionBase) -> dict[str, Any]:
     data = pending(user, session)
     if data is None:
-        raise FlowError("Register your key first.", code="enrollment_missing")
+        raise FlowError(gettext("Register your key first."), code="enrollment_missing")
     return data
 
 

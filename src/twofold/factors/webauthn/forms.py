@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold.factors.webauthn.flows import NAME_MAX_LENGTH
 
@@ -12,13 +13,13 @@ from twofold.factors.webauthn.flows import NAME_MAX_LENGTH
 class BeginForm(forms.Form):
     passkey = forms.BooleanField(
         required=False,
-        label="Use it to sign in without a password (a passkey)",
-        help_text="Your device asks for its PIN, fingerprint or face each time.",
+        label=gettext_lazy("Use it to sign in without a password (a passkey)"),
+        help_text=gettext_lazy("Your device asks for its PIN, fingerprint or face each time."),
     )
 
 
 class NameForm(forms.Form):
-    name = forms.CharField(max_length=NAME_MAX_LENGTH, label="Name", strip=True)
+    name = forms.CharField(max_length=NAME_MAX_LENGTH, label=gettext_lazy("Name"), strip=True)
 
 
 class RegisterForm(NameForm):
@@ -27,7 +28,7 @@ class RegisterForm(NameForm):
     def clean_credential(self) -> dict[str, object]:
         value = self.cleaned_data["credential"]
         if not isinstance(value, dict):
-            raise forms.ValidationError("Ask your security key again.", code="invalid")
+            raise forms.ValidationError(gettext("Ask your security key again."), code="invalid")
         return value
 
 
@@ -39,5 +40,7 @@ class CredentialForm(forms.Form):
     def clean_credential(self) -> dict[str, Any]:
         value = self.cleaned_data["credential"]
         if not isinstance(value, dict):
-            raise forms.ValidationError("Send the credential as a JSON object.", code="invalid")
+            raise forms.ValidationError(
+                gettext("Send the credential as a JSON object."), code="invalid"
+            )
         return value

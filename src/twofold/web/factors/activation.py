@@ -13,7 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from twofold.errors import FlowError
+from twofold.errors import FlowError, StrOrPromise
 from twofold.factors.activation import SessionSetup
 from twofold.factors.forms import ActivateForm
 from twofold.web.decorators import fresh_to_bind, post_only, signed_in_user
@@ -30,9 +30,9 @@ class Page:
     flows: SessionSetup
     url: str  # this page (POST: activate)
     cancel_url: str
-    if_lost: str  # "If you lose ..., sign in with one of these codes instead of ..."
+    if_lost: StrOrPromise  # "If you lose ..., sign in with one of these codes instead of ..."
     back: Callable[[FlowError], str]  # where to go when no codes can be shown
-    cancelled: str  # the message after "Cancel"
+    cancelled: StrOrPromise  # the message after "Cancel"
 
 
 def views(page: Page) -> tuple[View, View]:
@@ -54,7 +54,7 @@ def views(page: Page) -> tuple[View, View]:
     @post_only(SETTINGS)
     def cancel(request: HttpRequest) -> HttpResponse:
         page.flows.cancel(signed_in_user(request), request.session)
-        messages.info(request, page.cancelled)
+        messages.info(request, str(page.cancelled))
         return redirect(SETTINGS)
 
     return backup_codes, cancel

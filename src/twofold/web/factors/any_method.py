@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 
 from twofold.errors import FlowError
 from twofold.factors import methods, preference, removal
@@ -21,12 +22,15 @@ def preferred(request: HttpRequest) -> HttpResponse:
     form = PreferredForm(request.POST)
     try:
         if not form.is_valid():
-            raise FlowError("Choose one of the two-factor methods you have set up.")
+            raise FlowError(gettext("Choose one of the two-factor methods you have set up."))
         chosen = preference.set_preferred(signed_in_user(request), form.cleaned_data["method"])
     except FlowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, f"{methods.LABELS[chosen]} will be asked for first.")
+        messages.success(
+            request,
+            gettext("%(chosen)s will be asked for first.") % {"chosen": methods.LABELS[chosen]},
+        )
     return redirect(SETTINGS)
 
 
@@ -48,8 +52,10 @@ def remove(request: HttpRequest, method: str) -> HttpResponse:
     factors_changed(request)
     if status.methods == (method,):
         messages.success(
-            request, "Two-factor authentication is off. Your backup codes no longer work."
+            request, gettext("Two-factor authentication is off. Your backup codes no longer work.")
         )
     else:
-        messages.success(request, f"{methods.LABELS[method]} was removed.")
+        messages.success(
+            request, gettext("%(method)s was removed.") % {"method": methods.LABELS[method]}
+        )
     return redirect(SETTINGS)

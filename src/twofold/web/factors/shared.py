@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
+from django.utils.translation import gettext
 
 from twofold.sessions import member_sessions
 from twofold.web import account
@@ -24,7 +25,7 @@ def first_factor_on(request: HttpRequest, default: str) -> HttpResponse:
     when the administrator had asked for it before she had 2FA (``account.apply_kept_policy``);
     otherwise ``default``."""
     factors_changed(request)
-    messages.success(request, "Two-factor authentication is on.")
+    messages.success(request, gettext("Two-factor authentication is on."))
     if account.apply_kept_policy(request):
         return redirect("account_settings")
     return redirect(default)

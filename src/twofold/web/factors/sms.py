@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 
 from twofold import clock
@@ -57,7 +58,9 @@ def _back_to_step(request: HttpRequest, error: FlowError) -> HttpResponse:
 
 
 def _nothing_in_progress(request: HttpRequest) -> HttpResponse:
-    messages.info(request, "There is no two-factor set-up in progress. Start again from here.")
+    messages.info(
+        request, gettext("There is no two-factor set-up in progress. Start again from here.")
+    )
     return redirect(SETTINGS)
 
 
@@ -141,11 +144,13 @@ def confirm(request: HttpRequest) -> HttpResponse:
 def _confirmed(request: HttpRequest, enrollment: PendingSmsEnrollment) -> HttpResponse:
     if enrollment.purpose == Purpose.CHANGE_NUMBER:
         factors_changed(request)
-        messages.success(request, "Your number was changed.")
+        messages.success(request, gettext("Your number was changed."))
         return redirect(SETTINGS)
     if flows.pending(signed_in_user(request)) is None:  # added beside another factor: done already
         factors_changed(request)
-        messages.success(request, "Text messages were added to your two-factor authentication.")
+        messages.success(
+            request, gettext("Text messages were added to your two-factor authentication.")
+        )
         return redirect(request.session.pop(RETURN_TO, None) or SETTINGS)
     return redirect("two_factor_backup_codes")
 
@@ -163,7 +168,9 @@ def resend(request: HttpRequest) -> HttpResponse:
     else:
         enrollment = flows.pending(user)
         phone = formatted(enrollment.phone) if enrollment else "your phone"
-        messages.success(request, f"A new code is on its way to {phone}.")
+        messages.success(
+            request, gettext("A new code is on its way to %(phone)s.") % {"phone": phone}
+        )
     return redirect("two_factor_confirm")
 
 
@@ -175,9 +182,9 @@ def cancel(request: HttpRequest) -> HttpResponse:
     flows.cancel(user)
     request.session.pop(RETURN_TO, None)
     if enrollment is not None and enrollment.purpose == Purpose.CHANGE_NUMBER:
-        messages.info(request, "Your number was not changed.")
+        messages.info(request, gettext("Your number was not changed."))
     elif enrollment is not None:
-        messages.info(request, "Two-factor authentication was not turned on.")
+        messages.info(request, gettext("Two-factor authentication was not turned on."))
     return redirect(SETTINGS)
 
 
@@ -246,5 +253,7 @@ def disable(request: HttpRequest) -> HttpResponse:
     except FlowError as error:
         return _back_to_step(request, error)
     factors_changed(request)
-    messages.success(request, "Two-factor authentication is off. Your backup codes no longer work.")
+    messages.success(
+        request, gettext("Two-factor authentication is off. Your backup codes no longer work.")
+    )
     return redirect(SETTINGS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from twofold.errors import FlowError
@@ -36,7 +37,7 @@ def enable(request: HttpRequest) -> HttpResponse:
         else:
             if active:
                 factors_changed(request)
-                messages.success(request, "Your authenticator app was added.")
+                messages.success(request, gettext("Your authenticator app was added."))
                 return redirect(SETTINGS)
             return redirect("totp_backup_codes")
     return render(request, "factors/totp/enable.html", {"setup": setup, "form": form})
@@ -46,10 +47,11 @@ BACKUP_CODES = activation.Page(
     flows=flows,
     url="totp_backup_codes",
     cancel_url="totp_cancel",
-    if_lost="If you lose your phone, sign in with one of these codes instead of a code from "
-    "your app.",
+    if_lost=gettext_lazy(
+        "If you lose your phone, sign in with one of these codes instead of a code from your app."
+    ),
     back=lambda error: "totp_enable" if error.code == "totp_not_confirmed" else SETTINGS,
-    cancelled="The authenticator app was not added.",
+    cancelled=gettext_lazy("The authenticator app was not added."),
 )
 
 backup_codes, cancel = activation.views(BACKUP_CODES)

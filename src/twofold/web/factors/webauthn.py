@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, gettext_lazy
 
 from twofold.errors import FlowError
 from twofold.factors.webauthn import flows
@@ -41,7 +42,9 @@ def keys(request: HttpRequest) -> HttpResponse:
             if created is None:
                 return redirect("webauthn_backup_codes")
             factors_changed(request)
-            messages.success(request, f"Your key “{created.data['name']}” was added.")
+            messages.success(
+                request, gettext("Your key “%(name)s” was added.") % {"name": created.data["name"]}
+            )
             return redirect("webauthn_keys")
     elif request.method == "POST":
         form.add_error(None, "Name the key, then follow your browser's prompt.")
@@ -61,12 +64,12 @@ def rename(request: HttpRequest, key_id: int) -> HttpResponse:
     form = NameForm(request.POST)
     try:
         if not form.is_valid():
-            raise FlowError("Give the key a name (at most 60 characters).")
+            raise FlowError(gettext("Give the key a name (at most 60 characters)."))
         flows.rename(signed_in_user(request), key_id, form.cleaned_data["name"])
     except FlowError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "The key was renamed.")
+        messages.success(request, gettext("The key was renamed."))
     return redirect("webauthn_keys")
 
 
@@ -79,7 +82,7 @@ def remove(request: HttpRequest, key_id: int) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("webauthn_keys")
     factors_changed(request)
-    messages.success(request, "The key was removed.")
+    messages.success(request, gettext("The key was removed."))
     return redirect("webauthn_keys" if flows.keys(signed_in_user(request)) else SETTINGS)
 
 
@@ -87,9 +90,11 @@ BACKUP_CODES = activation.Page(
     flows=flows,
     url="webauthn_backup_codes",
     cancel_url="webauthn_cancel",
-    if_lost="If you lose your key, sign in with one of these codes instead of your security key.",
+    if_lost=gettext_lazy(
+        "If you lose your key, sign in with one of these codes instead of your security key."
+    ),
     back=lambda error: "webauthn_keys",
-    cancelled="The key was not added.",
+    cancelled=gettext_lazy("The key was not added."),
 )
 
 backup_codes, cancel = activation.views(BACKUP_CODES)

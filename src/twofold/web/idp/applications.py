@@ -13,6 +13,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError, NotFound
@@ -96,7 +97,7 @@ def application_page(request: HttpRequest, pk: int) -> HttpResponse:
             except FlowError as error:
                 _add_error(form, error)
             else:
-                messages.success(request, "The application was saved.")
+                messages.success(request, gettext("The application was saved."))
                 return redirect("account_application", pk=pk)
     context = {
         "application": application,
@@ -129,7 +130,7 @@ def rotate_secret(request: HttpRequest, pk: int) -> HttpResponse:
 def end_old_secret(request: HttpRequest, pk: int) -> HttpResponse:
     _application(request, pk)
     flows.end_previous_secret(signed_in_membership(request), pk)
-    messages.success(request, "The old secret no longer works.")
+    messages.success(request, gettext("The old secret no longer works."))
     return redirect("account_application", pk=pk)
 
 
@@ -141,5 +142,7 @@ def delete_application(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method != "POST":
         return render(request, "twofold/application_delete.html", {"application": application})
     flows.delete_application(signed_in_membership(request), pk)
-    messages.success(request, f"The application {application.name} was deleted.")
+    messages.success(
+        request, gettext("The application %(name)s was deleted.") % {"name": application.name}
+    )
     return redirect("account_applications")

@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext, ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
@@ -53,7 +54,9 @@ def _show_error(form: forms.Form, error: FlowError) -> None:
 
 def _replaced(request: HttpRequest, stage: LoginStage) -> HttpResponse:
     """A member replacing a factor the account no longer allows: the allowed one is added."""
-    messages.success(request, "Your new two-factor method is on. Your backup codes stay valid.")
+    messages.success(
+        request, gettext("Your new two-factor method is on. Your backup codes stay valid.")
+    )
     return stage.exit()
 
 
@@ -165,7 +168,9 @@ def resend(request: HttpRequest) -> HttpResponse:
     else:
         pending = forced_enrollment.current(stage.login.user, stage.state)
         phone = formatted(pending.phone) if pending else "your phone"
-        messages.success(request, f"A new code is on its way to {phone}.")
+        messages.success(
+            request, gettext("A new code is on its way to %(phone)s.") % {"phone": phone}
+        )
     return redirect(CONFIRM)
 
 
@@ -201,7 +206,7 @@ def _activate(request: HttpRequest, stage: LoginStage) -> HttpResponse:
         _show_error(form, error)
         # The page links back to the codes: the same set, pending until activation.
         return _render(request, "enroll_backup_codes.html", codes=None, form=form)
-    messages.success(request, "Two-factor authentication is on.")
+    messages.success(request, gettext("Two-factor authentication is on."))
     return stage.exit()
 
 
@@ -215,10 +220,15 @@ def later(request: HttpRequest) -> HttpResponse:
         messages.error(request, error.message)
         return redirect(PHONE)
     if left:
-        day = "day" if left == 1 else "days"
         messages.info(
             request,
-            f"Your account requires two-factor authentication: {left} {day} left to set it up "
-            "under Password and Two-Factor Authentication.",
+            ngettext(
+                "Your account requires two-factor authentication: %(left)s day left to set it up "
+                "under Password and Two-Factor Authentication.",
+                "Your account requires two-factor authentication: %(left)s days left to set it up "
+                "under Password and Two-Factor Authentication.",
+                left,
+            )
+            % {"left": left},
         )
     return stage.exit()

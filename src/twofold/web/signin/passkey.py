@@ -9,6 +9,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
@@ -52,7 +53,7 @@ def passkey_sign_in(request: HttpRequest) -> HttpResponse:
     if next_url and not url_has_allowed_host_and_scheme(next_url, {request.get_host()}):
         next_url = None  # only paths of this site: an open redirect would help phishing
     if not form.is_valid():
-        messages.error(request, "Use your passkey when your browser asks for it.")
+        messages.error(request, gettext("Use your passkey when your browser asks for it."))
         return redirect("account_login")
     try:
         return passkey.sign_in(request, form.cleaned_data["credential"], next_url)

@@ -17,6 +17,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError
@@ -154,7 +155,9 @@ def resend(request: HttpRequest) -> HttpResponse:
             messages.error(request, error.message)
     else:
         messages.success(
-            request, f"A new code is on its way to {second_factor.masked_phone(stage.login.user)}."
+            request,
+            gettext("A new code is on its way to %(masked_phone)s.")
+            % {"masked_phone": second_factor.masked_phone(stage.login.user)},
         )
     stash_login(request, stage.login)  # keep the cleared send error
     return redirect("second_factor")
@@ -176,8 +179,11 @@ def backup_code(request: HttpRequest) -> HttpResponse:
             if left <= FEW_LEFT:
                 messages.warning(
                     request,
-                    f"You used a backup code; {left} left. "
-                    "Create new ones in Password and Two-Factor Authentication.",
+                    gettext(
+                        "You used a backup code; %(left)s left. "
+                        "Create new ones in Password and Two-Factor Authentication."
+                    )
+                    % {"left": left},
                 )
             return _exit(request, stage)
     user = stage.login.user

@@ -26,18 +26,21 @@ from allauth.socialaccount.sessions import LoginSession
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext_lazy
 from lxml import etree
 from onelogin.saml2.errors import OneLogin_Saml2_Error
 from onelogin.saml2.xml_utils import OneLogin_Saml2_XML
 from xmlsec import Error as XmlSecError
 
-from twofold.errors import NotAllowed
+from twofold.errors import NotAllowed, StrOrPromise
 from twofold.sso import refusal, saml, trial_sign_in
 from twofold.sso.models import SamlConnection
 
-INVALID = "Your identity provider's answer could not be verified, so nobody was signed in."
-EXPIRED = "This sign-in took too long or was already used. Start again."
-UNSOLICITED = (
+INVALID = gettext_lazy(
+    "Your identity provider's answer could not be verified, so nobody was signed in."
+)
+EXPIRED = gettext_lazy("This sign-in took too long or was already used. Start again.")
+UNSOLICITED = gettext_lazy(
     "This sign-in did not start here. Start from the sign-in page with “Sign in with SSO”."
 )
 
@@ -57,9 +60,16 @@ def finish(request: HttpRequest, organization_slug: str) -> HttpResponse:
 def _finish(
     request: HttpRequest, connection: SamlConnection, provider: saml.TwofoldSamlProvider
 ) -> HttpResponse:
-    def refuse(message: str, reason: str, state: dict[str, Any] | None = None) -> HttpResponse:
+    def refuse(
+        message: StrOrPromise, reason: str, state: dict[str, Any] | None = None
+    ) -> HttpResponse:
         return refusal.refuse(
-            request, provider, message=message, reason=reason, state=state, connection=connection
+            request,
+            provider,
+            message=str(message),
+            reason=reason,
+            state=state,
+            connection=connection,
         )
 
     posted = _posted_request(request)

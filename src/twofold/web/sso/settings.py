@@ -15,6 +15,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
 from twofold.errors import FlowError, NotFound
@@ -104,7 +105,7 @@ def save_settings(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return _render(request, settings_form=form, status=INVALID)
     settings_flows.change_settings(signed_in_membership(request), form.cleaned_data)
-    messages.success(request, "The single sign-on settings were saved.")
+    messages.success(request, gettext("The single sign-on settings were saved."))
     return redirect("account_sso")
 
 
@@ -126,8 +127,11 @@ def add_connection(request: HttpRequest) -> HttpResponse:
             request.session.pop(NEXT_SLUG, None)  # the next connection gets addresses of its own
             messages.success(
                 request,
-                f"The connection {connection.name} was created. Enter Twofold's values below at "
-                "your identity provider, then run a test sign-in.",
+                gettext(
+                    "The connection %(name)s was created. Enter Twofold's values below at your "
+                    "identity provider, then run a test sign-in."
+                )
+                % {"name": connection.name},
             )
             return redirect("account_sso_connection", pk=connection.pk)
     return _render(request, connection_form=form, status=INVALID)
@@ -157,7 +161,7 @@ def connection_page(request: HttpRequest, pk: int) -> HttpResponse:
             except FlowError as error:
                 _add_error(form, error)
             else:
-                messages.success(request, "The connection was saved.")
+                messages.success(request, gettext("The connection was saved."))
                 return redirect("account_sso_connection", pk=pk)
     context = {
         "connection": connection,
@@ -183,7 +187,9 @@ def delete_connection(request: HttpRequest, pk: int) -> HttpResponse:
         }
         return render(request, "twofold/sso_connection_delete.html", context)
     connection_flows.delete_connection(signed_in_membership(request), pk)
-    messages.success(request, f"The connection {connection.name} was deleted.")
+    messages.success(
+        request, gettext("The connection %(name)s was deleted.") % {"name": connection.name}
+    )
     return redirect("account_sso")
 
 
@@ -213,7 +219,9 @@ def add_domain(request: HttpRequest) -> HttpResponse:
         except FlowError as error:
             _add_error(form, error)
         else:
-            messages.success(request, f"The domain {claimed.domain} was added.")
+            messages.success(
+                request, gettext("The domain %(domain)s was added.") % {"domain": claimed.domain}
+            )
             return redirect("account_sso")
     return _render(request, domain_form=form, status=INVALID)
 
@@ -229,7 +237,7 @@ def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
         prefix=f"domain-{pk}",
     )
     if not form.is_valid():
-        messages.error(request, "Choose one of this account's connections.")
+        messages.error(request, gettext("Choose one of this account's connections."))
         return redirect("account_sso")
     try:
         claimed = settings_flows.change_domain(
@@ -240,7 +248,9 @@ def change_domain(request: HttpRequest, pk: int) -> HttpResponse:
         )
     except NotFound as error:
         raise Http404(error.message) from None
-    messages.success(request, f"The domain {claimed.domain} was saved.")
+    messages.success(
+        request, gettext("The domain %(domain)s was saved.") % {"domain": claimed.domain}
+    )
     return redirect("account_sso")
 
 
@@ -252,7 +262,9 @@ def remove_domain(request: HttpRequest, pk: int) -> HttpResponse:
         claimed = settings_flows.remove_domain(signed_in_membership(request), pk)
     except NotFound as error:
         raise Http404(error.message) from None
-    messages.success(request, f"The domain {claimed.domain} was removed.")
+    messages.success(
+        request, gettext("The domain %(domain)s was removed.") % {"domain": claimed.domain}
+    )
     return redirect("account_sso")
 
 
@@ -268,5 +280,7 @@ def verify_domain(request: HttpRequest, pk: int) -> HttpResponse:
     except FlowError as error:  # record missing, DNS unavailable, verified by another account
         messages.error(request, error.message)
         return redirect("account_sso")
-    messages.success(request, f"The domain {claimed.domain} is verified.")
+    messages.success(
+        request, gettext("The domain %(domain)s is verified.") % {"domain": claimed.domain}
+    )
     return redirect("account_sso")

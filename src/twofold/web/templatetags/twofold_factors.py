@@ -11,6 +11,4 @@ register = template.Library()
 
 @register.simple_tag
 def has_second_factor(user: User) -> bool:
-    return bool(getattr(user, "is_authenticated", False)) and member_factors.has_second_factor(
-        user
-    )
+    return bool(getattr(user, "is_authenticated", False)) and member_factors.has_second_factor(user)

@@ -20,11 +20,11 @@
   const copy = async () => {
     try {
       await navigator.clipboard.writeText(text());
-      say("Copied to the clipboard.");
+      say(tools.dataset.copied || "Copied to the clipboard.");
     } catch {
       // No clipboard access (an insecure origin, or refused): select the codes instead.
       window.getSelection().selectAllChildren(list);
-      say("The codes are selected: press Ctrl+C (⌘C on a Mac) to copy them.");
+      say(tools.dataset.selected || "The codes are selected: press Ctrl+C (⌘C on a Mac) to copy them.");
     }
   };
 
@@ -37,7 +37,7 @@
     link.click();
     link.remove();
     window.setTimeout(() => URL.revokeObjectURL(url), 1000);
-    say("Saved as twofold-backup-codes.txt.");
+    say(tools.dataset.saved || "Saved as twofold-backup-codes.txt.");
   };
 
   const actions = { copy, download, print: () => window.print() };

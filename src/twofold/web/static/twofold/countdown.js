@@ -5,6 +5,7 @@
 document.querySelectorAll("[data-countdown]").forEach((button) => {
   let left = parseInt(button.dataset.countdown, 10) || 0;
   const label = button.dataset.label || button.textContent.trim();
+  const wait = button.dataset.wait || "(in {s} s)"; // the page's language: "(dans {s} s)"
   const tick = () => {
     if (left <= 0) {
       button.disabled = false;
@@ -13,7 +14,7 @@ document.querySelectorAll("[data-countdown]").forEach((button) => {
       return;
     }
     button.disabled = true;
-    button.textContent = `${label} (in ${left} s)`;
+    button.textContent = `${label} ${wait.replace("{s}", left)}`;
     left -= 1;
     window.setTimeout(tick, 1000);
   };

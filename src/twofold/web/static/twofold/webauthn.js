@@ -5,6 +5,8 @@
 // context (https, or http://localhost).
 "use strict";
 (() => {
+  // What the page says, in its language (data-webauthn-* on <body>, allauth/layouts/base.html).
+  const words = document.body.dataset;
   const decode = (text) => {
     const base64 = text.replace(/-/g, "+").replace(/_/g, "/");
     const padded = base64 + "=".repeat((4 - (base64.length % 4)) % 4);
@@ -74,7 +76,7 @@
     const body = await reply.json();
     if (!reply.ok) {
       const error = (body.errors && body.errors[0]) || {};
-      throw new Error(error.message || "Something went wrong. Reload the page and try again.");
+      throw new Error(error.message || words.webauthnFailed || "Something went wrong. Reload the page and try again.");
     }
     return body.data.creation_options || body.data.request_options;
   };
@@ -98,7 +100,7 @@
   for (const form of document.querySelectorAll("form[data-webauthn]")) {
     const field = form.querySelector("[name=credential]");
     if (!window.PublicKeyCredential) {
-      say(form, "This browser cannot use security keys or passkeys.");
+      say(form, words.webauthnUnsupported || "This browser cannot use security keys or passkeys.");
       continue;
     }
     form.addEventListener("submit", async (event) => {
@@ -106,14 +108,19 @@
         return; // the answer is in: the form goes to the server
       }
       event.preventDefault();
-      say(form, "Follow your browser's prompt…");
+      say(form, words.webauthnPrompt || "Follow your browser's prompt…");
       try {
         const credential = await ask(form);
         field.value = JSON.stringify(asJson(credential));
         form.submit();
       } catch (error) {
         const cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");
-        say(form, cancelled ? "Cancelled, or the key did not answer. Try again." : error.message);
+        say(
+          form,
+          cancelled
+            ? words.webauthnCancelled || "Cancelled, or the key did not answer. Try again."
+            : error.message,
+        );
       }
     });
   }
