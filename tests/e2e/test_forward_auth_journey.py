@@ -59,7 +59,7 @@ def sign_in(page: Page, *, remember: bool, outbox: SmsOutbox | None) -> None:
     expect(page).to_have_url(SIGN_IN)
     page.get_by_label("Email").fill(MEMBER)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
     if outbox is None:
         return
     expect(page).to_have_url(SECOND_FACTOR)

@@ -49,7 +49,7 @@ def test_administrator_signs_up_invites_a_member_who_signs_in(
     # 1. A stranger lands on the sign-in page, goes to sign-up and creates an account.
     page.goto("/")
     expect(page).to_have_url(SIGN_IN)
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     screens.shot("sign-in")
 
     page.get_by_role("link", name="Sign up", exact=True).click()
@@ -108,7 +108,7 @@ def test_administrator_signs_up_invites_a_member_who_signs_in(
     screens.shot("invitation-accepted")
     page.get_by_label("Email").fill(member)
     page.get_by_label("Password").fill(member_password)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
 
     expect(page).to_have_url(f"{twofold_server.url}/")
     expect(page.get_by_test_id("signed-in-email")).to_have_text(member)
@@ -123,7 +123,7 @@ def test_administrator_signs_up_invites_a_member_who_signs_in(
     sign_out(page, "Bob Builder")
     page.goto("/")
     expect(page).to_have_url(SIGN_IN)
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     screens.shot("signed-out-home-asks-to-sign-in")
 
 
@@ -144,7 +144,7 @@ def test_wrong_password_shows_an_error_and_signs_nobody_in(
     page.goto("/accounts/login/")
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD + " but wrong")
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
 
     expect(page.get_by_role("main")).to_contain_text(
         "The email address and/or password you specified are not correct."

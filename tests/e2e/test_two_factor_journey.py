@@ -71,10 +71,10 @@ class SmsOutbox:
 
 def sign_in_with_password(page: Page, email: str) -> None:
     page.goto("/accounts/login/")
-    expect(page.get_by_role("heading", name="Sign In")).to_be_visible()
+    expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign In").click()
+    page.get_by_role("button", name="Sign in").click()
 
 
 def expect_signed_in(page: Page, url: str, email: str) -> None:

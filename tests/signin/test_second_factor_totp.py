@@ -64,6 +64,7 @@ def test_totp_code_replay_is_refused_across_workers(member_with_totp):
     replayed = second.post("/accounts/2fa/", {"code": code})
     assert replayed.status_code == 200
     assert b"already used" in replayed.content
+    assert b"Wait for the next code in your app" in replayed.content  # issue 19
     assert second.get("/api/v1/me").status_code == 401
     failed = AuditEvent.objects.get(event=Event.SECOND_FACTOR_FAILED)
     assert failed.detail == {"reason": "replayed"}

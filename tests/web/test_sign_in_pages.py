@@ -36,7 +36,7 @@ def _session_in_cache() -> bool:
 def test_sign_in_page_draws_the_form_its_links_and_the_passkey(db: Any) -> None:
     page = Client().get("/accounts/login/?next=/account/").content.decode()
 
-    assert "<title>Sign In · Twofold</title>" in page
+    assert "<title>Sign in · Twofold</title>" in page
     assert '<form method="post" action="/accounts/login/">' in page
     assert (
         '<input type="email" name="login" autocomplete="email" placeholder="Email address" '
@@ -50,7 +50,7 @@ def test_sign_in_page_draws_the_form_its_links_and_the_passkey(db: Any) -> None:
     assert '<a href="/accounts/password/reset/">Forgot your password?</a>' in page
     assert '<input type="checkbox" name="remember" id="id_remember">' in page
     assert '<a href="/accounts/signup/?next=%2Faccount%2F">sign up</a>' in page
-    assert '<button class="button wide" type="submit">Sign In</button>' in page
+    assert '<button class="button wide" type="submit">Sign in</button>' in page
     assert page.count('<input type="hidden" name="next" value="/account/">') == 2  # and passkey
     assert page.count('name="csrfmiddlewaretoken"') == 3  # and the language switch
     assert 'action="/accounts/2fa/passkey/"' in page

@@ -10,7 +10,7 @@ from allauth.mfa.models import Authenticator
 from django.core import mail
 from django.test import Client
 
-from tests.conftest import PASSWORD, give_sms_factor
+from tests.conftest import PASSWORD, freshly_signed_in, give_sms_factor
 from tests.factors.totp.browsers import other_device, signed_in
 from twofold import clock
 from twofold.audit.events import Event
@@ -188,3 +188,13 @@ def test_the_key_is_shown_in_groups_of_four_with_a_copy_button(member):
     assert "".join(groups) == secret
     assert all(len(group) == 4 for group in groups[:-1])
     assert 'data-copy="totp-key"' in page  # copies data-copy-value: the key without spaces
+
+
+def test_new_backup_codes_of_an_app_only_member_speak_of_no_text_message(member_with_totp):
+    """Issue 19: the page is about whatever the member uses, not text messages."""
+    client = freshly_signed_in(Client(), member_with_totp, second_factor="totp")
+
+    shown = client.post("/settings/security/2fa/backup-codes/new/").content.decode()
+
+    assert "If you lose your phone, app or security key" in shown
+    assert "text message" not in shown
