@@ -24,6 +24,10 @@ CHROME_ANDROID = (
     "Chrome/126.0.6478.122 Mobile Safari/537.36"
 )
 FIREFOX_LINUX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:127.0) Gecko/20100101 Firefox/127.0"
+HEADLESS_CHROME_LINUX = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "HeadlessChrome/126.0.0.0 Safari/537.36"
+)
 
 
 @pytest.mark.parametrize(
@@ -35,6 +39,7 @@ FIREFOX_LINUX = "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:127.0) Gecko/2010010
         (SAFARI_IPHONE, "Safari on iPhone"),
         (CHROME_ANDROID, "Chrome on Android"),
         (FIREFOX_LINUX, "Firefox on Linux"),
+        (HEADLESS_CHROME_LINUX, "Chrome on Linux"),  # issue 19: was "Linux"
         ("curl/8.5.0", "curl"),
         ("", UNKNOWN),
         ("Something/1.0", UNKNOWN),

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext
 
 from twofold.audit.events import Event
+from twofold.audit.wording import factor_words, level_words
 
 
 class AppendOnlyError(RuntimeError):
@@ -89,9 +91,20 @@ class AuditEvent(models.Model):
             return self.event
 
     @property
+    def factor_label(self) -> str:
+        """The factors in people's words ("Password and text message"), for the pages."""
+        return factor_words(self.factor or "")
+
+    @property
     def detail_lines(self) -> list[str]:
         """The details as "key: value" lines for people; a change reads "from A to B"."""
-        return [f"{key.replace('_', ' ')}: {_readable(v)}" for key, v in self.detail.items()]
+        return [_detail_line(key, value) for key, value in self.detail.items()]
+
+
+def _detail_line(key: str, value: Any) -> str:
+    if key == "aal" and isinstance(value, str):
+        return gettext("Assurance: %(level)s") % {"level": level_words(value)}
+    return f"{key.replace('_', ' ')}: {_readable(value)}"
 
 
 def _readable(value: Any) -> str:

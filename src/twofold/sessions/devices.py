@@ -19,7 +19,8 @@ _BROWSERS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"\b(OPR|Opera)/", "Opera"),
         (r"\bSamsungBrowser/", "Samsung Internet"),
         (r"\b(Firefox|FxiOS)/", "Firefox"),
-        (r"\b(Chrome|Chromium|CriOS)/", "Chrome"),
+        # HeadlessChrome: Chromium without a window (a test, a bot) is still Chrome.
+        (r"\b(HeadlessChrome|Chrome|Chromium|CriOS)/", "Chrome"),
         (r"\bVersion/[\d.]+.*\bSafari/", "Safari"),
         (r"^curl/", "curl"),
         (r"^python-requests/", "Python requests"),
