@@ -18,7 +18,7 @@ class LoginForm(AllauthLoginForm):
         session = getattr(self.request, "session", None)
         # Read once: a sign-in attempt (bound) no longer needs it, nor does a later visitor.
         invited = session.get(INVITED_EMAIL) if session is not None else None
-        if invited and self.is_bound:
+        if invited and self.is_bound and session is not None:
             session.pop(INVITED_EMAIL, None)
         self.invited = bool(invited)
         if invited and not self.is_bound:
