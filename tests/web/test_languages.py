@@ -7,8 +7,10 @@ import re
 
 import pytest
 from django.test import Client
+from django.utils import translation
 
 from tests.conftest import signed_in
+from twofold.factors.sms.forms import PhoneForm
 from twofold.organizations.models import Membership
 from twofold.users.models import User
 
@@ -127,3 +129,37 @@ def test_administrator_sets_the_accounts_default_on_account_and_security(
     administrator.organization.refresh_from_db()
     assert administrator.organization.default_language == "de"
     assert html_lang(administrator_client.get(HOME).content.decode()) == "de"
+
+
+def test_the_switch_names_each_language_in_itself(db: None) -> None:
+    page = Client().get(SIGN_IN, headers={"accept-language": "de"}).content.decode()
+
+    for code, name in (("en", "English"), ("de", "Deutsch"), ("fr", "Français")):
+        assert f'value="{code}" lang="{code}" class="linklike"' in page
+        assert f">{name}</button>" in page
+    assert 'value="de" lang="de" class="linklike" aria-current="true" disabled>' in page
+
+
+@pytest.mark.parametrize(
+    ("language", "switzerland", "germany"),
+    [
+        ("en", "Switzerland", "Germany"),
+        ("de", "Schweiz", "Deutschland"),
+        ("fr", "Suisse", "Allemagne"),
+    ],
+)
+def test_the_countries_of_the_phone_form_are_named_in_the_pages_language(
+    language: str, switzerland: str, germany: str
+) -> None:
+    with translation.override(language):
+        choices = dict(PhoneForm().fields["country"].choices)
+
+    assert choices["CH"] == f"{switzerland} (+41)"
+    assert choices["DE"] == f"{germany} (+49)"
+
+
+def test_a_request_leaves_no_language_behind_on_its_thread(db: None) -> None:
+    # What runs next on the thread without a request (a text, an email) starts from the default.
+    Client().get(SIGN_IN, headers={"accept-language": "de"})
+
+    assert translation.get_language() == "en"

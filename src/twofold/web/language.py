@@ -22,6 +22,13 @@ from twofold.organizations.language import choose_language, chosen_language, cod
 COOKIE_AGE = 365 * 24 * 60 * 60
 
 
+def forget_language(**_: object) -> None:
+    """At the end of each request (``request_finished``, after a streamed body too): the thread
+    goes back to the default language. Django's LocaleMiddleware leaves the request's active, and
+    what runs next on this thread without a request (a text, an email) must not inherit it."""
+    translation.deactivate()
+
+
 class MemberLanguageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

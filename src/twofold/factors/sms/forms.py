@@ -7,11 +7,14 @@ country) and whether a code is right are the flows' rules (``twofold.sms.numbers
 
 from __future__ import annotations
 
+import functools
 import unicodedata
 from typing import Any
 
+import babel
 import phonenumbers
 from django import forms
+from django.utils import translation
 from django.utils.translation import gettext, gettext_lazy
 
 from twofold.sms.numbers import MAX_INPUT
@@ -66,16 +69,21 @@ def _sort_key(name: str) -> str:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    """``("CH", "Switzerland (+41)")`` for every region phonenumbers supports, by name."""
+    """``("CH", "Switzerland (+41)")`` for every region phonenumbers supports, by name, in the
+    active language: "Schweiz (+41)" on a German page."""
+    return _country_choices(translation.get_language() or "en")
+
+
+@functools.cache
+def _country_choices(language: str) -> list[tuple[str, str]]:
     names = dict(entry.split(" ", 1) for entry in _REGION_NAMES.split("|"))
+    if not language.startswith("en"):  # CLDR's names (Babel), the English ones where it has none
+        names |= babel.Locale.parse(translation.to_locale(language)).territories
     choices = [
         (region, f"{names.get(region, region)} (+{phonenumbers.country_code_for_region(region)})")
         for region in phonenumbers.SUPPORTED_REGIONS
     ]
     return sorted(choices, key=lambda choice: _sort_key(choice[1]))
-
-
-COUNTRY_CHOICES = country_choices()
 
 
 class PhoneForm(forms.Form):
@@ -87,7 +95,7 @@ class PhoneForm(forms.Form):
     """
 
     country = forms.ChoiceField(
-        label=gettext_lazy("Country"), choices=COUNTRY_CHOICES, required=False
+        label=gettext_lazy("Country"), choices=country_choices, required=False
     )
     # No length or format rule here: ``parse_mobile`` is the one validator of the number.
     phone = forms.CharField(
