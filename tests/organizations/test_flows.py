@@ -132,7 +132,7 @@ def test_signup_page_without_organization_name_shows_an_error_and_creates_nothin
 def test_signup_is_atomic_when_the_organization_cannot_be_created(
     db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def fail(user: User, name: str) -> Membership:
+    def fail(user: User, name: str, **kwargs: Any) -> Membership:
         raise RuntimeError("organization store unavailable")
 
     monkeypatch.setattr(flows, "create_organization", fail)

@@ -37,8 +37,13 @@ def organization(call: Call) -> HttpResponse:
         current = actor.organization
         data = call.validated(
             OrganizationForm,
-            defaults={"name": current.name, "default_language": current.default_language},
+            defaults={
+                "name": current.name,
+                "default_language": current.default_language,
+                "default_country": current.default_country,
+            },
         )
         flows.rename_organization(actor, data["name"])
         flows.set_default_language(actor, data["default_language"])
+        flows.set_default_country(actor, data["default_country"])
     return responses.ok(serializers.organization(actor.organization))

@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import phonenumbers
 from allauth.account.models import EmailAddress
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
@@ -34,11 +35,16 @@ from twofold.users.models import User
 from twofold.users.passwords import check_context_words
 
 INVITATION_LIFETIME = timedelta(days=7)
+# Where a phone number is read when neither the account nor the browser says (the model's default).
+DEFAULT_COUNTRY = "CH"
 
 
-def create_organization(user: User, name: str) -> Membership:
-    """Create an organization whose first administrator is ``user`` (sign-up)."""
-    organization = Organization.objects.create(name=name.strip())
+def create_organization(user: User, name: str, *, default_country: str | None = None) -> Membership:
+    """Create an organization whose first administrator is ``user`` (sign-up); its phone
+    numbers' country is the founder's browser region when known (``region_of``)."""
+    organization = Organization.objects.create(
+        name=name.strip(), default_country=default_country or DEFAULT_COUNTRY
+    )
     return Membership.objects.create(user=user, organization=organization, role=Role.ADMINISTRATOR)
 
 
@@ -288,6 +294,30 @@ def rename_organization(actor: Membership, name: str) -> Organization:
     organization.name = name[:100]
     organization.save(update_fields=["name"])
     return organization
+
+
+def set_default_country(actor: Membership, default_country: str) -> Organization:
+    """The country preselected, and read for a national number, when members enter a mobile
+    number; "" keeps it as it is."""
+    require_administrator(actor)
+    organization = actor.organization
+    if not default_country or default_country == organization.default_country:
+        return organization
+    if default_country not in phonenumbers.SUPPORTED_REGIONS:
+        raise FlowError(gettext("Choose a country from the list."), param="default_country")
+    organization.default_country = default_country
+    organization.save(update_fields=["default_country"])
+    return organization
+
+
+def region_of(accept_language: str) -> str | None:
+    """The region of the browser's first language with one ("de-CH,de;q=0.9" -> "CH")."""
+    for entry in accept_language.split(","):
+        tag = entry.split(";")[0].strip().replace("_", "-")
+        region = tag.split("-")[1].upper() if tag.count("-") >= 1 else ""
+        if region in phonenumbers.SUPPORTED_REGIONS:
+            return region
+    return None
 
 
 def set_default_language(actor: Membership, default_language: str) -> Organization:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import phonenumbers
 from django import forms
 from django.utils.translation import gettext, gettext_lazy
 
@@ -75,6 +76,11 @@ class MemberFilterForm(forms.Form):
         return self.is_valid() and self.cleaned_data["two_factor"] == "off"
 
 
+def _country_choices() -> list[tuple[str, str]]:
+    regions = sorted(phonenumbers.SUPPORTED_REGIONS)
+    return [(r, f"{r} (+{phonenumbers.country_code_for_region(r)})") for r in regions]
+
+
 def _default_language_choices() -> list[tuple[str, StrOrPromise]]:
     return [("", gettext_lazy("The browser's language")), *language.choices()]
 
@@ -88,6 +94,12 @@ class OrganizationForm(forms.Form):
         help_text=gettext_lazy(
             "Twofold speaks this language to members who have not chosen one themselves."
         ),
+    )
+    default_country = forms.ChoiceField(
+        label=gettext_lazy("Country for phone numbers"),
+        choices=_country_choices,
+        required=False,
+        help_text=gettext_lazy("Preselected when members enter their mobile number."),
     )
 
 

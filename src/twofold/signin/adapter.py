@@ -47,7 +47,13 @@ class AccountAdapter(DefaultAccountAdapter):
         """Sign-up: the user and their new organization are created together or not at all."""
         with transaction.atomic():
             user = super().save_user(request, user, form, commit=True)
-            organization_flows.create_organization(user, form.cleaned_data["organization_name"])
+            organization_flows.create_organization(
+                user,
+                form.cleaned_data["organization_name"],
+                default_country=organization_flows.region_of(
+                    request.headers.get("accept-language", "")
+                ),
+            )
         return user
 
     def confirm_email(self, request: HttpRequest, email_address: EmailAddress) -> bool:

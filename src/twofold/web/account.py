@@ -94,7 +94,11 @@ def _render(
 
 
 def _account_initial(organization: Organization) -> dict[str, str]:
-    return {"name": organization.name, "default_language": organization.default_language}
+    return {
+        "name": organization.name,
+        "default_language": organization.default_language,
+        "default_country": organization.default_country,
+    }
 
 
 @administrator_required
@@ -104,6 +108,7 @@ def account_settings(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         flows.rename_organization(actor, form.cleaned_data["name"])
         flows.set_default_language(actor, form.cleaned_data["default_language"])
+        flows.set_default_country(actor, form.cleaned_data["default_country"])
         messages.success(request, gettext("The account name was saved."))
         return redirect("account_settings")
     return _render(request, name_form=form)
