@@ -313,13 +313,13 @@ def checked_logout_uri(uri: str) -> str:
 def _problem(uri: str) -> str | None:
     parts = urlsplit(uri)
     if parts.scheme not in ("https", "http") or not parts.hostname:
-        return "must be an absolute https:// address."
+        return gettext("must be an absolute https:// address.")
     if parts.fragment or "#" in uri:
-        return "must not have a fragment (#…)."
+        return gettext("must not have a fragment (#…).")
     if "*" in uri:
-        return "must be exact: no wildcards."
+        return gettext("must be exact: no wildcards.")
     if parts.scheme == "http" and settings.TWOFOLD.is_production and not _loopback(parts.hostname):
-        return "must use https:// (http:// only on this machine's loopback address)."
+        return gettext("must use https:// (http:// only on this machine's loopback address).")
     return None
 
 
@@ -337,7 +337,8 @@ def checked_scopes(scopes: Sequence[str] | None) -> list[str]:
     unknown = [scope for scope in chosen if scope not in SCOPES]
     if unknown:
         raise FlowError(
-            f"Unknown scope {unknown[0]!r}: choose from {', '.join(SCOPES)}.",
+            gettext("Unknown scope %(scope)r: choose from %(scopes)s.")
+            % {"scope": unknown[0], "scopes": ", ".join(SCOPES)},
             code="invalid",
             param="scopes",
         )

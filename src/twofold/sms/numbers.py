@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import phonenumbers
 from django.conf import settings
+from django.utils import translation
+from django.utils.translation import gettext
 from phonenumbers import PhoneNumber, PhoneNumberFormat, PhoneNumberType, geocoder
 
 from twofold.errors import FlowError, StrOrPromise
@@ -78,16 +80,24 @@ def formatted(e164: str) -> str:
 def _parse(raw: str, default_country: str) -> PhoneNumber:
     example = _example(default_country)
     if len(raw) > MAX_INPUT:
-        raise InvalidPhoneNumber(f"This is too long for a phone number. Enter one like {example}.")
+        raise InvalidPhoneNumber(
+            gettext("This is too long for a phone number. Enter one like %(example)s.")
+            % {"example": example}
+        )
     try:
         number = phonenumbers.parse(raw, (default_country or "").upper() or None)
     except phonenumbers.NumberParseException:
         raise InvalidPhoneNumber(
-            f"This does not look like a phone number. Enter one like {example}."
+            gettext("This does not look like a phone number. Enter one like %(example)s.")
+            % {"example": example}
         ) from None
     if not phonenumbers.is_valid_number(number):
         raise InvalidPhoneNumber(
-            f"This number is not valid: check the digits and the country. Enter one like {example}."
+            gettext(
+                "This number is not valid: check the digits and the country. "
+                "Enter one like %(example)s."
+            )
+            % {"example": example}
         )
     return number
 
@@ -96,10 +106,14 @@ def _require_allowed_country(number: PhoneNumber) -> None:
     allowed = settings.TWOFOLD.sms.countries
     region = phonenumbers.region_code_for_number(number)
     if allowed and region not in allowed:
-        country = geocoder.country_name_for_number(number, "en") or f"+{number.country_code}"
+        language = translation.get_language() or "en"
+        country = geocoder.country_name_for_number(number, language) or f"+{number.country_code}"
         raise InvalidPhoneNumber(
-            f"Text messages to numbers in {country} are not available here. "
-            "Enter a number from another country."
+            gettext(
+                "Text messages to numbers in %(country)s are not available here. "
+                "Enter a number from another country."
+            )
+            % {"country": country}
         )
 
 
