@@ -1,7 +1,7 @@
 """Rough edges a newcomer hit (issue 19), in Chromium against a real server: the sign-in page
 after an accepted invitation, deactivating a member (a confirmation, then a page that says what
 happened), and signing in again within the resend cooldown (a countdown on a button that looks
-disabled, and why no code came)."""
+disabled, and why no code came), and the grace period's banner after "Later"."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ ACCOUNT = "Edges AG"
 ADMIN = "ada@edges.test"
 DORA = "dora@edges.test"
 EVE = "eve@cooldown.test"  # signs in twice within the resend cooldown
+GRACE_ADMIN = "gus@grace.test"
+GRETA = "greta@grace.test"  # says "Later" during the grace period
 ENABLE = re.compile(r"/settings/security/2fa/enable/(\?.*)?$")
 
 
@@ -133,3 +135,53 @@ def test_signing_in_again_within_the_cooldown_counts_down_on_a_disabled_button(
         expect(again.get_by_role("button", name=re.compile(r"^Resend code"))).to_be_disabled()
     finally:
         other.close()
+
+
+def test_after_later_every_page_shows_the_deadline(
+    page: Page, mailbox: Mailbox, outbox: SmsOutbox, twofold_server: TwofoldServer
+) -> None:
+    twofold_server.cli(
+        "create-account",
+        "--email",
+        GRACE_ADMIN,
+        "--name",
+        "Grace AG",
+        "--password-stdin",
+        input=PASSWORD,
+    )
+    sign_in_with_password(page, GRACE_ADMIN)
+    open_user_menu(page, GRACE_ADMIN).get_by_role(
+        "link", name="Password and Two-Factor Authentication"
+    ).click()
+    page.get_by_role("link", name="Set up text messages").click()
+    confirm_password_if_asked(page, ENABLE)
+    turn_on_two_factor(page, outbox, "078 444 55 66", "+41784445566")
+    # The policy through the API, as the page's own script-free form is another test's.
+    csrf = next(c["value"] for c in page.context.cookies() if c["name"].endswith("twofold-csrf"))
+    answer = page.context.request.patch(
+        "/api/v1/organization/security",
+        data={"require_two_factor": True, "two_factor_grace_days": 7},
+        headers={"X-CSRFToken": csrf, "Referer": twofold_server.url + "/"},
+    )
+    assert answer.status == 200, answer.text()
+    open_user_menu(page, GRACE_ADMIN).get_by_role("link", name="Members").click()
+    invite = page.get_by_role("region", name="Invite a member")
+    invite.get_by_label("Email address").fill(GRETA)
+    invite.get_by_role("button", name="Send invitation").click()
+    expect_message(page, f"An invitation was sent to {GRETA}.")
+    sign_out(page, GRACE_ADMIN)
+
+    links = re.findall(INVITATION_LINK, mailbox.text(mailbox.latest_mail(GRETA)))
+    page.goto(links[0])
+    page.get_by_label("Your name").fill("Greta Gray")
+    page.get_by_label("Choose a password").fill(PASSWORD)
+    page.get_by_role("button", name="Accept invitation").click()
+    sign_in_with_password(page, GRETA)
+    page.get_by_role("button", name="Later").click()
+
+    for path in ("/", "/settings/security/", "/settings/sessions/"):
+        page.goto(path)
+        banner = page.locator(".grace-banner")
+        expect(banner).to_contain_text("Your account requires two-factor authentication.")
+        expect(banner).to_contain_text("Set it up by ")
+        expect(banner.get_by_role("link", name="Set it up now")).to_be_visible()
