@@ -58,3 +58,11 @@ def test_the_catalogues_are_compiled_for_the_tests() -> None:
     # make compiles them (the catalogues target); without .mo files every page is English.
     for language in ("de", "fr"):
         assert (LOCALE / language / "LC_MESSAGES" / "django.mo").exists(), "run make catalogues"
+
+
+@pytest.mark.parametrize("language", ["de", "fr"])
+def test_no_entry_is_there_twice(language: str) -> None:
+    # msgfmt refuses a catalogue with a duplicate: the build would leave the language English.
+    keys = [(entry.msgctxt, entry.msgid) for entry in catalogue(language)]
+    twice = sorted({msgid for _, msgid in keys if keys.count((_, msgid)) > 1})
+    assert twice == [], f"{language}: twice: {twice[:5]}"

@@ -28,12 +28,13 @@ from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_K
 from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import patch_vary_headers
 from django.utils.crypto import constant_time_compare, salted_hmac
 
 from twofold.api import responses, serializers
 from twofold.config import logs
+from twofold.organizations import language
 from twofold.sessions import timeouts
 
 # Database sessions without a cache in front: read with one SELECT, below.
@@ -45,7 +46,8 @@ _SESSION_TOKEN_META = "HTTP_" + timeouts.SESSION_TOKEN_HEADER.upper().replace("-
 _SESSION_SQL = "SELECT session_data FROM django_session WHERE session_key = %s AND expire_date > %s"
 # One read for what the full stack reads in three (user, membership, account).
 _MEMBER_SQL = (
-    "SELECT u.id, u.email, u.password, m.id, m.role, o.id, o.name FROM users_user u"
+    "SELECT u.id, u.email, u.password, m.id, m.role, o.id, o.name, u.language,"
+    " o.default_language FROM users_user u"
     " JOIN organizations_membership m ON m.user_id = u.id"
     " JOIN organizations_organization o ON o.id = m.organization_id"
     " WHERE u.id = %s AND u.is_active"  # an inactive user is refused (ModelBackend.get_user)
@@ -78,6 +80,8 @@ class ActiveMember(NamedTuple):
     role: str
     organization_id: int
     organization_name: str
+    language: str  # the member's choice, "" for none
+    default_language: str  # the account's, "" for none
 
     def session_auth_hash(self) -> str:
         """``AbstractBaseUser.get_session_auth_hash()`` of this user (tested equal)."""
@@ -142,7 +146,24 @@ def answer(request: HttpRequest) -> HttpResponse | None:
             session=session,
         )
     )
+    # As LocaleMiddleware and web/language.py would: the language of the answer, and what it
+    # depends on (docs/languages.md).
+    response["Content-Language"] = _language(request, membership)
+    patch_vary_headers(response, ("Accept-Language",))
     return as_the_full_stack_answers(response)
+
+
+def _language(request: HttpRequest, membership: ActiveMember) -> str:
+    """The member's choice, this browser's, the account's default, else Accept-Language."""
+    chosen = (
+        membership.language,
+        request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME),
+        membership.default_language,
+    )
+    known = language.codes()
+    return next((code for code in chosen if code in known), None) or (
+        translation.get_language_from_request(request)
+    )
 
 
 def as_the_full_stack_answers(response: HttpResponse) -> HttpResponse:

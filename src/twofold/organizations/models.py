@@ -58,6 +58,7 @@ class Organization(models.Model):
         max_length=8,
         blank=True,
         default="",
+        db_default="",  # the release before inserts accounts without it (a rolling upgrade)
         help_text="members' language unless they chose one; empty: the browser's",
     )
 

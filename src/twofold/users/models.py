@@ -26,7 +26,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     email = models.EmailField("email address", unique=True)
     name = models.CharField("name", max_length=150, blank=True)
     # The member's choice of settings.LANGUAGES; empty: the account's default, else the browser's.
-    language = models.CharField("language", max_length=8, blank=True, default="")
+    # db_default: the release before inserts users without the column (a rolling upgrade).
+    language = models.CharField("language", max_length=8, blank=True, default="", db_default="")
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
 

@@ -14,6 +14,7 @@ class Migration(migrations.Migration):
             name="default_language",
             field=models.CharField(
                 blank=True,
+                db_default="",
                 default="",
                 help_text="members' language unless they chose one; empty: the browser's",
                 max_length=8,
