@@ -5,8 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
+from django.conf import settings as django_settings
 from django.core import mail
 from django.db import connection
 
@@ -19,6 +21,9 @@ from twofold.factors.sms import codes
 from twofold.factors.sms.models import SmsCode
 
 PURPOSE = "sign_in"
+
+# The WebOTP line names the public URL's host (localhost by default, issue 19).
+PUBLIC_HOST = urlsplit(django_settings.TWOFOLD.public_url).hostname
 
 
 def issue(user, binding="login-1", now=None):
@@ -204,7 +209,7 @@ def test_text_names_the_service_and_expiry_and_ends_with_the_webotp_line(member,
     code = sms_outbox.last_code()
     assert "Twofold" in body
     assert "5 minutes" in body
-    assert body.splitlines()[-1] == f"@127.0.0.1 #{code}"
+    assert body.splitlines()[-1] == f"@{PUBLIC_HOST} #{code}"
     assert len(body) <= 160
 
 
@@ -232,4 +237,4 @@ def test_text_says_the_expiry_in_correct_words_never_promising_more_time(setting
     settings.TWOFOLD = replace(settings.TWOFOLD, sms_code_lifetime=lifetime)
     body = codes.message("123456", PURPOSE)
     assert words in body
-    assert body.splitlines()[-1] == "@127.0.0.1 #123456"
+    assert body.splitlines()[-1] == f"@{PUBLIC_HOST} #123456"
