@@ -147,7 +147,9 @@ def start(request: HttpRequest, user: User, state: SecondFactorState) -> None:
         if error.code != "sms_resend_cooldown":
             raise
         message = EARLIER_SIGN_IN.format(wait=error.retry_after)
-        raise TooManyRequests(message, retry_after=error.retry_after, code=error.code) from error
+        raise TooManyRequests(
+            message, retry_after=error.retry_after, code="sms_resend_cooldown"
+        ) from error
 
 
 def method(user: User, state: SecondFactorState) -> str | None:
