@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from twofold.config import signing_keys
+from twofold.config import private_files, signing_keys
 from twofold.config.signing_keys import KeyStoreError
 
 NOW = datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
@@ -101,14 +101,14 @@ def test_rotations_at_once_take_turns_and_retire_every_key_that_signed(tmp_path)
 
 def test_a_crash_before_the_new_key_is_written_loses_no_key(tmp_path, monkeypatch):
     old = signing_keys.load(tmp_path, NOW).signing
-    real_replace = signing_keys._replace
+    real_replace = private_files.replace
 
-    def crash_on_the_signing_key(path: Path, text: str) -> None:
+    def crash_on_the_signing_key(path: Path, content: bytes) -> None:
         if path.name == signing_keys.SIGNING:
             raise OSError("the machine went down")
-        real_replace(path, text)
+        real_replace(path, content)
 
-    monkeypatch.setattr(signing_keys, "_replace", crash_on_the_signing_key)
+    monkeypatch.setattr(private_files, "replace", crash_on_the_signing_key)
     with pytest.raises(OSError):
         signing_keys.rotate(tmp_path, now=NOW, keep_for=KEEP_FOR)
     monkeypatch.undo()

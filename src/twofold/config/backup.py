@@ -18,14 +18,13 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from twofold.config import signing_keys
+from twofold.config import private_files, signing_keys
 
 MANIFEST = "manifest.json"
 DATABASE = "twofold.sqlite3"
@@ -62,10 +61,10 @@ def backup(
     _require_intact(target / DATABASE)
     for name in KEY_FILES:
         if (data_dir / name).is_file():
-            _copy_private(data_dir / name, target / name)
+            private_files.copy_new(data_dir / name, target / name)
     files = {p.name: _sha256(p) for p in sorted(target.iterdir())}
     manifest = Manifest(now.isoformat(), version, _applied_migrations(target / DATABASE), files)
-    _write_private(target / MANIFEST, _manifest_json(manifest).encode())
+    private_files.write_new(target / MANIFEST, _manifest_json(manifest).encode())
     return manifest
 
 
@@ -118,7 +117,7 @@ def _new_directory(target: Path) -> None:
 
 
 def _copy_database(database: Path, copy: Path) -> None:
-    _write_private(copy, b"")  # SQLite would create it readable by everyone (umask)
+    private_files.write_new(copy, b"")  # SQLite would create it readable by everyone (umask)
     live, target = sqlite3.connect(database, timeout=20), sqlite3.connect(copy)
     with closing(live), closing(target):
         # One step (pages=-1): a single read transaction, so one snapshot however much Twofold
@@ -153,7 +152,7 @@ def _replace_database(copy: Path, database: Path) -> None:
     database.parent.mkdir(parents=True, exist_ok=True)
     staged = database.with_name(f".{database.name}.restoring")
     staged.unlink(missing_ok=True)
-    _copy_private(copy, staged)
+    private_files.copy_new(copy, staged)
     if database.exists():
         _checkpoint(database)
         kept = database.with_name(f"{database.name}.before-restore")
@@ -162,7 +161,7 @@ def _replace_database(copy: Path, database: Path) -> None:
     for suffix in ("-wal", "-shm"):
         database.with_name(database.name + suffix).unlink(missing_ok=True)
     os.replace(staged, database)
-    _sync_directory(database.parent)
+    private_files.sync_directory(database.parent)
 
 
 def _checkpoint(database: Path) -> None:
@@ -179,32 +178,8 @@ def _replace_file(source: Path, target: Path) -> None:
     staged = target.with_name(f".{target.name}.restoring")
     staged.unlink(missing_ok=True)
     target.parent.mkdir(parents=True, exist_ok=True)
-    _copy_private(source, staged)
+    private_files.copy_new(source, staged)
     os.replace(staged, target)
-
-
-def _write_private(path: Path, content: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f:
-        f.write(content)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _copy_private(source: Path, path: Path) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as f, source.open("rb") as original:
-        shutil.copyfileobj(original, f)
-        f.flush()
-        os.fsync(f.fileno())
-
-
-def _sync_directory(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _sha256(path: Path) -> str:

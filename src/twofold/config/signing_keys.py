@@ -15,7 +15,6 @@ import fcntl
 import json
 import os
 import re
-import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -25,6 +24,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwcrypto import jwk
+
+from twofold.config import private_files
 
 SIGNING = "oidc_private_key.pem"
 RETIRED = "oidc_retired_keys.json"
@@ -80,8 +81,8 @@ def rotate(data_dir: Path, *, now: datetime, keep_for: timedelta) -> Rotation:
         new = new_private_key()
         # The old key is kept before the new one signs: a crash in between leaves the old key
         # signing and retired at once (loading ignores the retired copy), never lost.
-        _replace(data_dir / RETIRED, _dumped([*kept, retired]))
-        _replace(data_dir / SIGNING, new + "\n")
+        private_files.replace(data_dir / RETIRED, _dumped([*kept, retired]).encode())
+        private_files.replace(data_dir / SIGNING, (new + "\n").encode())
     dropped = tuple(k for k in others if k not in kept)
     return Rotation(kid_of(new), retired, dropped)
 
@@ -141,7 +142,7 @@ def kid_of(pem: str) -> str:
 
 def write_new(path: Path, text: str) -> None:
     """Write ``text`` to a file that must not exist yet, mode 0600, whole or not at all."""
-    temporary = _written_beside(path, text)
+    temporary = private_files.written_beside(path, text.encode())
     try:
         os.link(temporary, path)  # fails if the file exists: never overwrite a key
     finally:
@@ -154,7 +155,7 @@ def _signing_key(data_dir: Path) -> str:
         pem = path.read_text().strip()
     except FileNotFoundError:
         pem = new_private_key()
-        _replace(path, pem + "\n")
+        private_files.replace(path, (pem + "\n").encode())
     except OSError as error:
         raise KeyStoreError(f"{path} cannot be read: {error.strerror}") from None
     if not valid_private_key(pem):
@@ -206,31 +207,3 @@ def _locked(data_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(descriptor)  # closing releases the lock
-
-
-def _replace(path: Path, text: str) -> None:
-    os.replace(_written_beside(path, text), path)
-    _sync_directory(path.parent)  # the rename itself survives a crash
-
-
-def _written_beside(path: Path, text: str) -> Path:
-    """A new file with ``text`` in ``path``'s directory, mode 0600, on disk."""
-    temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(descriptor, "w") as file:
-            file.write(text)
-            file.flush()
-            os.fsync(file.fileno())
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    return temporary
-
-
-def _sync_directory(directory: Path) -> None:
-    descriptor = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
